@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -29,6 +28,7 @@ import soundfile as sf
 import torch
 
 from .errors import MediaError
+from .fsutil import atomic_path  # noqa: F401  (re-exported: media.atomic_path)
 
 log = logging.getLogger(__name__)
 
@@ -283,26 +283,6 @@ def read_audio(path: str | Path, sample_rate: int, channels: int | None = None) 
             # real audio ends, as a player honours it.
             wave = wave[:, : round(float(stream.duration * stream.time_base) * sample_rate)]
     return torch.from_numpy(np.ascontiguousarray(wave))
-
-
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
-    path = Path(path)
-    tmp = _atomic_target(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_audio(path: str | Path, wave: torch.Tensor | np.ndarray, sample_rate: int, subtype: str | None = None) -> Path:

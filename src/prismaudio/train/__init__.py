@@ -1,0 +1,1 @@
+"""Training infrastructure shared by every trainer: checkpoints, distributed set-up, EMA."""
