@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 COMMAND_MODULES = [
     "prismaudio.commands.info",
+    "prismaudio.commands.train",
 ]
 
 T = TypeVar("T")
