@@ -27,6 +27,9 @@ COMMAND_MODULES = [
 
 T = TypeVar("T")
 
+# Set by main() from --debug: batch commands then stop at the first error with its traceback.
+_debug = False
+
 
 def common_options() -> argparse.ArgumentParser:
     """Flags accepted before or after the subcommand."""
@@ -61,6 +64,8 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
         try:
             fn(item)
         except PrismError as e:
+            if _debug:
+                raise
             failed += 1
             print(f"error: {e}", file=sys.stderr)
     if failed:
@@ -72,7 +77,8 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    debug = getattr(args, "debug", False)
+    global _debug
+    debug = _debug = getattr(args, "debug", False)
     setup_logging(verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
     if not getattr(args, "func", None):
         parser.print_help()
@@ -87,7 +93,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

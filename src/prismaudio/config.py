@@ -23,6 +23,8 @@ T = TypeVar("T")
 
 def _closest(key: str, options: list[str]) -> str:
     match = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
+    if not match:  # 'lr_rate' -> 'lr': a valid key that starts the unknown one (or vice versa)
+        match = sorted((o for o in options if key.startswith(o) or o.startswith(key)), key=len, reverse=True)[:1]
     return f" (did you mean '{match[0]}'?)" if match else f" (valid keys: {', '.join(options)})"
 
 
