@@ -1,0 +1,322 @@
+"""Find and track moving objects in a video: background model + connected components.
+
+Works on any static-camera footage: a per-pixel median over time is the background; pixels
+that differ from it (by more than the frame's own noise) are foreground; foreground pixels
+are grouped into blobs (connected components after a small dilation, so an object whose
+colours partly match the background stays one blob); blobs are linked frame to frame by
+optimal assignment on predicted positions, short gaps (occlusion, merged blobs) are bridged,
+and broken tracks of the same object are re-linked afterwards.
+
+Positions are normalised: x, y in [0, 1] of the frame width/height; sizes as fractions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+from scipy.optimize import linear_sum_assignment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalyserConfig:
+    max_side: int = 224  # analysis resolution (longer side, pixels); frames are scaled down to it
+    diff_threshold: float = 28.0  # minimum |frame - background| (0..255, max over RGB) for foreground
+    noise_factor: float = 4.0  # ... or this many robust standard deviations of the frame's difference
+    min_area: float = 0.0012  # smallest blob, fraction of the frame area
+    dilate: int = 2  # pixels of dilation that join fragments of one object
+    max_jump: float = 0.18  # largest move between frames, fraction of the frame diagonal
+    max_gap: int = 6  # frames a track may go unseen (occlusion, merge) and continue
+    relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
+    min_frames: int = 3  # shorter tracks are dropped as noise
+    background_samples: int = 64  # frames used for the median background
+
+
+@dataclass
+class Blob:
+    x: float  # centroid, fraction of width
+    y: float
+    w: float  # bbox size, fraction of width/height
+    h: float
+    area: float  # fraction of the frame area
+    box: tuple[int, int, int, int]  # pixel bbox (top, left, bottom, right) in analysis frames
+    brightness: float  # mean luminance of the object's pixels (0..255)
+
+
+@dataclass
+class Track:
+    """One object over time: arrays indexed by `frames` (analysis frame numbers)."""
+
+    id: int
+    frames: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    area: np.ndarray
+    brightness: np.ndarray
+    observed: np.ndarray  # False where the position was bridged over a gap
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return int(self.frames[0])
+
+    @property
+    def end(self) -> int:
+        return int(self.frames[-1])
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
+@dataclass
+class Analysis:
+    fps: float
+    num_frames: int
+    width: int  # analysis frame size
+    height: int
+    tracks: list[Track]
+    static: bool  # nothing moved
+    blank: bool  # frames carry no picture (black or one flat colour)
+    background: np.ndarray  # [H, W, 3] uint8
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+
+def analysis_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(height, width) scaled so the longer side is at most `max_side`, both even, aspect kept."""
+    scale = min(1.0, max_side / max(width, height))
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return h, w
+
+
+def background_model(frames: np.ndarray, samples: int) -> np.ndarray:
+    """Per-pixel temporal median of up to `samples` evenly spaced frames."""
+    idx = np.unique(np.linspace(0, len(frames) - 1, min(samples, len(frames))).round().astype(int))
+    return np.median(frames[idx], axis=0).astype(np.uint8)
+
+
+def foreground_masks(frames: np.ndarray, background: np.ndarray, cfg: AnalyserConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Foreground [T, H, W] (bool, small specks opened away) and the dilated mask whose
+    components are objects (fragments of one object joined). Batched in torch for speed."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(frames)).to(torch.int16)
+    bg = torch.from_numpy(background).to(torch.int16)
+    diff = (x - bg).abs().amax(dim=-1).float()  # [T, H, W]
+    flat = diff[:, ::3, ::3].flatten(1)  # a subsample estimates the statistics well enough
+    # Robust noise floor per frame (compression noise, flicker): median + k * MAD.
+    med = flat.median(dim=1).values
+    mad = (flat - med[:, None]).abs().median(dim=1).values * 1.4826
+    thr = torch.clamp(med + cfg.noise_factor * mad, min=cfg.diff_threshold)
+    mask = (diff > thr[:, None, None]).numpy()
+    # opening (3x3): erosion then dilation removes isolated noisy pixels
+    mask = dilate(~dilate(~mask, 1), 1)
+    return mask, dilate(mask, cfg.dilate)
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary dilation of [..., H, W] by a (2r+1)^2 square, separable, by shifted ORs (fast)."""
+    out = mask.copy()
+    for axis in (-2, -1):
+        src = out.copy()
+        n = out.shape[axis]
+        for r in range(1, radius + 1):
+            if r >= n:
+                break
+            a = [slice(None)] * out.ndim
+            b = [slice(None)] * out.ndim
+            a[axis], b[axis] = slice(r, None), slice(None, -r)
+            out[tuple(a)] |= src[tuple(b)]
+            out[tuple(b)] |= src[tuple(a)]
+    return out
+
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+
+
+def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: AnalyserConfig) -> list[Blob]:
+    """Connected components of one (dilated) foreground mask; statistics from the real pixels."""
+    h, w = mask.shape
+    if not mask.any():
+        return []
+    labels, count = ndimage.label(grown, structure=_EIGHT)
+    labels = np.where(mask, labels, 0).ravel()
+    sel = labels > 0
+    lab = labels[sel]
+    ys, xs = np.divmod(np.flatnonzero(sel), w)
+    luma = frame.reshape(-1, 3)[sel].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    n = np.bincount(lab, minlength=count + 1)
+    sx = np.bincount(lab, xs, minlength=count + 1)
+    sy = np.bincount(lab, ys, minlength=count + 1)
+    sl = np.bincount(lab, luma, minlength=count + 1)
+    min_pixels = cfg.min_area * h * w
+    blobs: list[Blob] = []
+    for i in np.flatnonzero(n >= max(1, min_pixels)):
+        if i == 0:
+            continue
+        mine = lab == i
+        top, bottom = int(ys[mine].min()), int(ys[mine].max()) + 1
+        left, right = int(xs[mine].min()), int(xs[mine].max()) + 1
+        blobs.append(Blob(
+            x=float((sx[i] / n[i] + 0.5) / w), y=float((sy[i] / n[i] + 0.5) / h),
+            w=(right - left) / w, h=(bottom - top) / h, area=float(n[i] / (h * w)),
+            box=(top, left, bottom, right), brightness=float(sl[i] / n[i]),
+        ))
+    return blobs
+
+
+class _Builder:
+    def __init__(self, tid: int):
+        self.id = tid
+        self.rows: list[tuple] = []  # (frame, x, y, w, h, area, brightness, observed, box)
+        self.missed = 0
+
+    def predict(self, frame: int) -> tuple[float, float]:
+        f, x, y = self.rows[-1][:3]
+        if len(self.rows) >= 2:
+            f0, x0, y0 = self.rows[-2][:3]
+            vx, vy = (x - x0) / max(1, f - f0), (y - y0) / max(1, f - f0)
+            return x + vx * (frame - f), y + vy * (frame - f)
+        return x, y
+
+    def add(self, frame: int, b: Blob) -> None:
+        last = self.rows[-1] if self.rows else None
+        if last is not None and frame - last[0] > 1:  # bridge the gap linearly
+            for g in range(last[0] + 1, frame):
+                a = (g - last[0]) / (frame - last[0])
+                self.rows.append((g, *(last[i] + a * (v - last[i]) for i, v in zip(range(1, 7), (b.x, b.y, b.w, b.h, b.area, b.brightness))), False, last[8]))
+        self.rows.append((frame, b.x, b.y, b.w, b.h, b.area, b.brightness, True, b.box))
+        self.missed = 0
+
+    def build(self) -> Track:
+        cols = list(zip(*self.rows))
+        return Track(
+            id=self.id, frames=np.asarray(cols[0], dtype=int), x=np.asarray(cols[1]), y=np.asarray(cols[2]),
+            w=np.asarray(cols[3]), h=np.asarray(cols[4]), area=np.asarray(cols[5]), brightness=np.asarray(cols[6]),
+            observed=np.asarray(cols[7], dtype=bool), boxes=list(cols[8]),
+        )
+
+
+def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserConfig) -> list[Track]:
+    """Link blobs over frames by optimal assignment on constant-velocity predictions."""
+    active: list[_Builder] = []
+    done: list[_Builder] = []
+    next_id = 0
+    diag = np.hypot(1.0, 1.0 / aspect)
+    for f, blobs in enumerate(blobs_per_frame):
+        cost = np.full((len(active), len(blobs)), 1e6)
+        for i, tr in enumerate(active):
+            px, py = tr.predict(f)
+            last_area = tr.rows[-1][5]
+            for j, b in enumerate(blobs):
+                d = np.hypot(b.x - px, (b.y - py) / aspect) / diag
+                size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
+                if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
+                    cost[i, j] = d + 0.02 * np.log(size_ratio)
+        matched_tracks, matched_blobs = set(), set()
+        if cost.size:
+            rows, cols = linear_sum_assignment(cost)
+            for i, j in zip(rows, cols):
+                if cost[i, j] < 1e6:
+                    active[i].add(f, blobs[j])
+                    matched_tracks.add(i)
+                    matched_blobs.add(j)
+        still = []
+        for i, tr in enumerate(active):
+            if i not in matched_tracks:
+                tr.missed += 1
+            (still if tr.missed <= cfg.max_gap else done).append(tr)
+        active = still
+        for j, b in enumerate(blobs):
+            if j not in matched_blobs:
+                tr = _Builder(next_id)
+                next_id += 1
+                tr.add(f, b)
+                active.append(tr)
+    done.extend(active)
+    tracks = [t.build() for t in done if sum(r[7] for r in t.rows) >= cfg.min_frames]
+    return relink(sorted(tracks, key=lambda t: t.start), aspect, cfg)
+
+
+def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Track]:
+    """Join a track that ends with one that starts soon after near where it should be (same size)."""
+    merged = True
+    while merged:
+        merged = False
+        for a in tracks:
+            best, best_d = None, np.inf
+            for b in tracks:
+                gap = b.start - a.end
+                if b is a or gap < 1 or gap > cfg.relink_gap:
+                    continue
+                n = min(len(a), 4)
+                vx = (a.x[-1] - a.x[-n]) / max(1, n - 1)
+                vy = (a.y[-1] - a.y[-n]) / max(1, n - 1)
+                d = np.hypot(a.x[-1] + vx * gap - b.x[0], (a.y[-1] + vy * gap - b.y[0]) / aspect)
+                ratio = max(a.area[-1], b.area[0]) / max(1e-9, min(a.area[-1], b.area[0]))
+                if d < cfg.max_jump * (1 + 0.25 * gap) and ratio < 2.5 and d < best_d:
+                    best, best_d = b, d
+            if best is not None:
+                tracks = [t for t in tracks if t is not a and t is not best] + [_join(a, best)]
+                tracks.sort(key=lambda t: t.start)
+                merged = True
+                break
+    for i, t in enumerate(tracks):
+        t.id = i
+    return tracks
+
+
+def _join(a: Track, b: Track) -> Track:
+    gap = np.arange(a.end + 1, b.start)
+    alpha = (gap - a.end) / (b.start - a.end)
+
+    def cat(name):
+        va, vb = getattr(a, name), getattr(b, name)
+        return np.concatenate([va, va[-1] + alpha * (vb[0] - va[-1]), vb])
+
+    return Track(
+        id=a.id, frames=np.concatenate([a.frames, gap, b.frames]), x=cat("x"), y=cat("y"), w=cat("w"), h=cat("h"),
+        area=cat("area"), brightness=cat("brightness"),
+        observed=np.concatenate([a.observed, np.zeros(len(gap), bool), b.observed]),
+        boxes=a.boxes + [a.boxes[-1]] * len(gap) + b.boxes,
+    )
+
+
+def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
+    """Track moving objects in uint8 frames [T, H, W, 3] (already at analysis resolution)."""
+    cfg = cfg or AnalyserConfig()
+    frames = np.asarray(frames)
+    t, h, w = frames.shape[:3]
+    background = background_model(frames, cfg.background_samples)
+    notes: list[str] = []
+    spread = float(frames[:: max(1, t // 16)].astype(np.float32).std(axis=(1, 2)).max())
+    blank = spread < 2.0
+    if blank:
+        level = float(frames.mean())
+        notes.append("the picture is black" if level < 16 else "the picture is a blank, flat colour")
+    if t < 2:
+        notes.append("the video has a single frame, so nothing can move")
+        return Analysis(fps, t, w, h, [], True, blank, background, notes)
+    masks, grown = foreground_masks(frames, background, cfg)
+    blobs = [find_blobs(m, g, f, cfg) for m, g, f in zip(masks, grown, frames)]
+    tracks = track_blobs(blobs, aspect=w / h, cfg=cfg)
+    # A track that barely moves and never changes size is a flicker or texture, not an object.
+    moving = []
+    for tr in tracks:
+        extent = max(np.ptp(tr.x), np.ptp(tr.y), np.ptp(tr.w), np.ptp(tr.h))
+        if extent > 0.01 or tr.start > 0 or tr.end < t - 1:
+            moving.append(tr)
+    static = not moving
+    if static and not blank:
+        notes.append("nothing moves in the video")
+    return Analysis(fps, t, w, h, moving, static, blank, background, notes)
