@@ -1,0 +1,107 @@
+"""Training/evaluation items for the evaluators: SynthCanvas when it exists, rendered scenes otherwise.
+
+An EvalItem is what every evaluator trainer needs: stereo 16 kHz reference audio, the plan,
+the class name, the 25 fps motion-energy curve of its video, and a split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..errors import PrismError
+from ..planner.plan import Plan
+from .features import motion_energy
+from .synthdata import CLASSES, render_scene
+
+log = logging.getLogger(__name__)
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class EvalItem:
+    id: str
+    split: str
+    sound_class: str
+    audio: np.ndarray  # [2, N] float32 at 16 kHz
+    plan: Plan
+    motion: np.ndarray  # [T] at 25 fps
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    name: str
+    kind: str
+    description: str
+    audioset: tuple[str, ...]
+
+
+def class_table() -> dict[str, ClassInfo]:
+    """Known sound classes: SynthCanvas's built-in table (when installed) over the rendered-scene classes."""
+    table = {c.name: ClassInfo(c.name, c.kind, c.description, c.audioset) for c in CLASSES}
+    try:
+        from ..canvas.classes import builtin_classes
+
+        for c in builtin_classes():
+            table[c.name] = ClassInfo(c.name, c.kind, c.description, tuple(c.audioset))
+    except Exception as e:  # the canvas package is optional for the evaluators
+        log.debug("canvas class table unavailable (%s)", e)
+    return table
+
+
+def split_of(key: str) -> str:
+    h = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 10
+    return "test" if h == 0 else "val" if h == 1 else "train"
+
+
+def rendered_items(per_class: int, seed: int = 0, duration: float = 8.0) -> list[EvalItem]:
+    items = []
+    for c in tqdm([c for c in CLASSES for _ in range(1)], desc="render", leave=False):
+        for k in range(per_class):
+            s = seed * 100_000 + CLASSES.index(c) * 1000 + k
+            sc = render_scene(c, s, duration, SAMPLE_RATE)
+            items.append(EvalItem(sc.id, split_of(sc.id), c.name, sc.audio, sc.plan, motion_energy(sc.frames)))
+    return items
+
+
+def canvas_items(root: str | Path, splits: tuple[str, ...] = ("train", "val", "test"), limit: int | None = None) -> list[EvalItem]:
+    """Items of a SynthCanvas folder (manifest.jsonl, audio/<id>.wav, video/<id>.mp4)."""
+    from ..media import read_audio
+
+    root = Path(root)
+    manifest = root / "manifest.jsonl"
+    if not manifest.is_file():
+        raise PrismError(f"{manifest}: SynthCanvas manifest not found")
+    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("split") in splits][:limit]
+    items = []
+    for r in tqdm(rows, desc="canvas", leave=False):
+        plan = Plan.from_dict(r["plan"]) if isinstance(r.get("plan"), dict) else Plan.load(root / r["plan"])
+        audio = read_audio(root / r.get("audio", f"audio/{r['id']}.wav"), SAMPLE_RATE, 2).numpy()
+        video = root / r.get("video", f"video/{r['id']}.mp4")
+        motion = (video_motion(video) if video.is_file() else np.zeros(int(round(plan.duration * 25)), np.float32))
+        items.append(EvalItem(r["id"], r["split"], primary_class(r, plan), audio, plan, motion))
+    return items
+
+
+def video_motion(path: str | Path, fps: int = 25) -> np.ndarray:
+    """Motion-energy curve [T] of a video file at `fps` (frames decoded at 64x64)."""
+    from ..media import decode_frames
+
+    return motion_energy(decode_frames(path, fps=fps, size=(64, 64)).numpy())
+
+
+def primary_class(row: dict, plan: Plan) -> str:
+    """The class of a manifest row: its `class` field, else the first source's label."""
+    for key in ("class", "sound_class", "label"):
+        if isinstance(row.get(key), str):
+            return row[key]
+    if isinstance(row.get("classes"), list) and row["classes"]:
+        return str(row["classes"][0])
+    return plan.semantic.sources[0].label if plan.semantic.sources else "none"
