@@ -1,0 +1,196 @@
+"""Rollout trees: the samples GRPO learns from, with the log-probability of every trained step.
+
+Fast-GRPO (one tree per conditioning, ../shared/docs/method.md section 5):
+
+    noise --ODE 0..k-1 (one latent)--> branch x M --SDE k..k+W-1 (stored)--> ODE k+W..T-1 --> x0
+
+k is drawn afresh for every tree from its own seeded torch.Generator (the public code reseeds
+Python's RNG with the rank, so k never changes: not copied). Each tree's generator is seeded
+by (seed, iteration, global tree index) alone, so a tree is the same whichever rank, batch or
+resume produces it: DDP groups equal single-process groups, and resume is exact.
+
+Modes share this code path:
+  fast-grpo  k random in the high-noise half, W SDE steps, shared ODE prefix.
+  flow-grpo  the full-SDE baseline: every step 0..T-2 is an SDE step and is trained; each of
+             the M members starts from its own noise (no shared prefix).
+  mix-grpo   MixGRPO's sliding window: like fast-grpo but k follows a schedule over
+             iterations (moved by `mix_stride` every `mix_shift_every` iterations).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import torch
+
+from .batching import batch_cat, batch_index, unconditional
+from .config import GRPOConfig
+from .sde import euler_step, sde_step_with_logprob
+
+log = logging.getLogger(__name__)
+
+
+class VelocityModel(Protocol):
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, cond: Any) -> torch.Tensor: ...
+
+
+class GuidedVelocity:
+    """The policy's velocity: classifier-free guidance with both branches in one batch.
+
+    v = v_uncond + w (v_cond - v_uncond); w = 1 is the conditional model alone. Used in
+    rollouts and updates alike, so the log-probabilities are those of the sampling policy.
+    """
+
+    def __init__(self, model: Callable, cfg_strength: float, uncond_fn: Callable[[Any], Any] = unconditional):
+        self.model, self.cfg_strength, self.uncond_fn = model, float(cfg_strength), uncond_fn
+
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, cond: Any) -> torch.Tensor:
+        if self.cfg_strength == 1.0:
+            return self.model(x, sigma, cond)
+        both = self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), batch_cat([cond, self.uncond_fn(cond)]))
+        v_cond, v_uncond = both.float().chunk(2)
+        return v_uncond + self.cfg_strength * (v_cond - v_uncond)
+
+
+@dataclass
+class Transitions:
+    """One stored SDE step for a set of samples (a "slab"): what the update re-evaluates."""
+
+    x: torch.Tensor  # [N, C, L] state before the step
+    x_next: torch.Tensor  # [N, C, L] state after it (the sampled outcome)
+    logp_old: torch.Tensor  # [N] log-prob under the rollout policy
+    sigma: torch.Tensor  # [N]
+    sigma_next: torch.Tensor  # [N]
+    sample: torch.Tensor  # [N] long: row of the sample in its RolloutBatch
+
+
+@dataclass
+class RolloutBatch:
+    latents: torch.Tensor  # [B, C, L] final x0 of every sample
+    cond: Any  # conditioning, one row per sample
+    group: torch.Tensor  # [B] long: global index of the sample's conditioning (its GRPO group)
+    tree: torch.Tensor  # [B] long: global tree index
+    branch_step: torch.Tensor  # [num_trees] the k of each tree
+    transitions: list[Transitions]
+
+    @property
+    def num_samples(self) -> int:
+        return self.latents.shape[0]
+
+    @property
+    def num_transitions(self) -> int:
+        return sum(t.x.shape[0] for t in self.transitions)
+
+
+def tree_generator(seed: int, iteration: int, tree: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator seeded by (seed, iteration, tree) alone: same tree on any rank or batch."""
+    state = np.random.SeedSequence([int(seed), int(iteration), int(tree)]).generate_state(2, dtype=np.uint32)
+    g = torch.Generator(device=device)
+    g.manual_seed(int(state[0]) << 32 | int(state[1]))
+    return g
+
+
+def mix_window_start(config: GRPOConfig, iteration: int) -> int:
+    """MixGRPO's sliding window: start at step 0, move `mix_stride` every `mix_shift_every` iterations,
+    wrap around inside the high-noise half."""
+    lo, hi = config.branch_range
+    return lo + (iteration // config.mix_shift_every * config.mix_stride) % (hi - lo + 1)
+
+
+@torch.no_grad()
+def rollout(
+    policy: Callable, cond: Any, tree_ids: list[int], groups: list[int], latent_shape: tuple[int, ...],
+    sigmas: torch.Tensor, config: GRPOConfig, iteration: int, device: torch.device | str = "cpu",
+) -> RolloutBatch:
+    """Grow one tree per row of `cond` (rows = trees, `tree_ids` their global indices, `groups`
+    their conditionings' global indices) and return every sample with its stored transitions.
+
+    All trees advance together, one batched policy call per step (and one more per Heun step);
+    a tree before its branch step contributes one row, after it M rows.
+    """
+    T, M = len(sigmas) - 1, config.branches
+    n = len(tree_ids)
+    flow = config.mode == "flow-grpo"
+    W = T - 1 if flow else config.window
+    gens = [tree_generator(config.seed, iteration, t, device) for t in tree_ids]
+    if flow:
+        ks = [0] * n
+    elif config.mode == "mix-grpo":
+        ks = [mix_window_start(config, iteration)] * n
+    else:
+        lo, hi = config.branch_range
+        ks = [int(torch.randint(lo, hi + 1, (1,), generator=g, device=device)) for g in gens]
+    # state [n, M, ...]: before its branch a tree's row 0 is the only live latent
+    x = torch.zeros(n, M, *latent_shape, device=device, dtype=torch.float32)
+    for t, g in enumerate(gens):
+        count = M if flow else 1
+        x[t, :count] = torch.randn(count, *latent_shape, generator=g, device=device)
+    stored: list[list[tuple]] = [[] for _ in range(n)]
+    sigmas = sigmas.to(device)
+    for i in range(T):
+        s, s_next = sigmas[i], sigmas[i + 1]
+        for t in range(n):
+            if not flow and i == ks[t]:
+                x[t, 1:] = x[t, 0]  # branch: M copies of the prefix latent
+        rows = [(t, m) for t in range(n) for m in range(M if (flow or i >= ks[t]) else 1)]
+        tree_idx = torch.tensor([t for t, _ in rows], device=device)
+        xr = torch.stack([x[t, m] for t, m in rows])
+        cond_r = batch_index(cond, tree_idx)
+        sig_r = s.expand(len(rows))
+        v = policy(xr, sig_r, cond_r).float()
+        is_sde = torch.tensor([ks[t] <= i < ks[t] + W for t, _ in rows], device=device)
+        out = euler_step(xr, v, sig_r, s_next.expand(len(rows)))
+        heun = config.suffix_solver == "heun" and float(s_next) > 0
+        is_suffix = torch.tensor([i >= ks[t] + W for t, _ in rows], device=device)
+        if heun and bool(is_suffix.any()):
+            sel = is_suffix.nonzero().flatten()
+            v2 = policy(out[sel], s_next.expand(len(sel)), batch_index(cond_r, sel)).float()
+            out[sel] = euler_step(xr[sel], 0.5 * (v[sel] + v2), sig_r[sel], s_next.expand(len(sel)))
+        if bool(is_sde.any()):
+            sel = is_sde.nonzero().flatten()
+            # noise from each tree's own generator, in a fixed order (step, branch)
+            noise = torch.cat([torch.randn(M, *latent_shape, generator=gens[t], device=device)
+                               for t in sorted({rows[j][0] for j in sel.tolist()})])
+            step = sde_step_with_logprob(xr[sel], v[sel], s, s_next, config.noise_level, float(sigmas[1]), noise=noise)
+            out[sel] = step.x_next
+            for j, r in enumerate(sel.tolist()):
+                t, m = rows[r]
+                stored[t].append((m, xr[r], step.x_next[j], step.logp[j]))
+        for r, (t, m) in enumerate(rows):
+            x[t, m] = out[r]
+    latents = x.reshape(n * M, *latent_shape)
+    transitions = []
+    for slot in range(W):
+        xs, xn, lp, sg, sn, idx = [], [], [], [], [], []
+        for t in range(n):
+            for m, xi, xo, logp in stored[t][slot * M:(slot + 1) * M]:
+                step_i = ks[t] + slot
+                xs.append(xi), xn.append(xo), lp.append(logp)
+                sg.append(sigmas[step_i]), sn.append(sigmas[step_i + 1]), idx.append(t * M + m)
+        transitions.append(Transitions(
+            x=torch.stack(xs), x_next=torch.stack(xn), logp_old=torch.stack(lp), sigma=torch.stack(sg),
+            sigma_next=torch.stack(sn), sample=torch.tensor(idx, device=device)))
+    sample_tree = torch.arange(n).repeat_interleave(M)
+    return RolloutBatch(
+        latents=latents, cond=batch_index(cond, sample_tree.to(device)),
+        group=torch.tensor(groups).repeat_interleave(M), tree=torch.tensor(tree_ids).repeat_interleave(M),
+        branch_step=torch.tensor(ks), transitions=transitions,
+    )
+
+
+@torch.no_grad()
+def sample_ode(policy: Callable, cond: Any, noise: torch.Tensor, sigmas: torch.Tensor, solver: str = "euler") -> torch.Tensor:
+    """The plain ODE sampler (evaluation): Euler or Heun over `sigmas`."""
+    x = noise.float()
+    b = x.shape[0]
+    for i in range(len(sigmas) - 1):
+        s, s_next = sigmas[i].expand(b), sigmas[i + 1].expand(b)
+        v = policy(x, s, cond).float()
+        x_new = euler_step(x, v, s, s_next)
+        if solver == "heun" and float(sigmas[i + 1]) > 0:
+            x_new = euler_step(x, 0.5 * (v + policy(x_new, s_next, cond).float()), s, s_next)
+        x = x_new
+    return x
