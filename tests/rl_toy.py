@@ -56,3 +56,35 @@ def make_env(num_prompts: int = 4, rewards=None, evaluators=None) -> RLEnvironme
         train_prompts=prompts, eval_prompts=prompts[:2],
         evaluators=evaluators or {"left_level": left_level},
     )
+
+
+def ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) -> None:
+    """One torchrun-like rank (gloo): train a few iterations, write the log rows and weights."""
+    import json
+    import os
+
+    import torch.distributed as dist
+    from safetensors.torch import save_file
+
+    from prismaudio.config import from_dict
+    from prismaudio.rl.config import GRPOConfig
+    from prismaudio.rl.trainer import GRPOTrainer
+    from prismaudio.train.distributed import DistInfo
+
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    if world > 1:
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    cfg = from_dict(GRPOConfig, config_dict)
+    model = TinyVelocity()
+    import copy
+
+    trainer = GRPOTrainer(cfg, model, copy.deepcopy(model), make_env(), dist=DistInfo(rank=rank, world_size=world),
+                          out_dir=f"{out}/run{world}")
+    rows = trainer.train(resume=False)
+    if rank == 0:
+        with open(f"{out}/rows{world}.json", "w") as f:
+            json.dump(rows, f)
+        save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, f"{out}/weights{world}.safetensors")
+    if world > 1:
+        dist.destroy_process_group()

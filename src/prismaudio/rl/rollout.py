@@ -85,9 +85,13 @@ class RolloutBatch:
         return sum(t.x.shape[0] for t in self.transitions)
 
 
-def tree_generator(seed: int, iteration: int, tree: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A generator seeded by (seed, iteration, tree) alone: same tree on any rank or batch."""
-    state = np.random.SeedSequence([int(seed), int(iteration), int(tree)]).generate_state(2, dtype=np.uint32)
+ROLLOUT, MINIBATCH, EVALUATION = 0, 1, 2  # independent random streams of one run
+
+
+def tree_generator(seed: int, iteration: int, tree: int, device: torch.device | str = "cpu",
+                   stream: int = ROLLOUT) -> torch.Generator:
+    """A generator seeded by (seed, stream, iteration, tree) alone: same tree on any rank or batch."""
+    state = np.random.SeedSequence([int(seed), int(stream), int(iteration), int(tree)]).generate_state(2, dtype=np.uint32)
     g = torch.Generator(device=device)
     g.manual_seed(int(state[0]) << 32 | int(state[1]))
     return g

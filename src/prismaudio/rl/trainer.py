@@ -39,7 +39,7 @@ from .advantages import GroupStatTracker, group_advantages
 from .batching import batch_cat, batch_index
 from .config import GRPOConfig
 from .loss import kl_to_reference, ppo_clip_loss
-from .rollout import GuidedVelocity, RolloutBatch, rollout, sample_ode, tree_generator
+from .rollout import EVALUATION, MINIBATCH, GuidedVelocity, RolloutBatch, rollout, sample_ode, tree_generator
 from .sde import sde_step_with_logprob, timestep_schedule
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class GRPOTrainer:
         """Optimizer step(s) on this rank's trained samples; gradients summed over ranks."""
         cfg = self.config
         local_trained = trained.nonzero().flatten()
-        order = local_trained[torch.randperm(len(local_trained), generator=tree_generator(cfg.seed, iteration, -1))]
+        order = local_trained[torch.randperm(len(local_trained), generator=tree_generator(cfg.seed, iteration, 0, stream=MINIBATCH))]
         minibatches = [order[i::cfg.updates_per_rollout] for i in range(cfg.updates_per_rollout)]
         ratios, clipped, kls, losses, steps = [], [], [], [], 0
         for mb in minibatches:
@@ -177,15 +177,21 @@ class GRPOTrainer:
                     kls.append(kl.detach().cpu()), losses.append(ppo.loss.detach().cpu())
             steps += self._optimizer_step()
         cat = lambda xs: torch.cat(xs) if xs else torch.zeros(0)  # noqa: E731
-        r, c, k = cat(ratios), cat(clipped), cat(kls)
+        r, c, k, lo = cat(ratios).double(), cat(clipped).double(), cat(kls).double(), cat(losses).double()
+        # statistics over every rank's transitions (what one process would log)
+        sums = torch.tensor([r.sum(), c.sum(), k.sum(), lo.sum(), float(len(r))], dtype=torch.float64)
+        rmin = torch.tensor([float(r.min()) if len(r) else math.inf], dtype=torch.float64)
+        rmax = torch.tensor([float(r.max()) if len(r) else -math.inf], dtype=torch.float64)
+        if self.dist.enabled:
+            torch_dist.all_reduce(sums)
+            torch_dist.all_reduce(rmin, op=torch_dist.ReduceOp.MIN)
+            torch_dist.all_reduce(rmax, op=torch_dist.ReduceOp.MAX)
+        n = float(sums[4])
+        mean = lambda i: float(sums[i] / n) if n else float("nan")  # noqa: E731
         return {
-            "ratio/mean": float(r.mean()) if len(r) else float("nan"),
-            "ratio/min": float(r.min()) if len(r) else float("nan"),
-            "ratio/max": float(r.max()) if len(r) else float("nan"),
-            "clip_fraction": float(c.float().mean()) if len(c) else float("nan"),
-            "kl": float(k.mean()) if len(k) else float("nan"),
-            "policy_loss": float(cat(losses).mean()) if losses else float("nan"),
-            "transitions": len(r), "optimizer_steps": steps,
+            "ratio/mean": mean(0), "ratio/min": float(rmin) if n else float("nan"),
+            "ratio/max": float(rmax) if n else float("nan"), "clip_fraction": mean(1), "kl": mean(2),
+            "policy_loss": mean(3), "transitions": int(n), "optimizer_steps": steps,
         }
 
     def _optimizer_step(self) -> int:
@@ -248,7 +254,7 @@ class GRPOTrainer:
         prompts = self.env.eval_prompts
         if not prompts or not self.env.evaluators:
             return {}
-        noise = torch.stack([torch.randn(self.env.latent_shape, generator=tree_generator(self.config.seed, -1, i))
+        noise = torch.stack([torch.randn(self.env.latent_shape, generator=tree_generator(self.config.seed, 0, i, stream=EVALUATION))
                              for i in range(len(prompts))]).to(self.device)
         cond = batch_cat([p.cond for p in prompts])
         cond = cond.to(self.device) if hasattr(cond, "to") else cond
