@@ -34,6 +34,7 @@ class AnalyserConfig:
     relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
     min_frames: int = 3  # shorter tracks are dropped as noise
     background_samples: int = 64  # frames used for the median background
+    min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
 
 @dataclass
@@ -313,8 +314,9 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
     # A track that barely moves and never changes size is a flicker or texture, not an object.
     moving = []
     for tr in tracks:
-        extent = max(np.ptp(tr.x), np.ptp(tr.y), np.ptp(tr.w), np.ptp(tr.h))
-        if extent > 0.01 or tr.start > 0 or tr.end < t - 1:
+        # (also the "ghost" a moving object leaves where the median background still holds it)
+        extent = max(np.ptp(tr.x), np.ptp(tr.y))
+        if extent > cfg.min_travel:
             moving.append(tr)
     static = not moving
     if static and not blank:

@@ -24,8 +24,9 @@ VisualKind = Literal["contact", "squash", "flash", "appear", "disappear"]
 class EventConfig:
     min_turn: float = 0.006  # smallest velocity change (frame fractions per frame) that is a contact
     relative_turn: float = 0.55  # ... and at least this fraction of the speed around it
-    min_squash: float = 0.12  # |log size change| that is a squash/stretch
+    min_squash: float = 0.2  # |log size change| that is a squash/stretch
     min_flash: float = 22.0  # brightness jump (0..255) that is a flash
+    strong_turn: float = 0.05  # a kink this sharp is a contact even when the learned scorer disagrees
     separation: int = 3  # frames: two events of one track closer than this are one
     edge_margin: float = 0.01  # appearances touching the frame edge are entries, not pop-ins
 
@@ -104,8 +105,27 @@ def refine_kink(t: np.ndarray, p: np.ndarray, k: int, side: int = 3) -> float:
     return float(np.clip(tc, t[k] - step, t[k] + step))
 
 
+def overlap_frames(track: Track, others: list[Track], pad: int = 2) -> np.ndarray:
+    """Boolean per track frame: its box touches another track's box (merged or occluded)."""
+    out = np.zeros(len(track), dtype=bool)
+    for other in others:
+        if other is track or other.end < track.start or other.start > track.end:
+            continue
+        where = {int(f): i for i, f in enumerate(other.frames)}
+        for i, f in enumerate(track.frames):
+            j = where.get(int(f))
+            if j is None:
+                continue
+            a, b = track.boxes[i], other.boxes[j]
+            if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
+                out[i] = True
+    return out
+
+
 def detect_track_events(track: Track, analysis: Analysis, cfg: EventConfig | None = None) -> list[VisualEvent]:
     cfg = cfg or EventConfig()
+    crowded = overlap_frames(track, analysis.tracks)
+    clear = ~(np.convolve(crowded.astype(float), np.ones(5), mode="same") > 0)
     fps = analysis.fps
     aspect = analysis.width / analysis.height
     t = track.frames / fps
@@ -119,10 +139,11 @@ def detect_track_events(track: Track, analysis: Analysis, cfg: EventConfig | Non
     ok = valid & (turn >= cfg.min_turn) & (turn >= cfg.relative_turn * speed)
     for k in _peaks(turn, ok, cfg.separation):
         events.append(VisualEvent(track.id, refine_kink(t, pos, k), "contact", float(turn[k])))
-    size = np.log(np.stack([np.maximum(track.w, 1e-4), np.maximum(track.h, 1e-4)], axis=1))
-    squash = _two_sided_change(size, reach=1)
+    # scale from the pixel count (little quantisation), shape from the bbox aspect
+    size = np.stack([0.5 * np.log(np.maximum(track.area, 1e-6)), np.log(np.maximum(track.h, 1e-4) / np.maximum(track.w, 1e-4))], axis=1)
+    squash = _two_sided_change(size, reach=2)
     contact_frames = {int(round(e.time * fps)) for e in events}
-    okq = valid & (squash >= cfg.min_squash)
+    okq = valid & clear & (squash >= cfg.min_squash)
     for k in _peaks(squash, okq, cfg.separation):
         if all(abs(track.frames[k] - c) >= cfg.separation for c in contact_frames):
             events.append(VisualEvent(track.id, float(t[k]), "squash", float(squash[k])))
@@ -130,7 +151,7 @@ def detect_track_events(track: Track, analysis: Analysis, cfg: EventConfig | Non
     if len(bright) >= 5:
         jump = np.zeros(len(bright))
         jump[1:] = np.abs(np.diff(bright))
-        okf = valid & (jump >= cfg.min_flash)
+        okf = valid & clear & (jump >= cfg.min_flash)
         for k in _peaks(jump, okf, cfg.separation):
             if all(abs(e.time - t[k]) * fps >= cfg.separation for e in events):
                 events.append(VisualEvent(track.id, float(t[k]), "flash", float(jump[k])))
@@ -147,5 +168,96 @@ def detect_track_events(track: Track, analysis: Analysis, cfg: EventConfig | Non
     return sorted(events, key=lambda e: e.time)
 
 
-def detect_events(analysis: Analysis, cfg: EventConfig | None = None) -> dict[int, list[VisualEvent]]:
-    return {tr.id: detect_track_events(tr, analysis, cfg) for tr in analysis.tracks}
+def detect_events(analysis: Analysis, cfg: EventConfig | None = None, learned: bool = True) -> dict[int, list[VisualEvent]]:
+    """Events per track. With the packaged learned scorer (default), impacts come from it and
+    appearances/disappearances from the track; otherwise from the hand-set rules above."""
+    scorer = default_scorer() if learned else None
+    out = {}
+    for tr in analysis.tracks:
+        rules = detect_track_events(tr, analysis, cfg)
+        if scorer is None:
+            out[tr.id] = rules
+        else:
+            sep = (cfg or EventConfig()).separation / analysis.fps
+            learned_events = scorer.detect(tr, analysis, (cfg or EventConfig()).separation)
+            # clear trajectory kinks (a plain bounce without flash or ring) count even if the scorer,
+            # trained on SynthCanvas visuals, is unsure
+            strong = [e for e in rules if e.kind == "contact" and e.strength >= (cfg or EventConfig()).strong_turn
+                      and all(abs(e.time - le.time) >= sep for le in learned_events)]
+            spans = [e for e in rules if e.kind in ("appear", "disappear")]
+            out[tr.id] = sorted(learned_events + strong + spans, key=lambda e: e.time)
+    return out
+
+
+SCORER_OFFSETS = (-2, -1, 0, 1, 2)
+
+
+def frame_features(track: Track, analysis: Analysis) -> np.ndarray:
+    """Per track frame, the signals around it that a learned scorer turns into P(impact here).
+
+    [N, F]: brightness and size jumps, trajectory kinks, squash, speed, at offsets -2..+2.
+    """
+    aspect = analysis.width / analysis.height
+    pos = np.stack([track.x, track.y / aspect], axis=1)
+    n = len(track)
+    bright = track.brightness / 255.0
+    d_bright = np.r_[0.0, np.diff(bright)]
+    log_area = 0.5 * np.log(np.maximum(track.area, 1e-6))
+    d_area = np.r_[0.0, np.diff(log_area)]
+    shape = np.log(np.maximum(track.h, 1e-4) / np.maximum(track.w, 1e-4))
+    d_shape = np.r_[0.0, np.diff(shape)]
+    turn = _two_sided_change(pos, reach=2) * 10
+    turn1 = _two_sided_change(pos, reach=1, baseline=3) * 10
+    speed = np.minimum(_speed_around(pos), 1.0) * 10
+    crowded = overlap_frames(track, analysis.tracks).astype(float)
+    seen = track.observed.astype(float)
+    base = np.stack([d_bright, d_area, d_shape, turn, turn1, speed, crowded, seen], axis=1)
+    cols = []
+    for off in SCORER_OFFSETS:
+        idx = np.clip(np.arange(n) + off, 0, n - 1)
+        cols.append(base[idx])
+    return np.concatenate(cols, axis=1).astype(np.float32)
+
+
+class EventScorer:
+    """A tiny MLP over `frame_features`, trained on SynthCanvas (planner/train_heads.py)."""
+
+    KIND = "planner-events"
+
+    def __init__(self, path: str | None = None, threshold: float | None = None):
+        import torch
+        from torch import nn
+
+        from ..train.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(path or str(SCORER_PATH), kind=self.KIND)
+        dim, hidden = int(ckpt.config["in_dim"]), int(ckpt.config["hidden"])
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.net.load_state_dict(ckpt.group("model"))
+        self.net.eval()
+        self.mean = ckpt.tensors["norm/mean"].numpy()
+        self.std = ckpt.tensors["norm/std"].numpy()
+        self.threshold = float(threshold if threshold is not None else ckpt.config.get("threshold", 0.5))
+        self._torch = torch
+
+    def probabilities(self, feats: np.ndarray) -> np.ndarray:
+        x = self._torch.from_numpy((feats - self.mean) / self.std)
+        with self._torch.inference_mode():
+            return self._torch.sigmoid(self.net(x)[:, 0]).numpy()
+
+    def detect(self, track: Track, analysis: Analysis, separation: int = 3) -> list[VisualEvent]:
+        p = self.probabilities(frame_features(track, analysis))
+        ok = p >= self.threshold
+        return [VisualEvent(track.id, float(track.frames[k] / analysis.fps), "contact", float(p[k])) for k in _peaks(p, ok, separation)]
+
+
+from pathlib import Path as _Path  # noqa: E402
+
+SCORER_PATH = _Path(__file__).resolve().parent.parent / "assets" / "planner" / "event_scorer.safetensors"
+_SCORER: list = []
+
+
+def default_scorer() -> "EventScorer | None":
+    if not _SCORER:
+        _SCORER.append(EventScorer() if SCORER_PATH.is_file() else None)
+    return _SCORER[0]

@@ -1,0 +1,37 @@
+"""`prismaudio extract --manifest M --out DIR [--codec PATH] [--shard i/n]`: cache features per clip."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("extract", parents=[common], help="cache conditioning features (and codec latents) for a manifest")
+    p.add_argument("--manifest", required=True, help="manifest.jsonl (or its folder)")
+    p.add_argument("--out", required=True, help="output folder for <id>.safetensors")
+    p.add_argument("--codec", default="", help="codec checkpoint: also cache its latents of each clip's audio")
+    p.add_argument("--shard", default="0/1", help="i/n: this process takes every n-th clip starting at i")
+    p.add_argument("--semantic-fps", type=float, default=8.0, help="semantic frame rate (4-8)")
+    p.set_defaults(func=run)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard: expected i/n (e.g. 0/4), got {text!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise ConfigError(f"--shard: expected 0 <= i < n, got {text!r}")
+    return i, n
+
+
+def run(args) -> int:
+    import torch
+
+    from ..encoders.cache import ExtractConfig, extract_manifest
+
+    shard = parse_shard(args.shard)
+    torch.set_num_threads(1)
+    counts = extract_manifest(args.manifest, args.out, ExtractConfig(semantic_fps=args.semantic_fps, codec=args.codec), shard)
+    print(f"extract: {counts['done']} written, {counts['skipped']} already there, {counts['failed']} failed")
+    return 2 if counts["failed"] else 0

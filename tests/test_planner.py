@@ -1,0 +1,150 @@
+"""The default planner on videos made here (no /work/data): tracking, events, plan, CLI, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from prismaudio import media
+from prismaudio.cli import main
+from prismaudio.planner.analyser import analyse_frames
+from prismaudio.planner.devclips import DevSource, disc, render_clip
+from prismaudio.planner.events import detect_events, refine_kink
+from prismaudio.planner.plan import Plan, side_of
+from prismaudio.planner.planner import plan_video
+
+
+def _bouncing(tmp_path, name="clip.mp4", duration=3.0):
+    clip = render_clip([DevSource(disc(14, (230, 40, 40)), 0.25, 0.3, 0.22, 0.0)], duration=duration)
+    path = tmp_path / name
+    media.write_video(path, clip.frames, 25)
+    return path, clip
+
+
+def test_refine_kink_finds_subframe_time():
+    t = np.arange(10) / 25.0
+    true = 4.5 / 25.0
+    p = np.where(t < true, 1.0 - 2.0 * (true - t), 1.0 - 1.5 * (t - true))[:, None]
+    assert abs(refine_kink(t, p, 4) - true) < 1e-6
+
+
+def test_tracker_and_rule_events_on_a_bouncing_disc():
+    clip = render_clip([DevSource(disc(14, (230, 40, 40)), 0.25, 0.3, 0.22, 0.0)], duration=3.0)
+    analysis = analyse_frames(clip.frames, 25)
+    assert len(analysis.tracks) == 1
+    ev = [e.time for e in detect_events(analysis, learned=False)[0] if e.kind == "contact"]
+    truth = clip.impacts[0]
+    assert truth and len(ev) == len(truth)
+    assert max(min(abs(a - b) for a in ev) for b in truth) < 0.04
+
+
+def test_plan_video_follows_the_object(tmp_path):
+    path, clip = _bouncing(tmp_path)
+    plan = plan_video(path)
+    assert len(plan.semantic.sources) == 1
+    onsets = [e.onset for e in plan.temporal.events if e.kind == "impact"]
+    for t in clip.impacts[0]:
+        assert min(abs(t - o) for o in onsets) <= 0.04 + 1e-6
+    track = plan.spatial.tracks[0]
+    assert side_of(track.x_at(0.1)) == -1  # starts on the left
+    assert abs(plan.duration - 3.0) < 0.05
+    Plan.from_json(plan.to_json())  # valid and round-trips
+
+
+def test_static_video_says_no_events(tmp_path):
+    frames = np.repeat(np.random.default_rng(0).integers(0, 255, (1, 64, 64, 3), dtype=np.uint8), 25, axis=0)
+    path = tmp_path / "static.mp4"
+    media.write_video(path, frames, 25)
+    plan = plan_video(path)
+    assert plan.temporal.events == []
+    assert any("no visual events" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize("value,word", [(0, "black"), (200, "blank")])
+def test_black_and_blank_frames(tmp_path, value, word):
+    path = tmp_path / "flat.mp4"
+    media.write_video(path, np.full((20, 64, 64, 3), value, np.uint8), 25)
+    plan = plan_video(path)
+    assert plan.temporal.events == [] and plan.semantic.sources == []
+    assert any(word in n for n in plan.notes)
+
+
+def test_one_frame_video(tmp_path):
+    path = tmp_path / "one.mp4"
+    media.write_video(path, np.random.default_rng(1).integers(0, 255, (1, 32, 32, 3), dtype=np.uint8), 25)
+    plan = plan_video(path)
+    assert plan.temporal.events == []
+    assert any("single frame" in n for n in plan.notes)
+
+
+def test_huge_resolution_is_scaled_down(tmp_path):
+    frames = np.zeros((3, 2160, 3840, 3), np.uint8)
+    frames[:, 1000:1200, 1000:1200] = 255
+    frames[1:, 1000:1200, 1200:1400] = 255
+    path = tmp_path / "huge.mp4"
+    media.write_video(path, frames, 25)
+    plan = plan_video(path)
+    assert plan.duration > 0
+
+
+def test_cli_plan_text_and_json(tmp_path, capsys):
+    path, _ = _bouncing(tmp_path, duration=2.0)
+    assert main(["plan", str(path), "--format", "text"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Semantic:") and "Temporal:" in out and "Spatial:" in out
+    assert main(["plan", str(path), "-o", str(tmp_path / "p.json")]) == 0
+    assert Plan.load(tmp_path / "p.json").duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_cli_bad_video_files(tmp_path, capsys):
+    (tmp_path / "junk.mp4").write_bytes(b"not a video at all" * 10)
+    for bad in (tmp_path / "missing.mp4", tmp_path / "junk.mp4", tmp_path):
+        assert main(["plan", str(bad)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:")
+
+
+def _reference(duration=2.0):
+    return {
+        "duration": duration,
+        "semantic": {"sources": [{"id": "s1", "label": "drum", "description": ""}]},
+        "temporal": {"events": [{"source": "s1", "onset": 0.5, "offset": 0.7, "kind": "impact"}]},
+        "spatial": {"tracks": [{"source": "s1", "times": [0.0, 1.0], "x": [-0.5, 0.5], "distance": [1.0, 1.0]}]},
+    }
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda d: d.update(colour="red"), "colour"),
+    (lambda d: d["temporal"]["events"][0].update(onset="soon"), "onset"),
+    (lambda d: d["temporal"]["events"][0].update(onset=-1.0), "events[0]"),
+    (lambda d: d["temporal"]["events"][0].update(offset=9.0), "events[0]"),
+    (lambda d: d["temporal"]["events"][0].update(source="s9"), "events[0].source"),
+    (lambda d: d["spatial"]["tracks"][0].update(source="s9"), "tracks[0].source"),
+])
+def test_cli_check_bad_plan_names_the_field(tmp_path, capsys, mutate, field):
+    path, _ = _bouncing(tmp_path, duration=2.0)
+    data = _reference()
+    mutate(data)
+    (tmp_path / "plan.json").write_text(json.dumps(data))
+    assert main(["plan", str(path), "--check", str(tmp_path / "plan.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and field in err[0]
+
+
+def test_cli_check_good_plan_and_wrong_duration(tmp_path, capsys):
+    path, _ = _bouncing(tmp_path, duration=2.0)
+    (tmp_path / "ok.json").write_text(json.dumps(_reference()))
+    assert main(["plan", str(path), "--check", str(tmp_path / "ok.json")]) == 0
+    (tmp_path / "long.json").write_text(json.dumps(_reference(duration=5.0)))
+    assert main(["plan", str(path), "--check", str(tmp_path / "long.json")]) == 2
+    assert "plan.duration" in capsys.readouterr().err
+
+
+def test_plan_schema_round_trip():
+    plan = Plan.from_dict(_reference())
+    again = Plan.from_json(plan.to_json())
+    assert again == plan
+    assert set(plan.module_texts()) == {"semantic", "temporal", "aesthetic", "spatial"}
+    assert "drum hits at 0.50 s" in plan.temporal_text()
