@@ -1,0 +1,1 @@
+"""Offline evaluation: av-benchmark formulas on features that install offline (YAMNet, trained evaluators)."""

@@ -1,0 +1,218 @@
+"""The evaluation driver: pair files by stem, load and check them, run YAMNet in batches, run every metric.
+
+Bad input never stops the run: unpaired stems are listed and skipped, unreadable files are
+skipped with their reason, NaN samples are zeroed and noted, mono files get spatial metrics
+n/a, other sample rates are resampled to 16 kHz, a manifest that does not match the folders
+is reported and used where it matches. Only "nothing to evaluate" is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..audio_models.data import primary_class, video_motion
+from ..audio_models.yamnet import YamNet, YamNetOutput, shared
+from ..errors import CheckpointError, PrismError
+from ..planner.plan import Plan, PlanError
+from .aesthetic import AestheticMetrics
+from .base import SAMPLE_RATE, EvalPair
+from .fd import FrechetDistance
+from .inception import InceptionScore
+from .kl import PairedKL
+from .semantic import SemanticMetrics
+from .spatial import SpatialMetrics
+from .temporal import TemporalMetrics
+
+log = logging.getLogger(__name__)
+AUDIO_EXTS = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus"}
+VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".webm", ".avi"}
+METRICS = {"fd": FrechetDistance, "kl": PairedKL, "inception": InceptionScore, "semantic": SemanticMetrics,
+           "temporal": TemporalMetrics, "aesthetic": AestheticMetrics, "spatial": SpatialMetrics}
+
+
+@dataclass
+class EvalResult:
+    summary: dict
+    per_sample: dict[str, dict]
+    problems: list[str] = field(default_factory=list)
+    pairs: list[EvalPair] = field(default_factory=list)
+
+
+def list_files(folder: str | Path, exts: set[str], what: str) -> dict[str, Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PrismError(f"{folder}: {what} folder not found")
+    files = {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in exts}
+    return files
+
+
+def load_manifest(path: str | Path) -> dict[str, dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise PrismError(f"{path}: manifest not found")
+    rows = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise PrismError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if "id" not in row:
+            raise PrismError(f"{path}:{n}: row without an 'id'")
+        rows[str(row["id"])] = row
+    return rows
+
+
+def _load_audio(path: Path, notes: list[str]) -> np.ndarray:
+    from ..media import read_audio
+
+    wave = read_audio(path, SAMPLE_RATE).numpy()
+    if wave.shape[0] > 2:
+        notes.append(f"{path.name}: {wave.shape[0]} channels, first two kept")
+        wave = wave[:2]
+    bad = ~np.isfinite(wave)
+    if bad.any():
+        notes.append(f"{path.name}: {int(bad.sum())} NaN/inf samples replaced by 0")
+        wave = np.where(bad, 0.0, wave).astype(np.float32)
+    if wave.shape[1] == 0 or not np.any(wave):
+        notes.append(f"{path.name}: silent")
+    return wave
+
+
+def _plan_of(row: dict, root: Path, notes: list[str]) -> Plan | None:
+    try:
+        if isinstance(row.get("plan"), dict):
+            return Plan.from_dict(row["plan"])
+        if isinstance(row.get("plan"), str):
+            return Plan.load(root / row["plan"])
+    except PlanError as e:
+        notes.append(f"manifest plan unusable: {e}")
+    return None
+
+
+def cached_analyze(yam: YamNet, waves: list[np.ndarray], cache: Path | None) -> list[YamNetOutput]:
+    """YAMNet outputs, read from / written to an on-disk cache keyed by the audio's bytes."""
+    if cache is None:
+        return yam.analyze(waves)
+    cache.mkdir(parents=True, exist_ok=True)
+    monos = [np.ascontiguousarray(w.mean(0) if w.ndim == 2 else w, dtype=np.float32) for w in waves]
+    keys = [hashlib.sha1(m.tobytes()).hexdigest() for m in monos]
+    out: list[YamNetOutput | None] = [None] * len(monos)
+    for i, k in enumerate(keys):
+        f = cache / f"{k}.npz"
+        if f.is_file():
+            try:
+                z = np.load(f)
+                out[i] = YamNetOutput(z["embeddings"], z["logits"])
+            except (OSError, ValueError, KeyError):
+                pass
+    todo = [i for i, o in enumerate(out) if o is None]
+    for i, o in zip(todo, yam.analyze([monos[i] for i in todo]) if todo else []):
+        out[i] = o
+        tmp = cache / f".{keys[i]}.{os.getpid()}.npz"
+        np.savez(tmp, embeddings=o.embeddings, logits=o.logits)
+        os.replace(tmp, cache / f"{keys[i]}.npz")
+    return out  # type: ignore[return-value]
+
+
+def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None) -> tuple[list[EvalPair], list[str]]:
+    problems: list[str] = []
+    preds = list_files(pred_dir, AUDIO_EXTS, "--pred-audio")
+    gts = list_files(gt_dir, AUDIO_EXTS, "--gt-audio")
+    if not preds:
+        raise PrismError(f"{pred_dir}: no audio files ({', '.join(sorted(AUDIO_EXTS))})")
+    if not gts:
+        raise PrismError(f"{gt_dir}: no audio files ({', '.join(sorted(AUDIO_EXTS))})")
+    only_pred, only_gt = sorted(set(preds) - set(gts)), sorted(set(gts) - set(preds))
+    if only_pred:
+        problems.append(f"{len(only_pred)} prediction(s) without a reference, skipped: {', '.join(only_pred[:20])}")
+    if only_gt:
+        problems.append(f"{len(only_gt)} reference(s) without a prediction, skipped: {', '.join(only_gt[:20])}")
+    stems = sorted(set(preds) & set(gts))
+    if not stems:
+        raise PrismError(f"no file stems in common between {pred_dir} and {gt_dir}")
+    videos = list_files(videos_dir, VIDEO_EXTS, "--videos") if videos_dir else {}
+    rows, root = {}, None
+    if manifest:
+        rows, root = load_manifest(manifest), Path(manifest).parent
+        missing = [s for s in stems if s not in rows]
+        if missing:
+            problems.append(f"{len(missing)} stem(s) not in the manifest (no plan/class for them): {', '.join(missing[:20])}")
+        extra = len(set(rows) - set(stems))
+        if extra:
+            problems.append(f"{extra} manifest row(s) have no paired files (ignored)")
+    pairs = []
+    for stem in tqdm(stems, desc="load", leave=False):
+        notes: list[str] = []
+        try:
+            pred = _load_audio(preds[stem], notes)
+            gt = _load_audio(gts[stem], notes)
+        except PrismError as e:
+            problems.append(f"{stem}: skipped ({e})")
+            continue
+        if pred.shape[1] != gt.shape[1]:
+            notes.append(f"length differs: prediction {pred.shape[1] / SAMPLE_RATE:.2f} s, reference {gt.shape[1] / SAMPLE_RATE:.2f} s")
+        row = rows.get(stem)
+        plan = _plan_of(row, root, notes) if row else None
+        motion = None
+        video = videos.get(stem)
+        if video is None and row and isinstance(row.get("video"), str) and (root / row["video"]).is_file():
+            video = root / row["video"]
+        if video is not None:
+            try:
+                motion = video_motion(video)
+            except PrismError as e:
+                notes.append(f"video unusable ({e}): DeSync n/a")
+        pairs.append(EvalPair(stem, pred, gt, plan, primary_class(row, plan) if row and plan else (row or {}).get("class"),
+                              motion, notes=notes))
+    if not pairs:
+        raise PrismError("no pair could be read; nothing to evaluate")
+    return pairs, problems
+
+
+def evaluate(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | None = None,
+             metrics: tuple[str, ...] = tuple(METRICS)) -> EvalResult:
+    pairs, problems = build_pairs(pred_dir, gt_dir, videos_dir, manifest)
+    yam = shared()
+    outs = cached_analyze(yam, [p.pred for p in pairs], None)
+    gts = cached_analyze(yam, [p.gt for p in pairs], cache)
+    for p, o, g in zip(pairs, outs, gts):
+        p.pred_yamnet, p.gt_yamnet = o, g
+    if not videos_dir and not any(p.motion is not None for p in pairs):
+        problems.append("no videos (--videos or manifest 'video'): DeSync n/a")
+    if not manifest:
+        problems.append("no --manifest: onset F1 vs events, side accuracy, class metrics and CLAP n/a")
+    return run_metrics(pairs, metrics, problems)
+
+
+def run_metrics(pairs: list[EvalPair], metrics: tuple[str, ...], problems: list[str]) -> EvalResult:
+    instances = []
+    for name in metrics:
+        try:
+            instances.append(METRICS[name]())
+        except CheckpointError as e:
+            problems.append(f"{name} metrics n/a: {e}")
+    per_sample: dict[str, dict] = {}
+    for p in tqdm(pairs, desc="metrics", leave=False):
+        row: dict = {}
+        for m in instances:
+            row.update(m.update(p))
+        if p.notes:
+            row["notes"] = list(p.notes)
+        per_sample[p.id] = row
+    summary: dict = {}
+    for m in instances:
+        summary.update(m.compute())
+        if getattr(m, "reasons", None):
+            problems.extend(f"{m.name}: {r}" for r in sorted(m.reasons))
+    summary["num_samples"] = len(pairs)
+    return EvalResult(summary, per_sample, problems, pairs)
