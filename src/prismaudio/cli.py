@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "prismaudio.commands.info",
     "prismaudio.commands.train",
+    "prismaudio.commands.grpo",
 ]
 
 T = TypeVar("T")

@@ -20,10 +20,12 @@ class GRPOConfig:
     generator_checkpoint: str | None = None  # the pretrained generator (policy init)
     reference_checkpoint: str | None = None  # frozen KL reference; None = the generator checkpoint
     codec_checkpoint: str | None = None
-    data: str | None = None  # a SynthCanvas folder (manifest.jsonl); train split for rollouts
-    train_split: str = "train"
-    eval_split: str = "val"
-    eval_size: int = 16  # fixed held-out prompts evaluated every eval_every iterations
+    data: str | None = None  # cached generator features (train/data.py layout) of the rollout prompts
+    eval_data: str | None = None  # cached features of the fixed held-out set (evaluators)
+    eval_size: int = 16  # first eval_size held-out clips, evaluated every eval_every iterations
+    clip_seconds: float | None = None  # crop every prompt to this length (None: the model's duration)
+    random_init: bool = False  # benchmarks only: a random generator of `random_preset` when no checkpoint
+    random_preset: str = "tiny"
     out_dir: str = "runs/grpo"
     # sampling
     mode: Literal["fast-grpo", "flow-grpo", "mix-grpo"] = "fast-grpo"

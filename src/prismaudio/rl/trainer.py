@@ -67,6 +67,8 @@ class RLEnvironment:
     train_prompts: list[Prompt]
     eval_prompts: list[Prompt] = field(default_factory=list)
     evaluators: dict[str, Any] = field(default_factory=dict)  # name -> score(audio, sample) -> [B]
+    # the evaluation suite over a whole held-out set: (audio [B, 2, N], prompts) -> {metric: value}
+    suite: Callable[[torch.Tensor, list[Prompt]], dict[str, float]] | None = None
 
 
 def _score(fn: Any, audio: torch.Tensor, sample: Any) -> torch.Tensor:
@@ -252,7 +254,7 @@ class GRPOTrainer:
     def evaluate(self) -> dict[str, float]:
         """EMA policy, plain ODE sampler, fixed noise per held-out prompt; evaluators' means."""
         prompts = self.env.eval_prompts
-        if not prompts or not self.env.evaluators:
+        if not prompts or not (self.env.evaluators or self.env.suite):
             return {}
         noise = torch.stack([torch.randn(self.env.latent_shape, generator=tree_generator(self.config.seed, 0, i, stream=EVALUATION))
                              for i in range(len(prompts))]).to(self.device)
@@ -266,6 +268,9 @@ class GRPOTrainer:
         for name, fn in self.env.evaluators.items():
             scores = _score(fn, audio, samples)
             out[f"eval/{name}"] = float(scores[torch.isfinite(scores)].mean())
+        if self.env.suite is not None:
+            out.update({f"eval/{k}": float(v) for k, v in self.env.suite(audio, prompts).items()
+                        if isinstance(v, (int, float)) and v is not None})
         return out
 
     def _log(self, row: dict) -> None:
