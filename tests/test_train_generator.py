@@ -47,7 +47,7 @@ def write_config(tmp_path: Path, **train) -> Path:
     data["train"].update(dict(batch_size=4, warmup_steps=2, max_steps=1000, lr=2e-3, log_every=1000, val_every=1000,
                               sample_every=1000, checkpoint_every=1000, threads=1, out_dir=str(tmp_path / "run")))
     data["train"].update(train)
-    data["data"] = {"train": str(make_clips(tmp_path / "train", 6)), "val": str(make_clips(tmp_path / "val", 2, seed=1)), "codec": None}
+    data["data"] = {"train": str(make_clips(tmp_path / "train", 6)), "val": str(make_clips(tmp_path / "val", 2, seed=1)), "codec": None, "manifest": None}
     path = tmp_path / "gen.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

@@ -3,12 +3,13 @@
 The one place that knows the on-disk layout (align it here with encoders/cache.py):
 
     <dir>/<clip id>.safetensors
-      latent      [C, L]      codec latent (normalised), L = ceil(N / hop)
+      latents     [C, L]      codec latent (normalised), L = ceil(N / hop) ("latent" also read)
       semantic    [Ts, Ds]    semantic frame features at the model's semantic_rate
       sync        [Ty, Dy]    sync features at sync_rate (optional)
       text        [M, K, Dt]  token states of the plan's M module texts (optional)
       text_mask   [M, K]      real tokens (uint8/bool)
-      metadata: "plan" = the Plan as JSON (the time-aligned tracks are built from it)
+      metadata: "plan" = the Plan as JSON, optional: encoders/cache.py stores only the plan
+                texts, so plans also come from the manifest by clip id (`load_plans`)
 
 `ClipDataset` holds everything in memory (SynthCanvas-sized data) and `batch(indices,
 length, start_frac)` returns a `Batch` of latents plus `Conditions`, cropped in time
@@ -68,7 +69,8 @@ def read_clip(path: str | Path) -> Clip:
             keys = set(f.keys())
             meta = f.metadata() or {}
             get = lambda k: f.get_tensor(k) if k in keys else None  # noqa: E731
-            latent, semantic, sync, text, mask = get("latent"), get("semantic"), get("sync"), get("text"), get("text_mask")
+            latent = get("latents") if "latents" in keys else get("latent")
+            semantic, sync, text, mask = get("semantic"), get("sync"), get("text"), get("text_mask")
     except (SafetensorError, OSError) as e:
         raise DataError(f"{path}: not a readable feature file ({str(e).splitlines()[0][:120]})") from None
     if latent is None:
@@ -84,7 +86,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
 
     from ..fsutil import atomic_path
 
-    tensors = {k: v.contiguous() for k, v in {"latent": clip.latent, "semantic": clip.semantic, "sync": clip.sync,
+    tensors = {k: v.contiguous() for k, v in {"latents": clip.latent, "semantic": clip.semantic, "sync": clip.sync,
                                              "text": clip.text, "text_mask": clip.text_mask}.items() if v is not None}
     if "text_mask" in tensors:
         tensors["text_mask"] = tensors["text_mask"].to(torch.uint8)
@@ -104,10 +106,24 @@ def find_clips(source: str | Path) -> list[Path]:
     return files
 
 
+def load_plans(manifest: str | Path) -> dict[str, Plan]:
+    """Plans by clip id from a manifest.jsonl (lines with "id" and "plan")."""
+    plans = {}
+    for n, line in enumerate(Path(manifest).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            if row.get("plan") is not None:
+                plans[str(row["id"])] = Plan.from_dict(row["plan"], where=f"{manifest}:{n}: plan")
+    return plans
+
+
 class ClipDataset:
-    def __init__(self, source: str | Path, config: GeneratorConfig):
+    def __init__(self, source: str | Path, config: GeneratorConfig, plans: dict[str, Plan] | None = None):
         self.config = config
         self.clips = [read_clip(p) for p in find_clips(source)]
+        for clip in self.clips:
+            if clip.plan is None and plans and clip.id in plans:
+                clip.plan = plans[clip.id]
         c = self.clips[0]
         for clip in self.clips:
             if clip.latent.shape[0] != config.latent_channels:
@@ -143,9 +159,9 @@ class ClipDataset:
             t0 = start / cfg.latent_rate
             latents.append(clip.latent[:, start:start + length])
             if clip.semantic is not None:
-                sems.append(_window(clip.semantic, t0, cfg.semantic_rate, seq.semantic_len))
+                sems.append(time_window(clip.semantic, t0, cfg.semantic_rate, seq.semantic_len))
             if clip.sync is not None:
-                syncs.append(_window(clip.sync, t0, cfg.sync_rate, seq.sync_len))
+                syncs.append(time_window(clip.sync, t0, cfg.sync_rate, seq.sync_len))
             if clip.text is not None:
                 texts.append(clip.text)
                 masks.append(clip.text_mask if clip.text_mask is not None else torch.ones(clip.text.shape[:2], dtype=torch.bool))
@@ -159,7 +175,7 @@ class ClipDataset:
         return Batch(torch.stack(latents), cond, [c.id for c in clips])
 
 
-def _window(x: torch.Tensor, start_s: float, rate: float, count: int) -> torch.Tensor:
+def time_window(x: torch.Tensor, start_s: float, rate: float, count: int) -> torch.Tensor:
     """`count` frames of [T, D] features from `start_s` (the last frame repeats past the end)."""
     first = int(round(start_s * rate))
     idx = (first + torch.arange(count)).clamp(max=x.shape[0] - 1)

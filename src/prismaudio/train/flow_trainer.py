@@ -39,6 +39,7 @@ CHECKPOINT_VERSION = 1
 class DataConfig:
     train: str = "/work/runs/features/train"  # folder of cached per-clip feature files
     val: str | None = "/work/runs/features/val"
+    manifest: str | None = None  # plans by clip id, for clips whose cache holds only the plan texts
     codec: str | None = None  # codec checkpoint: decodes periodic samples to audio
 
 
@@ -123,10 +124,15 @@ class FlowTrainer:
             from torch.nn.parallel import DistributedDataParallel
 
             self.ddp = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
-        self.train_data = train_data if train_data is not None else ClipDataset(run.data.train, run.model)
+        plans = None
+        if (train_data is None or val_data is None) and run.data.manifest and Path(run.data.manifest).is_file():
+            from .data import load_plans
+
+            plans = load_plans(run.data.manifest)
+        self.train_data = train_data if train_data is not None else ClipDataset(run.data.train, run.model, plans)
         self.val_data = val_data
         if val_data is None and run.data.val and Path(run.data.val).exists():
-            self.val_data = ClipDataset(run.data.val, run.model)
+            self.val_data = ClipDataset(run.data.val, run.model, plans)
         self.step = 0
         self.writer = None
 

@@ -1,0 +1,138 @@
+"""`prismaudio generate VIDEO_OR_DIR... -o OUTDIR`: soundtracks for videos.
+
+Writes <stem>.wav|flac, <stem>.mp4 (video stream copied, generated audio exactly as long as
+the video) and <stem>.plan.json per video, each atomically, so an interrupted run resumes
+with --skip-existing. Under torchrun each process takes every WORLD_SIZE-th video.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError, PrismError
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("generate", parents=[common], help="generate synchronized stereo soundtracks for videos")
+    p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of videos")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--plan", help="plan JSON to use instead of the planner (one video only)")
+    p.add_argument("--prompt", help="text that leads the semantic plan module")
+    p.add_argument("--negative-prompt", help="text to steer away from (replaces the empty text in guidance)")
+    p.add_argument("--duration", type=float, help="seconds to generate from the start (default: the whole video)")
+    p.add_argument("--num-steps", type=int, default=None, help="sampler steps (default: the model's)")
+    p.add_argument("--cfg-strength", type=float, default=None, help="classifier-free guidance strength (default: the model's)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
+    p.add_argument("--format", choices=["wav", "flac"], default="wav", help="audio file format")
+    p.add_argument("--no-mux", action="store_true", help="do not write the .mp4 with the audio muxed in")
+    p.add_argument("--skip-existing", action="store_true", help="skip videos whose outputs all exist")
+    p.add_argument("--batch-size", type=int, default=1, help="videos sampled together (GPU memory permitting)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder")
+    p.set_defaults(func=run)
+
+
+def collect_videos(inputs: list[str]) -> list[Path]:
+    """Files as given; folders expanded to their videos (sorted). Missing paths are kept so
+    that each fails with its own line."""
+    out: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
+def outputs_for(video: Path, outdir: Path, fmt: str, mux: bool) -> dict[str, Path]:
+    paths = {"audio": outdir / f"{video.stem}.{fmt}", "plan": outdir / f"{video.stem}.plan.json"}
+    if mux:
+        paths["video"] = outdir / f"{video.stem}.mp4"
+    return paths
+
+
+def run(args) -> int:
+    if args.num_steps is not None and args.num_steps < 1:
+        raise ConfigError(f"--num-steps must be at least 1, got {args.num_steps}")
+    if args.duration is not None and not args.duration > 0:
+        raise ConfigError(f"--duration must be positive, got {args.duration}")
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    from tqdm.auto import tqdm
+
+    from .. import media
+    from ..log import progress_enabled
+    from ..pipeline import PrismAudio
+    from ..planner.plan import Plan
+
+    outdir = Path(args.output)
+    videos = collect_videos(args.inputs)
+    if not videos:
+        raise ConfigError("no videos found in the given inputs")
+    plan = None
+    if args.plan:
+        if len(videos) > 1:
+            raise ConfigError("--plan applies to one video; got several")
+        plan = Plan.load(args.plan)
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    videos = videos[rank::world]
+    mux = not args.no_mux
+    todo = []
+    for video in videos:
+        if args.skip_existing and all(p.exists() for p in outputs_for(video, outdir, args.format, mux).values()):
+            log.info("skip %s (outputs exist)", video)
+            continue
+        todo.append(video)
+    if not todo:
+        return 0
+    device = args.device
+    if world > 1 and device in ("auto", "cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    pipe = PrismAudio.from_pretrained(args.model, device="cpu" if device.startswith("cuda:") else device)
+    if device.startswith("cuda:"):
+        pipe = _move(pipe, device)
+    failed = 0
+    bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress_enabled())
+    for start in range(0, len(todo), args.batch_size):
+        batch = todo[start:start + args.batch_size]
+        results = pipe.generate_batch(batch, [plan] * len(batch), args.prompt, args.negative_prompt, args.duration,
+                                      args.seed, args.num_steps, args.cfg_strength, progress=progress_enabled())
+        for video, result in zip(batch, results):
+            try:
+                if isinstance(result, PrismError):
+                    raise result
+                paths = outputs_for(video, outdir, args.format, mux)
+                media.write_audio(paths["audio"], result.waveform, result.sample_rate)
+                result.plan.save(paths["plan"])
+                if mux:
+                    media.mux(video, result.waveform, result.sample_rate, paths["video"])
+                log.info("%s -> %s (%.2f s of audio)", video, paths["audio"], result.duration)
+            except PrismError as e:
+                failed += 1
+                print(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
+            bar.update(1)
+    bar.close()
+    if failed:
+        print(f"error: {failed} of {len(todo)} video(s) failed", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _move(pipe, device: str):
+    import torch
+
+    pipe.device = torch.device(device)
+    pipe.generator.to(device)
+    pipe.codec.to(device)
+    return pipe
