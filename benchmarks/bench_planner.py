@@ -1,0 +1,210 @@
+"""Planner benchmark over the SynthCanvas test and ood splits.
+
+    .venv/bin/python benchmarks/bench_planner.py [--canvas /work/data/canvas] [--limit N]
+    .venv/bin/python benchmarks/bench_planner.py --synthetic 100   # canvas-style clips made here
+
+Prints: source recognition accuracy (single / multi-source), event onset precision and
+recall within +-40 ms (all events and impacts only), side (left/centre/right) accuracy,
+and planner speed in seconds per 8 s clip on 2 threads, measured end to end
+(decode + analysis + features + recognition) on 8 s clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from prismaudio import media
+from prismaudio.planner.canvas_clips import GroundTruthSource, make_clip, match_tracks
+from prismaudio.planner.plan import side_of
+from prismaudio.planner.planner import plan_video
+
+TOL = 0.040
+
+
+@dataclass
+class Sample:
+    id: str
+    split: str
+    group: str  # single | multi
+    video: Path
+    duration: float
+    sources: list[GroundTruthSource]
+    events: list[tuple[float, str]]  # (onset, kind)
+
+
+def canvas_samples(root: str, splits: list[str], limit: int) -> list[Sample]:
+    from prismaudio.canvas.manifest import load_manifest
+
+    out = []
+    for s in load_manifest(root):
+        if s.split not in splits:
+            continue
+        srcs = []
+        for src in s.sources:
+            tr = src.track
+            impacts = [e.frame for e in s.events if e.source == src.id and e.kind == "impact"]
+            srcs.append(GroundTruthSource(src.class_name, src.kind, np.asarray(tr.x), np.asarray(tr.y), np.asarray(tr.visible, bool), impacts))
+        group = "single" if len(srcs) == 1 else "multi"
+        out.append(Sample(s.id, s.split, group, s.video_path, s.duration, srcs, [(e.onset, e.kind) for e in s.events]))
+    by_split = {sp: [x for x in out if x.split == sp][:limit] if limit else [x for x in out if x.split == sp] for sp in splits}
+    return [x for sp in splits for x in by_split[sp]]
+
+
+def synthetic_samples(n: int, tmp: Path, duration: float = 4.0) -> list[Sample]:
+    out = []
+    for i in range(n):
+        ood = i % 3 == 2
+        single = (not ood) and i % 3 == 0
+        seed = 900_000 + i
+        try:
+            clip = make_clip(seed, single=single, ood=ood, duration=duration)
+        except ValueError:
+            continue
+        path = tmp / f"syn_{i}.mp4"
+        media.write_video(path, clip.frames, clip.fps)
+        events = []
+        for s in clip.sources:
+            events += [(f / clip.fps, "impact") for f in s.impact_frames]
+            if s.kind == "sustained" and s.visible.any():
+                events.append((int(np.argmax(s.visible)) / clip.fps, "sustained"))
+        out.append(Sample(f"syn_{i}", "ood" if ood else "test", "single" if single else "multi", path, duration, clip.sources, events))
+    return out
+
+
+def match_onsets(pred: list[float], true: list[float], tol: float = TOL) -> int:
+    """One-to-one matches within tol (greedy by distance)."""
+    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(pred) for j, t in enumerate(true) if abs(p - t) <= tol + 1e-9)
+    used_p, used_t, hits = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            hits += 1
+    return hits
+
+
+def evaluate(samples: list[Sample]) -> dict:
+    stats = {k: [0, 0] for k in ("rec_single", "rec_multi", "side")}
+    ev = {"all": [0, 0, 0], "impact": [0, 0, 0]}  # hits, predicted, true
+    per_split: dict[str, dict] = {}
+    for s in samples:
+        trace: list = []
+        plan = plan_video(s.video, trace=trace)
+        analysis = trace[0].analysis
+        matched = match_tracks(analysis.tracks, s.sources, analysis.width, analysis.height)
+        sid_of_track = {tr.id: f"s{k + 1}" for k, tr in enumerate(analysis.tracks)}
+        key = "rec_single" if s.group == "single" else "rec_multi"
+        sp = per_split.setdefault(s.split, {"rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0]})
+        fps = analysis.fps
+        for j, src in enumerate(s.sources):
+            tid = next((t for t, jj in matched.items() if jj == j), None)
+            label = None
+            if tid is not None:
+                label = plan.source(sid_of_track[tid]).label
+                label = label.rsplit(" ", 1)[0] if label.rsplit(" ", 1)[-1].isdigit() else label
+            ok = label == src.class_name
+            stats[key][0] += ok
+            stats[key][1] += 1
+            sp["rec"][0] += ok
+            sp["rec"][1] += 1
+            frames = np.flatnonzero(src.visible)[::5]
+            track = plan.track(sid_of_track[tid]) if tid is not None else None
+            for f in frames:
+                good = track is not None and side_of(float(track.x_at(f / fps))) == side_of(float(src.x[f]))
+                stats["side"][0] += good
+                stats["side"][1] += 1
+                sp["side"][0] += good
+                sp["side"][1] += 1
+        for kind in ("all", "impact"):
+            pred = [e.onset for e in plan.temporal.events if kind == "all" or e.kind == "impact"]
+            true = [t for t, k in s.events if kind == "all" or k == "impact"]
+            if kind == "impact":  # impacts of sources recognised as sustained are not predicted as impacts
+                pass
+            h = match_onsets(pred, true)
+            ev[kind][0] += h
+            ev[kind][1] += len(pred)
+            ev[kind][2] += len(true)
+            if kind == "all":
+                sp["ev"][0] += h
+                sp["ev"][1] += len(pred)
+                sp["ev"][2] += len(true)
+    return {"stats": stats, "events": ev, "per_split": per_split}
+
+
+def speed(samples: list[Sample], tmp: Path, n: int = 5) -> list[float]:
+    """Seconds per 8 s clip, end to end, on 8 s clips (2 threads)."""
+    paths = []
+    for i in range(n):
+        try:
+            clip = make_clip(700_000 + i, single=i % 2 == 0, duration=8.0)
+        except ValueError:
+            continue
+        p = tmp / f"speed_{i}.mp4"
+        media.write_video(p, clip.frames, clip.fps)
+        paths.append(p)
+    plan_video(paths[0])  # warm-up: model load
+    times = []
+    for p in paths:
+        t = time.perf_counter()
+        plan_video(p)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100.0 * a / b:.1f}% ({a}/{b})" if b else "n/a"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--canvas", default="/work/data/canvas")
+    ap.add_argument("--splits", default="test,ood")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many samples per split (0: all)")
+    ap.add_argument("--synthetic", type=int, default=0, help="use N canvas-style clips made here instead")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        if args.synthetic:
+            samples = synthetic_samples(args.synthetic, tmp)
+            source = f"{len(samples)} canvas-style clips made in memory (seeds 900000+)"
+        else:
+            if not (Path(args.canvas) / "manifest.jsonl").is_file():
+                print(f"no SynthCanvas at {args.canvas}; use --synthetic N", file=sys.stderr)
+                return 2
+            samples = canvas_samples(args.canvas, args.splits.split(","), args.limit)
+            source = f"SynthCanvas {args.canvas}, splits {args.splits}: {len(samples)} samples"
+        t0 = time.perf_counter()
+        res = evaluate(samples)
+        elapsed = time.perf_counter() - t0
+        times = speed(samples, tmp)
+    st, ev = res["stats"], res["events"]
+    print(f"planner benchmark on {source}")
+    print(f"source recognition accuracy, single-event: {pct(*st['rec_single'])}   (target >= 95%)")
+    print(f"source recognition accuracy, multi-event:  {pct(*st['rec_multi'])}   (target >= 85%)")
+    for kind in ("all", "impact"):
+        h, p, t = ev[kind]
+        print(f"event onsets ({kind}) within +-40 ms: precision {h / max(p, 1):.3f} ({h}/{p}), recall {h / max(t, 1):.3f} ({h}/{t})"
+              + ("   (targets >= 0.90 / >= 0.95)" if kind == "all" else ""))
+    print(f"side (left/centre/right) accuracy: {pct(*st['side'])}   (target >= 95%)")
+    for split, d in res["per_split"].items():
+        h, p, t = d["ev"]
+        print(f"  {split}: recognition {pct(*d['rec'])}, side {pct(*d['side'])}, event P {h / max(p, 1):.3f} R {h / max(t, 1):.3f}")
+    print(f"planner speed: {statistics.median(times):.3f} s median, {max(times):.3f} s max per 8 s clip "
+          f"({len(times)} clips, {args.threads} threads, decode + analysis + features + recognition)   (target < 0.5 s)")
+    print(f"(evaluation wall time {elapsed:.1f} s for {len(samples)} samples)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
