@@ -1,0 +1,136 @@
+"""CLI: `prismaudio train codec ...` and `prismaudio codec eval|encode|decode ...`.
+
+Heavy imports stay inside the handlers so `prismaudio --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT = "/work/runs/codec/codec_tiny.safetensors"
+
+
+def register_train(train_sub, common) -> None:
+    p = train_sub.add_parser("codec", parents=[common], help="train the stereo audio codec (resumable; torchrun for DDP)")
+    p.add_argument("--config", default="configs/codec_tiny.yaml", help="codec preset YAML")
+    p.add_argument("--data", help="folder of audio or a manifest.jsonl (default: render tinysoundfont clips)")
+    p.add_argument("--split", default="train", help="manifest split to train on")
+    p.add_argument("--out", default="/work/runs/codec", help="run folder (checkpoints, TensorBoard)")
+    p.add_argument("--max-steps", type=int, help="stop at this step (default: the config's max_steps)")
+    p.add_argument("--resume", help="training checkpoint to continue from (default: newest in --out)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: the config's)")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args) -> int:
+    import torch
+
+    from ..config import load_config
+    from .config import CodecConfig
+    from .data import find_audio_files, load_clips, synth_clips
+    from .trainer import CodecTrainer
+
+    cfg = load_config(CodecConfig, args.config)
+    torch.set_num_threads(args.threads or cfg.train.threads)
+    if args.data:
+        clips = load_clips(find_audio_files(args.data, args.split), cfg.sample_rate)
+    else:
+        log.info("no --data: rendering %d tinysoundfont clips", cfg.train.synth_clips)
+        clips = synth_clips(cfg.train.synth_clips, cfg.sample_rate, seed=cfg.train.seed)
+    log.info("training on %d clips (%.1f min of audio)", len(clips), sum(c.shape[-1] for c in clips) / cfg.sample_rate / 60)
+    trainer = CodecTrainer(cfg, clips, args.out)
+    trainer.resume(args.resume)
+    parts = trainer.fit(args.max_steps)
+    log.info("finished at step %d: %s", trainer.step, {k: round(v, 4) for k, v in parts.items()})
+    return 0
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("codec", parents=[common], help="stereo codec: evaluate, encode, decode")
+    cmds = p.add_subparsers(dest="codec_command", metavar="ACTION")
+
+    e = cmds.add_parser("eval", parents=[common], help="reconstruction figures vs mel + Griffin-Lim on a folder")
+    e.add_argument("--audio", required=True, help="folder of audio, or a SynthCanvas folder / manifest.jsonl")
+    e.add_argument("--split", default="test", help="manifest split (when --audio is a manifest)")
+    e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    e.add_argument("-o", "--output", default="codec_eval.json", help="report JSON")
+    e.add_argument("--plots", help="folder for spectrogram-pair PNGs (default: beside the report)")
+    e.add_argument("--limit", type=int, help="evaluate at most this many files")
+    e.add_argument("--class-check", action="store_true",
+                   help="train a log-mel classifier on the manifest's train split and compare accuracies")
+    e.set_defaults(func=run_eval)
+
+    enc = cmds.add_parser("encode", parents=[common], help="audio file -> latent (.safetensors)")
+    enc.add_argument("audio")
+    enc.add_argument("-o", "--output", required=True)
+    enc.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    enc.set_defaults(func=run_encode)
+
+    dec = cmds.add_parser("decode", parents=[common], help="latent (.safetensors) -> audio file")
+    dec.add_argument("latent")
+    dec.add_argument("-o", "--output", required=True)
+    dec.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    dec.set_defaults(func=run_decode)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_eval(args) -> int:
+    import torch
+
+    from ..fsutil import atomic_path
+    from .evaluate import evaluate_folder
+    from .stereo_codec import StereoCodec
+
+    torch.set_num_threads(2)
+    codec = StereoCodec.load(args.checkpoint)
+    out = Path(args.output)
+    plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
+    report = evaluate_folder(codec, args.audio, split=args.split, plot_dir=plots, limit=args.limit,
+                             class_check=args.class_check)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report["summary"], indent=2))
+    log.info("report written to %s, plots in %s", out, plots)
+    return 0
+
+
+def run_encode(args) -> int:
+    from safetensors.torch import save_file
+
+    from ..fsutil import atomic_path
+    from ..media import read_audio
+    from .stereo_codec import StereoCodec
+
+    codec = StereoCodec.load(args.checkpoint)
+    wave = read_audio(args.audio, codec.sample_rate)
+    latent = codec.encode(wave[None])
+    with atomic_path(args.output) as tmp:
+        save_file({"latent": latent[0].contiguous()}, str(tmp), metadata={"num_samples": str(wave.shape[-1]),
+                                                                          "sample_rate": str(codec.sample_rate)})
+    print(f"{args.output}: latent {tuple(latent.shape[1:])} at {codec.latent_rate:g} frames/s")
+    return 0
+
+
+def run_decode(args) -> int:
+    from safetensors import SafetensorError, safe_open
+
+    from ..errors import MediaError
+    from ..media import write_audio
+    from .stereo_codec import StereoCodec
+
+    codec = StereoCodec.load(args.checkpoint)
+    try:
+        with safe_open(args.latent, framework="pt") as f:
+            meta = f.metadata() or {}
+            latent = f.get_tensor("latent")
+    except (SafetensorError, OSError, KeyError) as e:
+        raise MediaError(f"{args.latent}: not a latent file written by `codec encode` ({str(e)[:100]})") from None
+    length = int(meta["num_samples"]) if "num_samples" in meta else None
+    wave = codec.decode(latent[None], length)[0]
+    write_audio(args.output, wave, codec.sample_rate)
+    print(f"{args.output}: {wave.shape[-1] / codec.sample_rate:.3f} s stereo at {codec.sample_rate} Hz")
+    return 0

@@ -1,0 +1,104 @@
+"""Codec configuration: one dataclass, presets as YAML (configs/codec_tiny.yaml, codec_paper.yaml).
+
+Every sequence length derives from three numbers: `sample_rate`, `hop` (samples per latent
+frame) and `upsample` (decoder STFT frames per latent frame). The decoder's STFT hop is
+`hop // upsample` and its window `4 * hop // upsample` (75 % overlap, as in Vocos).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 8
+    crop_seconds: float = 1.0
+    lr: float = 5e-4
+    lr_min: float = 5e-5
+    warmup_steps: int = 200
+    max_steps: int = 200_000
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    checkpoint_every_s: float = 240.0
+    log_every: int = 25
+    keep_checkpoints: int = 3
+    threads: int = 1
+    seed: int = 0
+    synth_clips: int = 600  # clips rendered when no --data is given (tinysoundfont)
+
+
+@dataclass
+class LossConfig:
+    logmag: float = 1.0  # L1 of mid log-magnitude spectrograms (log of magnitude + magnitude_floor)
+    mel: float = 1.0  # L1 of mid log-mel spectrograms (perceptual weighting of the same)
+    mel_bands: int = 64
+    kl: float = 1e-5
+
+
+@dataclass
+class CodecConfig:
+    name: str = "tiny"
+    sample_rate: int = 16000
+    hop: int = 320  # samples per latent frame
+    upsample: int = 2  # decoder STFT frames per latent frame
+    mid_channels: int = 24  # learned latent channels (the mid/mono content)
+    ild_band_edges_hz: tuple[float, ...] = (0.0, 300.0, 700.0, 1400.0, 2500.0, 4000.0, 6000.0, 8000.0)
+    max_itd_ms: float = 1.0
+    itd_upsample: int = 16  # GCC-PHAT sub-sample resolution
+    itd_context: int = 1  # latent frames either side whose cross-spectra are pooled for the ITD
+    encoder_dim: int = 256
+    encoder_blocks: int = 4
+    decoder_dim: int = 384
+    decoder_blocks: int = 8
+    kernel_size: int = 7
+    logvar_offset: float = -8.0  # small initial posterior noise (feasibility.md: sigma 1 collapses)
+    magnitude_floor: float = 1e-8  # about the quietest level the evaluation's log-mel can see
+    phase_iterations: int = 32  # Griffin-Lim iterations at decode time
+    train: TrainConfig = field(default_factory=TrainConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        if self.hop % self.upsample:
+            raise ValueError(f"hop {self.hop} must be a multiple of upsample {self.upsample}")
+        if len(self.ild_band_edges_hz) < 2 or list(self.ild_band_edges_hz) != sorted(self.ild_band_edges_hz):
+            raise ValueError("ild_band_edges_hz must be at least two increasing frequencies")
+        if self.ild_band_edges_hz[-1] < self.sample_rate / 2:
+            raise ValueError("the last ILD band edge must reach the Nyquist frequency")
+
+    # ---- derived sizes -------------------------------------------------------------------
+    @property
+    def stft_hop(self) -> int:
+        return self.hop // self.upsample
+
+    @property
+    def n_fft(self) -> int:
+        return 4 * self.stft_hop
+
+    @property
+    def freq_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def ild_bands(self) -> int:
+        return len(self.ild_band_edges_hz) - 1
+
+    @property
+    def spatial_channels(self) -> int:
+        return self.ild_bands + 1  # per-band ILD + one broadband ITD
+
+    @property
+    def latent_channels(self) -> int:
+        return self.mid_channels + self.spatial_channels
+
+    @property
+    def latent_rate(self) -> float:
+        return self.sample_rate / self.hop
+
+    def latent_length(self, num_samples: int) -> int:
+        return max(1, math.ceil(num_samples / self.hop))
+
+
+SHAPE_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "encoder_dim",
+              "encoder_blocks", "decoder_dim", "decoder_blocks", "kernel_size")
