@@ -102,3 +102,33 @@ def test_extract_bad_inputs(tmp_path, capsys):
     assert main(["extract", "--manifest", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("error:") for line in err)
+
+
+def test_extract_with_codec_latents(tmp_path):
+    from prismaudio.encoders.sync import SYNC_PATH
+
+    if not SYNC_PATH.is_file():
+        pytest.skip("sync encoder weights not installed")
+    from safetensors.torch import load_file
+
+    from prismaudio.codec import StereoCodec
+    from prismaudio.codec.config import CodecConfig
+    from prismaudio.codec.stereo_codec import CHECKPOINT_KIND
+    from prismaudio.config import to_dict
+    from prismaudio.train.checkpoint import Checkpoint, save_checkpoint
+
+    cfg = CodecConfig()
+    codec = StereoCodec(cfg)
+    save_checkpoint(tmp_path / "codec.safetensors", Checkpoint(CHECKPOINT_KIND, 1, to_dict(cfg), 0,
+                                                               {f"model/{k}": v for k, v in codec.state_dict().items()}))
+    manifest = _manifest(tmp_path, n=1)
+    (tmp_path / "audio").mkdir()
+    media.write_audio(tmp_path / "audio" / "c0.wav", np.random.default_rng(0).normal(0, 0.1, (2, 16000)), 16000)
+    line = json.loads(manifest.read_text())
+    line["audio"] = "audio/c0.wav"
+    manifest.write_text(json.dumps(line) + "\n")
+    out = tmp_path / "feats"
+    assert main(["extract", "--manifest", str(manifest), "--out", str(out), "--codec", str(tmp_path / "codec.safetensors")]) == 0
+    f = load_file(str(out / "c0.safetensors"))
+    expected = codec.encode(media.read_audio(tmp_path / "audio" / "c0.wav", codec.sample_rate, channels=2)[None])[0]
+    assert f["latents"].shape == expected.shape and torch.allclose(f["latents"], expected, atol=1e-5)

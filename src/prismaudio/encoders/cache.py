@@ -38,8 +38,7 @@ class ClipEntry:
 class ExtractConfig:
     semantic_fps: float = 8.0
     text_tokens: int = 64
-    codec: str = ""  # codec checkpoint path; empty: no latents
-    audio_rate: int = 16000
+    codec: str = ""  # codec checkpoint path; empty: no latents (audio is read at the codec's rate)
 
 
 def read_manifest(path: str | Path) -> list[ClipEntry]:
@@ -106,7 +105,7 @@ class Extractor:
         self._codec = None
         if cfg.codec:
             try:
-                from ..codec import StereoCodec  # written by the codec engineer; imported only when asked
+                from ..codec import StereoCodec  # imported only when latents are asked for
             except ImportError as e:
                 raise ConfigError(f"--codec: the codec module is not available ({e})") from None
             self._codec = StereoCodec.load(cfg.codec)
@@ -126,9 +125,9 @@ class Extractor:
         if self._codec is not None:
             if entry.audio is None:
                 raise MediaError(f"{entry.id}: no audio in the manifest, cannot encode codec latents")
-            wave = media.read_audio(entry.audio, self.cfg.audio_rate, channels=2)
+            wave = media.read_audio(entry.audio, self._codec.sample_rate, channels=2)
             with torch.inference_mode():
-                out["latents"] = self._codec.encode(wave[None])[0]
+                out["latents"] = self._codec.encode(wave[None])[0]  # [C, frames]
         return {k: v.contiguous().cpu() for k, v in out.items()}
 
 

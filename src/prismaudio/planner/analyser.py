@@ -35,6 +35,7 @@ class AnalyserConfig:
     relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
     min_frames: int = 3  # shorter tracks are dropped as noise
     background_samples: int = 64  # frames used for the median background
+    fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
 
@@ -270,7 +271,7 @@ def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Trac
             best, best_d = None, np.inf
             for b in tracks:
                 gap = b.start - a.end
-                if b is a or gap < 1 or gap > cfg.relink_gap:
+                if b is a or gap < 0 or gap > cfg.relink_gap:
                     continue
                 n = min(len(a), 4)
                 vx = (a.x[-1] - a.x[-n]) / max(1, n - 1)
@@ -290,6 +291,10 @@ def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Trac
 
 
 def _join(a: Track, b: Track) -> Track:
+    if b.start <= a.end:  # touching tracks (one frame shared): keep the earlier track's frame
+        keep = b.frames > a.end
+        b = Track(b.id, b.frames[keep], b.x[keep], b.y[keep], b.w[keep], b.h[keep], b.area[keep], b.brightness[keep],
+                  b.observed[keep], [bx for bx, k in zip(b.boxes, keep) if k])
     gap = np.arange(a.end + 1, b.start)
     alpha = (gap - a.end) / (b.start - a.end)
 
@@ -303,6 +308,32 @@ def _join(a: Track, b: Track) -> Track:
         observed=np.concatenate([a.observed, np.zeros(len(gap), bool), b.observed]),
         boxes=a.boxes + [a.boxes[-1]] * len(gap) + b.boxes,
     )
+
+
+def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) -> list[Track]:
+    """Drop short tracks that spend most of their life touching a longer track: the ghost an
+    object leaves in the background model, or a piece split off an object while it merged."""
+    keep = []
+    for tr in tracks:
+        if len(tr) >= max(cfg.fragment_frames, 0.5 * num_frames):
+            keep.append(tr)
+            continue
+        touching = 0
+        for i, f in enumerate(tr.frames):
+            a = tr.boxes[i]
+            for other in tracks:
+                if other is tr or len(other) <= len(tr):
+                    continue
+                j = int(f) - other.start
+                if 0 <= j < len(other):
+                    b = other.boxes[j]
+                    pad = 0.25 * max(b[2] - b[0], b[3] - b[1])
+                    if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
+                        touching += 1
+                        break
+        if touching < 0.5 * len(tr):
+            keep.append(tr)
+    return keep
 
 
 def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
@@ -336,6 +367,7 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         extent = max(np.ptp(tr.x), np.ptp(tr.y))
         if extent > cfg.min_travel:
             moving.append(tr)
+    moving = drop_fragments(moving, t, cfg)
     static = not moving
     if static and not blank:
         notes.append("nothing moves in the video")

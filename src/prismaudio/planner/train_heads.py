@@ -29,6 +29,7 @@ class PlannerTrainConfig:
     duration: float = 4.0
     seed: int = 1000
     crops_per_track: int = 4
+    sprite_crops_per_class: int = 24  # extra crops: sprites pasted on canvas backgrounds (cheap)
     head_steps: int = 3000
     scorer_steps: int = 3000
     batch: int = 256
@@ -103,6 +104,47 @@ def collect(cfg: PlannerTrainConfig) -> dict[str, np.ndarray]:
     return {k: np.concatenate(v) for k, v in merged.items() if k != "empty"}
 
 
+def sprite_crops(cfg: PlannerTrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """EfficientNet features of sprites pasted on SynthCanvas backgrounds, framed like the
+    planner's crops (bbox + margin, square), with random size, squash, flash and offset."""
+    from ..canvas.backgrounds import choose_background, render_background
+    from ..canvas.classes import builtin_classes
+    from ..canvas.sprites import sized
+    from ..encoders.semantic import SemanticEncoder
+    from .recognise import HeadConfig, square_crops
+
+    cache = Path(cfg.run_dir) / f"sprite_crops_{cfg.sprite_crops_per_class}.npz"
+    if cache.exists():
+        d = np.load(cache)
+        return d["x"], d["y"]
+    rng = np.random.default_rng(cfg.seed + 7)
+    head_cfg = HeadConfig()
+    enc = SemanticEncoder(batch_size=64)
+    classes = builtin_classes()
+    feats, labels = [], []
+    for ci, cls in enumerate(tqdm(classes, desc="sprite crops")):
+        crops = []
+        for _ in range(cfg.sprite_crops_per_class):
+            base = float(rng.uniform(30, 72))
+            squash = float(rng.uniform(0.55, 1.0)) if rng.random() < 0.25 else 1.0
+            w, h = max(4, int(base * (1 + 0.7 * (1 - squash)))), max(4, int(base * squash))
+            rgba = sized(cls.sprite, w, h).copy()
+            if rng.random() < 0.3:
+                rgba[..., :3] += (1 - rgba[..., :3]) * float(rng.uniform(0.1, 0.6))
+            bg = render_background(choose_background(rng, ood=False), 224, 224).astype(np.float32)
+            top, left = int(rng.integers(0, 224 - h)), int(rng.integers(0, 224 - w))
+            a = rgba[..., 3:4]
+            bg[top : top + h, left : left + w] = bg[top : top + h, left : left + w] * (1 - a) + a * rgba[..., :3] * 255
+            jitter = rng.integers(-2, 3, size=4)
+            box = (top + jitter[0], left + jitter[1], top + h + jitter[2], left + w + jitter[3])
+            crops.append(square_crops(bg.astype(np.uint8)[None], [box], head_cfg.crop_size, head_cfg.margin))
+        feats.append(enc.frame_features(torch.cat(crops), size=None).numpy())
+        labels.append(np.full(len(crops), ci, np.int64))
+    x, y = np.concatenate(feats), np.concatenate(labels)
+    np.savez(cache, x=x, y=y)
+    return x, y
+
+
 def _fit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, steps: int, batch: int, lr: float) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
@@ -134,8 +176,9 @@ def train(cfg: PlannerTrainConfig) -> dict[str, Path]:
     classes = builtin_classes()
     head_cfg = HeadConfig(classes=[c.name for c in classes], kinds=[c.kind for c in classes],
                           descriptions=[c.description for c in classes])
-    x = torch.from_numpy(data["crop_features"]).float()
-    y = torch.from_numpy(data["crop_labels"]).long()
+    sx, sy = sprite_crops(cfg) if cfg.sprite_crops_per_class else (np.zeros((0, 1280), np.float32), np.zeros(0, np.int64))
+    x = torch.from_numpy(np.concatenate([data["crop_features"], sx])).float()
+    y = torch.from_numpy(np.concatenate([data["crop_labels"], sy])).long()
     log.info("recognition: %d crops, %d classes", len(x), len(classes))
     head = RecognitionHead(len(classes), head_cfg.hidden)
     _fit(head, x, y, torch.nn.functional.cross_entropy, cfg.head_steps, cfg.batch, cfg.lr)
