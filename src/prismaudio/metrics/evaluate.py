@@ -124,7 +124,27 @@ def cached_analyze(yam: YamNet, waves: list[np.ndarray], cache: Path | None) -> 
     return out  # type: ignore[return-value]
 
 
-def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None) -> tuple[list[EvalPair], list[str]]:
+def cached_motion(video: Path, cache: Path | None) -> np.ndarray:
+    """Motion-energy curve of a video, cached on disk by path, size and modification time."""
+    if cache is None:
+        return video_motion(video)
+    st = video.stat()
+    key = hashlib.sha1(f"{video.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    f = cache / f"motion-{key}.npy"
+    if f.is_file():
+        try:
+            return np.load(f)
+        except (OSError, ValueError):
+            pass
+    motion = video_motion(video)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / f".motion-{key}.{os.getpid()}.npy"
+    np.save(tmp, motion)
+    os.replace(tmp, f)
+    return motion
+
+
+def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | None = None) -> tuple[list[EvalPair], list[str]]:
     problems: list[str] = []
     preds = list_files(pred_dir, AUDIO_EXTS, "--pred-audio")
     gts = list_files(gt_dir, AUDIO_EXTS, "--gt-audio")
@@ -169,7 +189,7 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None) -> tuple[list[
             video = root / row["video"]
         if video is not None:
             try:
-                motion = video_motion(video)
+                motion = cached_motion(video, cache)
             except PrismError as e:
                 notes.append(f"video unusable ({e}): DeSync n/a")
         pairs.append(EvalPair(stem, pred, gt, plan, primary_class(row, plan) if row and plan else (row or {}).get("class"),
@@ -181,7 +201,7 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None) -> tuple[list[
 
 def evaluate(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | None = None,
              metrics: tuple[str, ...] = tuple(METRICS)) -> EvalResult:
-    pairs, problems = build_pairs(pred_dir, gt_dir, videos_dir, manifest)
+    pairs, problems = build_pairs(pred_dir, gt_dir, videos_dir, manifest, cache)
     yam = shared()
     outs = cached_analyze(yam, [p.pred for p in pairs], None)
     gts = cached_analyze(yam, [p.gt for p in pairs], cache)
@@ -201,6 +221,9 @@ def run_metrics(pairs: list[EvalPair], metrics: tuple[str, ...], problems: list[
             instances.append(METRICS[name]())
         except CheckpointError as e:
             problems.append(f"{name} metrics n/a: {e}")
+    for m in instances:
+        if hasattr(m, "prepare"):
+            m.prepare(pairs)
     per_sample: dict[str, dict] = {}
     for p in tqdm(pairs, desc="metrics", leave=False):
         row: dict = {}

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from ..dsp.onsets import detect_onsets
-from ..dsp.spatial import framewise
+
 from ..fsutil import atomic_path
 from .base import SAMPLE_RATE, EvalPair
-from .spatial import x_from_ild
+from .spatial import framewise, x_from_ild
 
 
 def _spec_db(mono: np.ndarray) -> np.ndarray:

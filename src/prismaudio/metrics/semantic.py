@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -26,11 +25,21 @@ log = logging.getLogger(__name__)
 KEYS = ("YAMNET-class-prob", "class-accuracy", "CLAP")
 
 
-@lru_cache(maxsize=4096)
-def _text_vector(text: str) -> torch.Tensor:
+_TEXT_CACHE: dict[str, torch.Tensor] = {}
+
+
+def text_vectors(texts: list[str]) -> list[torch.Tensor]:
+    """MiniLM sentence vectors, computed in one batch for the texts not seen before."""
     from ..encoders.text import TextEncoder
 
-    return TextEncoder().embed([text])[0]
+    new = sorted({t for t in texts if t not in _TEXT_CACHE})
+    for s in range(0, len(new), 64):
+        _TEXT_CACHE.update(zip(new[s : s + 64], TextEncoder().embed(new[s : s + 64])))
+    return [_TEXT_CACHE[t] for t in texts]
+
+
+def _text_vector(text: str) -> torch.Tensor:
+    return text_vectors([text])[0]
 
 
 def audioset_indices(sound_class: str) -> list[int]:
@@ -48,6 +57,9 @@ class SemanticMetrics:
         self.classifier = load_model("classifier")
         self.clap = load_model(clap)
         self.reasons: set[str] = set()
+
+    def prepare(self, pairs: list[EvalPair]) -> None:
+        text_vectors([p.plan.semantic_text() for p in pairs if p.plan is not None])
 
     def update(self, pair: EvalPair) -> dict:
         out: dict = {k: None for k in KEYS}

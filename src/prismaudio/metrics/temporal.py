@@ -48,6 +48,13 @@ class TemporalMetrics:
         self.offset = load_model(model)
         self.values: dict[str, list] = {k: [] for k in KEYS}
 
+    def prepare(self, pairs: list[EvalPair]) -> None:
+        """All clips' offset windows in one batch."""
+        with_video = [p for p in pairs if p.motion is not None and len(p.motion)]
+        logits = offset_logits(self.offset.module, self.offset.config, [p.motion for p in with_video],
+                               [p.pred_mono for p in with_video], SAMPLE_RATE)
+        self._desync = {id(p): desync_seconds(l, self.offset.config) for p, l in zip(with_video, logits)}
+
     def update(self, pair: EvalPair) -> dict:
         out: dict = {k: None for k in KEYS}
         detected = detect_onsets(pair.pred_mono, SAMPLE_RATE)
@@ -59,8 +66,9 @@ class TemporalMetrics:
         if pair.gt is not None:
             out["onset-F1-ref"] = onset_prf(detected, detect_onsets(pair.gt_mono, SAMPLE_RATE), TOLERANCE_S)[2]
         if pair.motion is not None and len(pair.motion):
-            logits = offset_logits(self.offset.module, self.offset.config, [pair.motion], [pair.pred_mono], SAMPLE_RATE)[0]
-            out["DeSync"] = desync_seconds(logits, self.offset.config)
+            if id(pair) not in getattr(self, "_desync", {}):
+                self.prepare([pair])
+            out["DeSync"] = self._desync[id(pair)]
         for k in KEYS:
             self.values[k].append(out[k])
         return out

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..dsp.spatial import framewise
-from ..metrics.spatial import IMPACT_SPAN_S, itd_ild_errors, x_from_ild
+
+from ..metrics.spatial import IMPACT_SPAN_S, SILENCE, framewise, itd_ild_errors, x_from_ild
 from ..planner.plan import Plan
 from .base import EVAL_RATE, RewardSample, to_eval_rate
 
@@ -34,7 +34,7 @@ def planned_x(plan: Plan, times: np.ndarray) -> np.ndarray:
 
 
 def plan_agreement(stereo: np.ndarray, plan: Plan) -> float:
-    if stereo.shape[0] != 2 or not plan.spatial.tracks:
+    if stereo.shape[0] != 2 or not plan.spatial.tracks or np.abs(stereo).max() < SILENCE:
         return 0.0
     fw = framewise(stereo, EVAL_RATE)
     target = planned_x(plan, fw["times"])
