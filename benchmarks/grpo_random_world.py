@@ -56,3 +56,21 @@ def random_world(seconds: float = 2.0, num_prompts: int = 8, seed: int = 0, eval
                         train_prompts=prompts[:num_prompts], eval_prompts=prompts[num_prompts:],
                         evaluators={f"{k}_proxy": v for k, v in rewards.items()})
     return model, mcfg, env
+
+
+def load_world(config_path: str | None, random: bool, seconds: float, overrides: dict | None = None):
+    """(config, model, reference, env): the real world of a GRPO config, or the random one."""
+    import copy
+
+    from prismaudio.config import load_config
+    from prismaudio.rl.config import GRPOConfig
+
+    if random:
+        cfg = load_config(GRPOConfig, config_path, overrides) if config_path else GRPOConfig(**(overrides or {}))
+        model, _, env = random_world(seconds)
+        return cfg, model, copy.deepcopy(model), env
+    from prismaudio.rl.environment import build_environment
+
+    cfg = load_config(GRPOConfig, config_path, overrides)
+    model, reference, env, _ = build_environment(cfg)
+    return cfg, model, reference, env
