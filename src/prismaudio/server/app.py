@@ -51,7 +51,9 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        thread = threading.Thread(target=_cleanup_loop, args=(service, stop, config.cleanup_every_s), daemon=True)
+        # Check often enough that nothing outlives the retention time by much.
+        every = min(config.cleanup_every_s, max(1.0, config.retention_s / 4))
+        thread = threading.Thread(target=_cleanup_loop, args=(service, stop, every), daemon=True)
         thread.start()
         try:
             yield

@@ -111,9 +111,15 @@ class GenerationService:
     def plan(self, job_id: str, path: Path, model: str | None = None) -> Plan:
         self.check_video(job_id, path)
         try:
-            return self._run_limited(lambda: self.pipeline(model).plan(path), wait=False)
+            return self._run_limited(lambda: self._plan(path, model), wait=False)
         finally:
             self.jobs.remove(job_id)
+
+    def _plan(self, path: Path, model: str | None) -> Plan:
+        planner = getattr(self.pipeline(model), "planner", None)
+        if planner is None:
+            raise PrismError("this model has no planner; write the plan yourself")
+        return planner(str(path))
 
     def generate(self, job_id: str, path: Path, plan: Plan | None, options: GenerateOptions, wait: bool = False,
                  progress: Callable[[float, str], None] | None = None) -> JobResult:
@@ -133,7 +139,7 @@ class GenerationService:
         result = pipeline.generate(
             path, plan=plan, prompt=options.prompt, negative_prompt=options.negative_prompt,
             duration=options.duration, seed=options.seed,
-            num_steps=options.num_steps or self.config.default_num_steps,
+            num_steps=self.config.default_num_steps if options.num_steps is None else options.num_steps,
             cfg_strength=self.config.default_cfg_strength if options.cfg_strength is None else options.cfg_strength,
         )
         folder = path.parent
