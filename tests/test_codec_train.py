@@ -130,6 +130,5 @@ def test_class_check_classifier_separates_classes():
     labels = ["tone"] * 8 + ["noise"] * 8
     clf = LogisticClassifier().fit(x[::2], labels[::2])
     assert clf.predict(x[1::2]) == labels[1::2]
-    assert single_event_class({"events": [{"class_name": "dog", "source_id": "s0"}]}) == "dog"
-    assert single_event_class({"events": [{"class_name": "dog", "source_id": "s0"},
-                                          {"class_name": "cat", "source_id": "s1"}]}) is None
+    assert single_event_class({"sources": [{"id": "s0", "class_name": "dog"}]}) == "dog"
+    assert single_event_class({"sources": [{"id": "s0", "class_name": "dog"}, {"id": "s1", "class_name": "cat"}]}) is None

@@ -28,18 +28,11 @@ def log_mel_stats(wave: torch.Tensor, sample_rate: int) -> np.ndarray:
 
 
 def single_event_class(row: dict) -> str | None:
-    """The class of a manifest row with exactly one sound event, else None."""
-    events = row.get("events")
-    if isinstance(events, list):
-        names = {e.get("class_name") or e.get("class") for e in events if isinstance(e, dict)}
-        sources = {e.get("source_id", i) for i, e in enumerate(events) if isinstance(e, dict)}
-        if len(names) == 1 and len(sources) == 1 and None not in names:
-            return names.pop()
-        if events:
-            return None
-    for key in ("class_name", "class"):
-        if isinstance(row.get(key), str):
-            return row[key]
+    """The class of a SynthCanvas manifest row with exactly one source, else None."""
+    sources = row.get("sources")
+    if isinstance(sources, list) and len(sources) == 1 and isinstance(sources[0], dict):
+        name = sources[0].get("class_name")
+        return name if isinstance(name, str) else None
     return None
 
 
