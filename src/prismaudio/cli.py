@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "prismaudio.commands.eval",
     "prismaudio.codec.cli",
     "prismaudio.commands.grpo",
+    "prismaudio.commands.canvas",
 ]
 
 T = TypeVar("T")
