@@ -34,11 +34,13 @@ def test_mixed_bad_files_are_reported_and_the_rest_evaluated(refset, tmp_path, c
     import soundfile as sf
     sf.write(str(pred / f"{b.id}.wav"), b.audio.T, 44100)                             # wrong rate (content stretched, still read)
     write_audio(pred / f"{c.id}.wav", np.zeros_like(c.audio), 16000)                  # silent
-    write_audio(pred / "stray_clip.wav", a.audio, 16000)  # unpaired; d has no prediction
+    (pred / f"{d.id}.wav").write_bytes(b"RIFF not really a wave file")                  # unreadable
+    write_audio(pred / "stray_clip.wav", a.audio, 16000)                              # unpaired
     code, out = _eval(tmp_path, pred, paths["gt"], "--manifest", str(paths["manifest"]))
     assert code == 0
     err = capsys.readouterr().err
-    assert "without a reference" in err and "stray_clip" in err and "without a prediction" in err
+    assert "without a reference" in err and "stray_clip" in err
+    assert f"{d.id}: skipped" in err
     data = json.loads((out / "metrics.json").read_text())
     per = data["per_sample"]
     assert set(per) == {a.id, b.id, c.id}

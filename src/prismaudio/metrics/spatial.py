@@ -12,6 +12,7 @@ Mono input: all spatial metrics are n/a, with the reason in the sample's notes.
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 
 from ..dsp.spatial import MAX_ITD_S
 from ..planner.plan import Plan, side_of
@@ -39,12 +40,13 @@ def framewise(stereo: np.ndarray, sample_rate: int, frame_s: float = 0.1, hop_s:
     e_l, e_r = np.sum(left**2, 1), np.sum(right**2, 1)
     ild = 10 * np.log10((e_l + 1e-12) / (e_r + 1e-12))
     level = 10 * np.log10((e_l + e_r) / (2 * win) + 1e-12)
-    size = 1 << int(np.ceil(np.log2(2 * win)))
-    cross = np.fft.rfft(left, size) * np.conj(np.fft.rfft(right, size))
+    m = max(1, int(round(MAX_ITD_S * sample_rate * upsample)))
+    # Only lags up to MAX_ITD_S matter, so padding by that much (not to 2x) avoids wrap-around.
+    size = sp_fft.next_fast_len(win + int(np.ceil(MAX_ITD_S * sample_rate)) + 1, real=True)
+    cross = sp_fft.rfft(left, size, axis=1) * np.conj(sp_fft.rfft(right, size, axis=1))
     mag = np.abs(cross)
     cross /= np.maximum(mag, 1e-12 * mag.max(axis=1, keepdims=True) + 1e-30)
-    cc = np.fft.irfft(cross, size * upsample, axis=1)
-    m = max(1, int(round(MAX_ITD_S * sample_rate * upsample)))
+    cc = sp_fft.irfft(cross, size * upsample, axis=1)
     window = np.concatenate([cc[:, -m:], cc[:, : m + 1]], axis=1)  # lags -m..+m
     k = np.argmax(window, axis=1)
     kk = np.clip(k, 1, 2 * m - 1)
