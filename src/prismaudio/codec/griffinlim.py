@@ -66,7 +66,7 @@ def griffin_lim(mag: torch.Tensor, n_fft: int, hop: int, length: int, iterations
         rebuilt = codec_stft(codec_istft(mag * angles, n_fft, hop, length), n_fft, hop)
         accelerated = rebuilt - momentum * previous
         previous = rebuilt
-        angles = accelerated / accelerated.abs().clamp(min=1e-12)
+        angles = torch.sgn(accelerated)  # z / |z| in one pass (0 stays 0)
     return mag * angles
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -124,7 +126,9 @@ class CodecTrainer:
             self.writer = SummaryWriter(str(self.out / "tb"))
         last_save, t0, start_step = time.time(), time.time(), self.step
         parts: dict[str, float] = {}
-        while self.step < stop:
+        self._stop_requested = False
+        previous = self._catch_sigterm()
+        while self.step < stop and not self._stop_requested:
             parts = self.train_step()
             if self.dist.enabled:
                 parts["loss"] = float(all_reduce_mean(self.dist, torch.tensor(parts["loss"])))
@@ -138,6 +142,20 @@ class CodecTrainer:
                 self.save()
                 last_save = time.time()
         self.save()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if self._stop_requested:
+            log.info("stopped by SIGTERM at step %d (saved; rerun the same command to resume)", self.step)
         if self.writer is not None:
             self.writer.close()
         return parts
+
+    def _catch_sigterm(self):
+        """On SIGTERM, finish the current step, save, and return (a kill loses nothing)."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def request_stop(signum, frame):  # noqa: ARG001
+            self._stop_requested = True
+
+        return signal.signal(signal.SIGTERM, request_stop)
