@@ -68,3 +68,22 @@ def test_bad_reward_inputs_are_clear_errors():
         SpatialReward().score(torch.zeros(1, 2, 32000), RewardSample(16000, [item.plan, item.plan]))
     silent = SpatialReward().score(torch.zeros(1, 2, 32000), RewardSample(16000, item.plan))
     assert silent.item() == 0.0
+
+
+def test_build_rewards_accepts_a_plain_context_object():
+    from dataclasses import dataclass
+
+    from prismaudio.rewards import build_rewards
+
+    @dataclass
+    class Context:  # like the RL environment's ClipContext
+        ids: list
+        plans: list
+        reference: torch.Tensor | None
+
+    item = make_items(("cowbell",), duration=4.0)[0]
+    audio = torch.from_numpy(item.audio)[None]
+    rewards = build_rewards(["spatial", "aesthetic"])
+    ctx = Context([item.id], [item.plan], audio)
+    assert rewards["spatial"].score(audio, ctx).item() > 0.8
+    assert rewards["aesthetic"].score(audio, ctx).shape == (1,)

@@ -90,11 +90,40 @@ def canvas_items(root: str | Path, splits: tuple[str, ...] = ("train", "val", "t
     return items
 
 
-def video_motion(path: str | Path, fps: int = 25) -> np.ndarray:
-    """Motion-energy curve [T] of a video file at `fps` (frames decoded at 64x64)."""
-    from ..media import decode_frames
+def video_motion(path: str | Path, fps: int = 25, size: int = 32) -> np.ndarray:
+    """Motion-energy curve [T] of a video file sampled at `fps`.
 
-    return motion_energy(decode_frames(path, fps=fps, size=(64, 64)).numpy())
+    Frames are scaled to size x size grey by FFmpeg while decoding (motion energy needs no
+    more), and sampled like media.decode_frames: sample k shows the frame on screen at k / fps.
+    """
+    import av
+
+    from ..media import check_readable
+
+    path = check_readable(path)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise PrismError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            times, frames = [], []
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                times.append(float(frame.time))
+                frames.append(frame.reformat(width=size, height=size, format="gray").to_ndarray())
+            duration = float(stream.duration * stream.time_base) if stream.duration else (
+                times[-1] + 1.0 / float(stream.average_rate or fps) if times else 0.0)
+    except av.error.FFmpegError as e:
+        raise PrismError(f"{path}: cannot decode video ({e})") from None
+    if not frames:
+        return np.zeros(0, np.float32)
+    order = np.argsort(times)
+    times_arr, stack = np.asarray(times)[order], np.stack(frames)[order]
+    n = max(1, int(round(duration * fps)))
+    pick = np.clip(np.searchsorted(times_arr, np.arange(n) / fps + 1e-6, side="right") - 1, 0, len(stack) - 1)
+    return motion_energy(stack[pick].astype(np.float32) / 255.0)
 
 
 def primary_class(row: dict, plan: Plan) -> str:

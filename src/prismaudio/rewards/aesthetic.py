@@ -7,7 +7,7 @@ import torch
 from ..audio_models.assets import load_model
 from ..audio_models.yamnet import shared
 from ..metrics.aesthetic import quality_scores
-from .base import RewardSample, to_eval_rate
+from .base import as_reward_sample, RewardSample, to_eval_rate
 
 
 class AestheticReward:
@@ -18,8 +18,10 @@ class AestheticReward:
 
     def pq(self, audio: torch.Tensor, sample: RewardSample) -> torch.Tensor:
         """The raw 1..10 score."""
+        sample = as_reward_sample(sample)
         monos = [w.mean(0) for w in to_eval_rate(audio, sample.sample_rate)]
         return torch.from_numpy(quality_scores(self.model, shared().clip_embedding(monos), monos)).float()
 
     def score(self, audio: torch.Tensor, sample: RewardSample) -> torch.Tensor:
+        sample = as_reward_sample(sample)
         return (self.pq(audio, sample) - 1.0) / 9.0

@@ -65,6 +65,24 @@ class RewardSample:
         return [c.astype(np.float32) for c in curves]
 
 
+def as_reward_sample(sample) -> RewardSample:
+    """A RewardSample, or one built from any object with `plans` (or `plan`) and optionally
+    `reference`, `video_features`, `video_rate`, `sample_rate` (16 kHz when absent), such as
+    the RL environment's per-prompt context."""
+    if isinstance(sample, RewardSample):
+        return sample
+    plan = getattr(sample, "plan", None) or getattr(sample, "plans", None)
+    if plan is None:
+        raise RewardError(f"reward sample {type(sample).__name__} carries no plan")
+    return RewardSample(
+        sample_rate=int(getattr(sample, "sample_rate", None) or EVAL_RATE),
+        plan=plan if isinstance(plan, Plan) else list(plan),
+        video_features=getattr(sample, "video_features", None),
+        video_rate=getattr(sample, "video_rate", None),
+        reference=getattr(sample, "reference", None),
+    )
+
+
 class Reward(Protocol):
     name: str
 

@@ -44,6 +44,13 @@ def build_reward(name: str, cfg: RewardsConfig | None = None) -> Reward:
     raise RewardError(f"unknown reward '{name}' (known: {', '.join(REWARD_NAMES)})")
 
 
+def build_rewards(names: list[str] | tuple[str, ...] = REWARD_NAMES, device=None,
+                  cfg: RewardsConfig | None = None) -> dict[str, Reward]:
+    """Rewards by name (the RL environment's registry). They run on the CPU: the models are a
+    few MB and read features computed there, so `device` is accepted and not needed."""
+    return {name: build_reward(name, cfg) for name in names}
+
+
 class CompositeReward:
     name = "composite"
 

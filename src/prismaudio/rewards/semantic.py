@@ -10,7 +10,7 @@ import torch
 
 from ..audio_models.assets import load_model
 from ..audio_models.yamnet import shared
-from .base import EVAL_RATE, RewardSample, to_eval_rate
+from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
 
 
 class SemanticReward:
@@ -29,6 +29,7 @@ class SemanticReward:
         return torch.stack([self._texts[t] for t in texts])
 
     def score(self, audio: torch.Tensor, sample: RewardSample) -> torch.Tensor:
+        sample = as_reward_sample(sample)
         x = to_eval_rate(audio, sample.sample_rate)
         emb = torch.from_numpy(shared().clip_embedding([w.mean(0) for w in x]))
         text = self._text([p.semantic_text() for p in sample.plans(len(x))])

@@ -14,7 +14,7 @@ import torch
 
 from ..metrics.spatial import IMPACT_SPAN_S, SILENCE, framewise, itd_ild_errors, x_from_ild
 from ..planner.plan import Plan
-from .base import EVAL_RATE, RewardSample, to_eval_rate
+from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
 
 ITD_SCALE_MS = 0.5
 
@@ -51,6 +51,7 @@ class SpatialReward:
         self.reference_weight = reference_weight
 
     def score(self, audio: torch.Tensor, sample: RewardSample) -> torch.Tensor:
+        sample = as_reward_sample(sample)
         x = to_eval_rate(audio, sample.sample_rate)
         plans = sample.plans(len(x))
         scores = np.array([plan_agreement(w, p) for w, p in zip(x, plans)], np.float32)

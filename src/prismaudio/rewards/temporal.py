@@ -14,7 +14,7 @@ import torch
 from ..audio_models.assets import load_model
 from ..audio_models.sync import expected_abs_offset, offset_logits
 from ..dsp.onsets import detect_onsets, onset_prf
-from .base import EVAL_RATE, RewardSample, to_eval_rate
+from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
 
 TOLERANCE_S = 0.05
 
@@ -39,6 +39,7 @@ class TemporalReward:
         return np.array([1.0 - expected_abs_offset(l, self.cfg) / self.cfg.max_offset_s for l in logits], np.float32)
 
     def score(self, audio: torch.Tensor, sample: RewardSample) -> torch.Tensor:
+        sample = as_reward_sample(sample)
         x = to_eval_rate(audio, sample.sample_rate)
         monos = [w.mean(0) for w in x]
         plan_part = self.onset_agreement(monos, sample.plans(len(x)))
