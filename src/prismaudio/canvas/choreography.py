@@ -59,6 +59,7 @@ class SpriteTrack:
     ring_x: np.ndarray
     ring_y: np.ndarray
     visible: np.ndarray  # bool
+    ring_r: np.ndarray | None = None  # burst ring radius in pixels (fixed while it fades)
 
 
 @dataclass
@@ -197,13 +198,14 @@ def _impact_sprite(b: _Builder, sid: str, cls: SoundClass, style: str, frames: l
         ring_x, ring_y = cx.copy(), np.asarray(cy, dtype=float).copy()
         flash_curve = FLASH_LEVEL.get(style, SOFT_FLASH)
     ring_x, ring_y = np.array(ring_x, dtype=float), np.array(ring_y, dtype=float) * np.ones(T)
+    ring_r = 0.7 * size * scale
     for f in frames:
         flash = np.maximum(flash, _pulse(T, f, flash_curve))
         ring = np.maximum(ring, _pulse(T, f, RING_ALPHA))
-        ring_x[f : f + len(RING_ALPHA)] = ring_x[f]  # the ring stays where the event happened
-        ring_y[f : f + len(RING_ALPHA)] = ring_y[f]
+        for arr in (ring_x, ring_y, ring_r):  # the ring stays as it appeared while it fades
+            arr[f : f + len(RING_ALPHA)] = arr[f]
     return SpriteTrack(sid, cls.name, "impact", style, size, np.asarray(cx, float), np.asarray(cy, float) * np.ones(T),
-                       scale, sx, sy, flash, ring, ring_x, ring_y, np.ones(T, dtype=bool))
+                       scale, sx, sy, flash, ring, ring_x, ring_y, np.ones(T, dtype=bool), ring_r)
 
 
 def _visible_span(b: _Builder) -> tuple[int, int]:

@@ -46,7 +46,7 @@ def render_frames(scene: Scene, background: np.ndarray, sprites: dict[str, str],
             _blend(frame, rgba, int(round(s.cx[k] - w / 2)), int(round(s.cy[k] - h / 2)))
         for s in scene.sprites:
             if s.ring[k] > 0 and s.visible[k]:
-                radius = max(3, int(round(0.7 * s.size * s.scale[k])))
+                radius = max(3, int(round(s.ring_r[k] if s.ring_r is not None else 0.7 * s.size * s.scale[k])))
                 thick = max(2, int(round(0.1 * s.size)))
                 alpha, lum = ring_mask(radius, thick)
                 rgba = np.concatenate([np.repeat(lum[..., None], 3, axis=2), (alpha * float(s.ring[k]))[..., None]], axis=2)
