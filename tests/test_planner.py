@@ -13,7 +13,7 @@ from prismaudio.planner.analyser import analyse_frames
 from prismaudio.planner.devclips import DevSource, disc, render_clip
 from prismaudio.planner.events import detect_events, refine_kink
 from prismaudio.planner.plan import Plan, side_of
-from prismaudio.planner.planner import plan_video
+from prismaudio.planner.planner import PlannerConfig, plan_video
 
 
 def _bouncing(tmp_path, name="clip.mp4", duration=3.0):
@@ -42,7 +42,8 @@ def test_tracker_and_rule_events_on_a_bouncing_disc():
 
 def test_plan_video_follows_the_object(tmp_path):
     path, clip = _bouncing(tmp_path)
-    plan = plan_video(path)
+    # a red disc is no SynthCanvas sprite: plan it as other footage (ImageNet naming only)
+    plan = plan_video(path, PlannerConfig(head_path=str(tmp_path / "no_head.safetensors")))
     assert len(plan.semantic.sources) == 1
     onsets = [e.onset for e in plan.temporal.events if e.kind == "impact"]
     for t in clip.impacts[0]:

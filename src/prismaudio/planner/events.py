@@ -168,12 +168,19 @@ def detect_track_events(track: Track, analysis: Analysis, cfg: EventConfig | Non
     return sorted(events, key=lambda e: e.time)
 
 
-def detect_events(analysis: Analysis, cfg: EventConfig | None = None, learned: bool = True) -> dict[int, list[VisualEvent]]:
+def detect_events(analysis: Analysis, cfg: EventConfig | None = None, learned: bool = True,
+                  rules_for: set[int] | None = None) -> dict[int, list[VisualEvent]]:
     """Events per track. With the packaged learned scorer (default), impacts come from it and
-    appearances/disappearances from the track; otherwise from the hand-set rules above."""
+    appearances/disappearances from the track; otherwise from the hand-set rules above.
+
+    `rules_for`: ids of tracks that are not SynthCanvas-like (named from ImageNet or not at
+    all); for those, sharp trajectory kinks also count, since the scorer only knows the
+    canvas's visuals. None means every track.
+    """
     scorer = default_scorer() if learned else None
     out = {}
     for tr in analysis.tracks:
+        use_rules = rules_for is None or tr.id in rules_for
         rules = detect_track_events(tr, analysis, cfg)
         if scorer is None:
             out[tr.id] = rules
@@ -182,7 +189,7 @@ def detect_events(analysis: Analysis, cfg: EventConfig | None = None, learned: b
             learned_events = scorer.detect(tr, analysis, (cfg or EventConfig()).separation)
             # clear trajectory kinks (a plain bounce without flash or ring) count even if the scorer,
             # trained on SynthCanvas visuals, is unsure
-            strong = [e for e in rules if e.kind == "contact" and e.strength >= (cfg or EventConfig()).strong_turn
+            strong = [e for e in rules if use_rules and e.kind == "contact" and e.strength >= (cfg or EventConfig()).strong_turn
                       and all(abs(e.time - le.time) >= sep for le in learned_events)]
             spans = [e for e in rules if e.kind in ("appear", "disappear")]
             out[tr.id] = sorted(learned_events + strong + spans, key=lambda e: e.time)

@@ -29,7 +29,7 @@ class PlannerConfig:
     fps: float = 25.0  # analysis frame rate
     analyser: AnalyserConfig = field(default_factory=AnalyserConfig)
     events: EventConfig = field(default_factory=EventConfig)
-    crops_per_track: int = 3
+    crops_per_track: int = 2  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
@@ -85,9 +85,10 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     analysis.tracks = tracks
     t2 = time.perf_counter()
-    visual = detect_events(analysis, cfg.events)
     recogniser = _recogniser(cfg)
     recognitions = recogniser.recognise(frames, tracks)
+    generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
+    visual = detect_events(analysis, cfg.events, rules_for=generic)
     t3 = time.perf_counter()
     plan = build_plan(analysis, recognitions, visual, duration, cfg)
     if not tracks and not analysis.blank and len(frames):

@@ -34,6 +34,8 @@ class PlannerTrainConfig:
     scorer_steps: int = 3000
     batch: int = 256
     lr: float = 2e-3
+    sync_clips: int = 80
+    sync_steps: int = 300
     run_dir: str = "/work/runs/planner"
     out_dir: str = ""  # empty: the package's assets/planner
 
@@ -258,6 +260,7 @@ def register_train(targets, common) -> None:
     p.add_argument("--config", help="YAML with PlannerTrainConfig fields (configs/planner_tiny.yaml)")
     p.add_argument("--out", help="where to write the heads (default: the package's assets/planner)")
     p.add_argument("--sync-only", action="store_true", help="train only the sync encoder")
+    p.add_argument("--no-sync", action="store_true", help="do not train the sync encoder")
     p.set_defaults(func=_run)
 
 
@@ -269,7 +272,8 @@ def _run(args) -> int:
     if args.out:
         cfg.out_dir = args.out
     paths = {} if args.sync_only else train(cfg)
-    paths["sync_encoder"] = train_sync(cfg)
+    if not args.no_sync:
+        paths["sync_encoder"] = train_sync(cfg, cfg.sync_clips, cfg.sync_steps)
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
