@@ -127,10 +127,13 @@ def video_motion(path: str | Path, fps: int = 25, size: int = 32) -> np.ndarray:
 
 
 def primary_class(row: dict, plan: Plan) -> str:
-    """The class of a manifest row: its `class` field, else the first source's label."""
+    """The class of a manifest row: its `class` field, SynthCanvas `sources[0].class_name`, else the plan's first label."""
     for key in ("class", "sound_class", "label"):
         if isinstance(row.get(key), str):
             return row[key]
     if isinstance(row.get("classes"), list) and row["classes"]:
         return str(row["classes"][0])
+    sources = row.get("sources")
+    if isinstance(sources, list) and sources and isinstance(sources[0], dict) and "class_name" in sources[0]:
+        return str(sources[0]["class_name"])  # SynthCanvas rows: the first (main) source's class
     return plan.semantic.sources[0].label if plan.semantic.sources else "none"
