@@ -35,6 +35,7 @@ class AnalyserConfig:
     relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
     min_frames: int = 3  # shorter tracks are dropped as noise
     background_samples: int = 64  # frames used for the median background
+    colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
@@ -48,6 +49,7 @@ class Blob:
     area: float  # fraction of the frame area
     box: tuple[int, int, int, int]  # pixel bbox (top, left, bottom, right) in analysis frames
     brightness: float  # mean luminance of the object's pixels (0..255)
+    colour: tuple[float, float, float] = (0.0, 0.0, 0.0)  # mean RGB of the object's pixels
 
 
 @dataclass
@@ -168,11 +170,13 @@ def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: Anal
     sel = labels > 0
     lab = labels[sel]
     ys, xs = np.divmod(np.flatnonzero(sel), w)
-    luma = frame.reshape(-1, 3)[sel].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    rgb = frame.reshape(-1, 3)[sel].astype(np.float32)
+    luma = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     n = np.bincount(lab, minlength=count + 1)
     sx = np.bincount(lab, xs, minlength=count + 1)
     sy = np.bincount(lab, ys, minlength=count + 1)
     sl = np.bincount(lab, luma, minlength=count + 1)
+    sc = [np.bincount(lab, rgb[:, c], minlength=count + 1) for c in range(3)]
     min_pixels = cfg.min_area * h * w
     blobs: list[Blob] = []
     for i in np.flatnonzero(n >= max(1, min_pixels)):
@@ -185,6 +189,7 @@ def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: Anal
             x=float((sx[i] / n[i] + 0.5) / w), y=float((sy[i] / n[i] + 0.5) / h),
             w=(right - left) / w, h=(bottom - top) / h, area=float(n[i] / (h * w)),
             box=(top, left, bottom, right), brightness=float(sl[i] / n[i]),
+            colour=(float(sc[0][i] / n[i]), float(sc[1][i] / n[i]), float(sc[2][i] / n[i])),
         ))
     return blobs
 
@@ -194,12 +199,14 @@ class _Builder:
         self.id = tid
         self.rows: list[tuple] = []  # (frame, x, y, w, h, area, brightness, observed, box)
         self.missed = 0
+        self.colour: np.ndarray | None = None  # running mean colour (appearance for association)
 
     def predict(self, frame: int) -> tuple[float, float]:
         f, x, y = self.rows[-1][:3]
         if len(self.rows) >= 2:
             f0, x0, y0 = self.rows[-2][:3]
-            vx, vy = (x - x0) / max(1, f - f0), (y - y0) / max(1, f - f0)
+            # damped: a centroid that jumped while two objects merged should not fling the track
+            vx, vy = 0.7 * (x - x0) / max(1, f - f0), 0.7 * (y - y0) / max(1, f - f0)
             return x + vx * (frame - f), y + vy * (frame - f)
         return x, y
 
@@ -211,6 +218,8 @@ class _Builder:
                 self.rows.append((g, *(last[i] + a * (v - last[i]) for i, v in zip(range(1, 7), (b.x, b.y, b.w, b.h, b.area, b.brightness))), False, last[8]))
         self.rows.append((frame, b.x, b.y, b.w, b.h, b.area, b.brightness, True, b.box))
         self.missed = 0
+        c = np.asarray(b.colour, dtype=float)
+        self.colour = c if self.colour is None else 0.8 * self.colour + 0.2 * c
 
     def build(self) -> Track:
         cols = list(zip(*self.rows))
@@ -236,7 +245,8 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
                 d = np.hypot(b.x - px, (b.y - py) / aspect) / diag
                 size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
                 if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
-                    cost[i, j] = d + 0.02 * np.log(size_ratio)
+                    dc = 0.0 if tr.colour is None else float(np.linalg.norm(tr.colour - np.asarray(b.colour))) / 441.7
+                    cost[i, j] = d + 0.02 * np.log(size_ratio) + cfg.colour_weight * dc
         matched_tracks, matched_blobs = set(), set()
         if cost.size:
             rows, cols = linear_sum_assignment(cost)

@@ -104,53 +104,107 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
     return plan
 
 
-def _unique_labels(recognitions: list[Recognition]) -> list[str]:
+def _unique_labels(labels: list[str]) -> list[str]:
     counts: dict[str, int] = {}
-    out = []
-    for r in recognitions:
-        counts[r.label] = counts.get(r.label, 0) + 1
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
     seen: dict[str, int] = {}
-    for r in recognitions:
-        if counts[r.label] > 1:
-            seen[r.label] = seen.get(r.label, 0) + 1
-            out.append(f"{r.label} {seen[r.label]}")
+    out = []
+    for label in labels:
+        if counts[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            out.append(f"{label} {seen[label]}")
         else:
-            out.append(r.label)
+            out.append(label)
     return out
+
+
+def group_tracks(tracks: list, recognitions: list[Recognition], max_overlap: int = 3) -> list[list[int]]:
+    """Indices of tracks that are one source: same name and (almost) never on screen together.
+
+    The tracker may break one object into pieces (occlusion, merging with another object);
+    pieces that get the same name and do not coexist are put back together.
+    """
+    groups: list[list[int]] = []
+    for i in sorted(range(len(tracks)), key=lambda i: tracks[i].start):
+        for g in groups:
+            if recognitions[g[0]].label != recognitions[i].label:
+                continue
+            overlap = max(min(tracks[j].end, tracks[i].end) - max(tracks[j].start, tracks[i].start) + 1 for j in g)
+            if overlap <= max_overlap:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def _spans(members: list, gap: int) -> list[tuple[int, int]]:
+    spans: list[list[int]] = []
+    for tr in sorted(members, key=lambda t: t.start):
+        if spans and tr.start - spans[-1][1] <= gap:
+            spans[-1][1] = max(spans[-1][1], tr.end)
+        else:
+            spans.append([tr.start, tr.end])
+    return [(a, b) for a, b in spans]
 
 
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
                duration: float, cfg: PlannerConfig) -> Plan:
     fps = analysis.fps
-    sources, events, tracks = [], [], []
+    sources, events, tracks, names = [], [], [], []
     end_time = duration
-    for k, (tr, rec) in enumerate(zip(analysis.tracks, recognitions)):
+    groups = group_tracks(analysis.tracks, recognitions)
+    # A SynthCanvas-style scene shows each sprite once: of several same-named groups seen at the
+    # same time, the smaller ones are ghosts or pieces of it. (Other footage may show two dogs.)
+    best: dict[str, list[int]] = {}
+    for g in groups:
+        rec = recognitions[g[0]]
+        if rec.origin != "canvas":
+            continue
+        size = sum(int(analysis.tracks[i].observed.sum()) for i in g)
+        if rec.label not in best or size > sum(int(analysis.tracks[i].observed.sum()) for i in best[rec.label]):
+            best[rec.label] = g
+    groups = [g for g in groups if recognitions[g[0]].origin != "canvas" or best[recognitions[g[0]].label] is g]
+    for k, group in enumerate(sorted(groups, key=lambda g: min(analysis.tracks[i].start for i in g))):
+        members = sorted((analysis.tracks[i] for i in group), key=lambda t: t.start)
+        rec = max((recognitions[i] for i in group), key=lambda r: r.confidence)
         sid = f"s{k + 1}"
         sources.append(Source(sid, rec.label, rec.description))
-        start = 0.0 if tr.start == 0 else min(tr.start / fps, end_time)
-        stop = end_time if tr.end >= analysis.num_frames - 1 else min((tr.end + 1) / fps, end_time)
+        names.append(rec.label)
         if rec.kind == "sustained":
-            if stop > start:
-                events.append(Event(sid, round(start, 3), round(stop, 3), "sustained"))
+            for a, b in _spans(members, gap=max(2, int(0.2 * fps))):
+                start = 0.0 if a == 0 else min(a / fps, end_time)
+                stop = end_time if b >= analysis.num_frames - 1 else min((b + 1) / fps, end_time)
+                if stop > start:
+                    events.append(Event(sid, round(start, 3), round(stop, 3), "sustained"))
         else:
-            for ev in visual.get(tr.id, []):
-                if ev.kind in ("contact", "squash", "flash"):
-                    onset = float(np.clip(ev.time, 0.0, end_time))
-                    events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
+            for tr in members:
+                for ev in visual.get(tr.id, []):
+                    if ev.kind in ("contact", "squash", "flash"):
+                        onset = float(np.clip(ev.time, 0.0, end_time))
+                        events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
         # spatial: x in [-1, 1], distance relative to the object's typical size (bigger = closer)
-        times = np.arange(tr.start, tr.end + 1) / fps
+        frames, xs, areas, seen = [], [], [], []
+        for tr in members:
+            keep = tr.frames > (frames[-1][-1] if frames else -1)
+            frames.append(tr.frames[keep])
+            xs.append(tr.x[keep])
+            areas.append(tr.area[keep])
+            seen.append(tr.observed[keep])
+        frames_a, x_a, area_a, seen_a = (np.concatenate(v) for v in (frames, xs, areas, seen))
+        times = frames_a / fps
         step = max(1, int(round(fps / cfg.spatial_rate)))
         sel = np.unique(np.r_[np.arange(0, len(times), step), len(times) - 1])
-        ref = float(np.median(tr.area[tr.observed])) if tr.observed.any() else float(np.median(tr.area))
-        distance = np.sqrt(ref / np.maximum(tr.area[sel], 1e-9))
+        ref = float(np.median(area_a[seen_a])) if seen_a.any() else float(np.median(area_a))
+        distance = np.sqrt(ref / np.maximum(area_a[sel], 1e-9))
         tracks.append(SpatialTrack(
             sid, [round(float(min(t, end_time)), 3) for t in times[sel]],
-            [round(float(np.clip(2 * x - 1, -1, 1)), 3) for x in tr.x[sel]],
+            [round(float(np.clip(2 * x - 1, -1, 1)), 3) for x in x_a[sel]],
             [round(float(np.clip(d, 0.25, 4.0)), 3) for d in distance],
         ))
-    labels = _unique_labels(recognitions)
-    for s, label in zip(sources, labels):
-        s.label = label
+    for source, label in zip(sources, _unique_labels(names)):
+        source.label = label
     events.sort(key=lambda e: (e.onset, e.source))
     notes = list(analysis.notes)
     if not events:
