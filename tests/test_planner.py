@@ -149,3 +149,29 @@ def test_plan_schema_round_trip():
     assert again == plan
     assert set(plan.module_texts()) == {"semantic", "temporal", "aesthetic", "spatial"}
     assert "drum hits at 0.50 s" in plan.temporal_text()
+
+
+def test_imagenet_labels_map_to_sound_words():
+    from prismaudio.planner.imagenet_sounds import imagenet_sound, sound_from_probabilities
+
+    assert imagenet_sound(285)[0] == "cat" and imagenet_sound(817)[2] == "sustained"
+    assert imagenet_sound(999) is None
+    p = np.zeros(1000)
+    p[[281, 282, 967]] = [0.3, 0.3, 0.4]  # two cat classes outweigh one espresso
+    assert sound_from_probabilities(p)[0] == "cat"
+
+
+def test_fragments_of_one_named_object_become_one_source():
+    from prismaudio.planner.analyser import Track
+    from prismaudio.planner.planner import group_tracks
+    from prismaudio.planner.recognise import Recognition
+
+    def tr(i, a, b):
+        n = b - a + 1
+        return Track(i, np.arange(a, b + 1), np.full(n, 0.5), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1),
+                     np.full(n, 0.01), np.full(n, 100.0), np.ones(n, bool), [(0, 0, 1, 1)] * n)
+
+    tracks = [tr(0, 0, 40), tr(1, 42, 99), tr(2, 10, 60)]
+    recs = [Recognition("drum", "", "impact", 0.9, "canvas"), Recognition("drum", "", "impact", 0.8, "canvas"),
+            Recognition("drum", "", "impact", 0.7, "canvas")]
+    assert group_tracks(tracks, recs) == [[0, 1], [2]]  # track 2 coexists with both: another object
