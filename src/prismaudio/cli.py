@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "prismaudio.commands.info",
     "prismaudio.commands.train",
     "prismaudio.commands.serve",
+    "prismaudio.commands.demo",
     "prismaudio.commands.generate",
     "prismaudio.commands.plan",
     "prismaudio.commands.extract",
