@@ -30,6 +30,8 @@ def _case(args: dict, queue) -> None:
         codec = StereoCodec.load(args["checkpoint"])
     else:  # speed does not depend on the weights
         codec = StereoCodec(load_config(CodecConfig, args["config"])).eval()
+    if args["phase_iterations"] is not None:  # decode-time knob: Griffin-Lim iterations
+        codec.config.phase_iterations = args["phase_iterations"]
     n = int(args["seconds"] * codec.sample_rate)
     t = torch.arange(n) / codec.sample_rate
     tone = 0.2 * torch.sin(2 * torch.pi * 440 * t) * (1 + torch.sin(2 * torch.pi * 0.5 * t))
@@ -49,6 +51,7 @@ def _case(args: dict, queue) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put({
         "preset": codec.config.name, "seconds": args["seconds"], "threads": args["threads"],
+        "phase_iterations": codec.config.phase_iterations,
         "encode_x_realtime": args["seconds"] / min(enc), "decode_x_realtime": args["seconds"] / min(dec),
         "encode_s": min(enc), "decode_s": min(dec), "latent_shape": list(latent.shape),
         "peak_rss_mb": peak / 1024, "peak_rss_increase_mb": (peak - base_rss) / 1024,
@@ -62,6 +65,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, nargs="+", default=[8.0, 60.0])
+    parser.add_argument("--phase-iterations", type=int, help="override the preset's Griffin-Lim iterations")
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     results = []
@@ -75,7 +79,8 @@ def main() -> None:
         print(f"{result['preset']} {seconds:5.1f} s: encode {result['encode_x_realtime']:7.1f}x real time "
               f"({result['encode_s']:.3f} s), decode {result['decode_x_realtime']:7.1f}x real time "
               f"({result['decode_s']:.3f} s), peak RSS {result['peak_rss_mb']:.0f} MB "
-              f"(+{result['peak_rss_increase_mb']:.0f} MB for the run), {args.threads} threads", flush=True)
+              f"(+{result['peak_rss_increase_mb']:.0f} MB for the run), {args.threads} threads, "
+              f"{result['phase_iterations']} phase iterations", flush=True)
     load = os.getloadavg()
     print(f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     print(json.dumps(results))

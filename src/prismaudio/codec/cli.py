@@ -44,8 +44,12 @@ def run_train(args) -> int:
     log.info("training on %d clips (%.1f min of audio)", len(clips), sum(c.shape[-1] for c in clips) / cfg.sample_rate / 60)
     trainer = CodecTrainer(cfg, clips, args.out)
     trainer.resume(args.resume)
+    from ..train.distributed import cleanup
+
     parts = trainer.fit(args.max_steps)
-    log.info("finished at step %d: %s", trainer.step, {k: round(v, 4) for k, v in parts.items()})
+    if trainer.dist.is_main:
+        log.info("finished at step %d: %s", trainer.step, {k: round(v, 4) for k, v in parts.items()})
+    cleanup(trainer.dist)
     return 0
 
 
