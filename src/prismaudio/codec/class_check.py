@@ -19,10 +19,15 @@ from ..log import progress_enabled
 log = logging.getLogger(__name__)
 
 
-def log_mel_stats(wave: torch.Tensor, sample_rate: int) -> np.ndarray:
+def log_mel_stats(wave: torch.Tensor, sample_rate: int, active_db: float = 40.0) -> np.ndarray:
     """[C, N] -> 192 features: per-band mean, std and mean absolute frame difference of the
-    log-mel spectrogram of the mono mix."""
+    log-mel spectrogram of the mono mix, over the frames within `active_db` of the loudest
+    one (what the sound is, not how quiet its silences are)."""
     mel = log_mel(wave.float().mean(0), sample_rate)  # [64, T]
+    level = torch.logsumexp(2 * mel, dim=0)  # log frame power
+    active = level >= level.max() - active_db * np.log(10) / 10
+    if int(active.sum()) >= 2:
+        mel = mel[:, active]
     diff = mel.diff(dim=-1).abs().mean(-1) if mel.shape[-1] > 1 else torch.zeros(mel.shape[0])
     return torch.cat([mel.mean(-1), mel.std(-1, unbiased=False), diff]).numpy()
 
