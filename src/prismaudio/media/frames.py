@@ -1,0 +1,86 @@
+"""Decoding frames uniformly in time at a requested rate and size."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from ..errors import MediaError
+from .container import open_media
+from .probe import probe
+
+
+def _fit(image: np.ndarray, size: tuple[int, int], mode: Literal["pad", "crop", "stretch"]) -> np.ndarray:
+    """Resize an HxWx3 image to `size` (H, W) keeping aspect by padding (black) or centre crop."""
+    from PIL import Image
+
+    target_h, target_w = size
+    h, w = image.shape[:2]
+    if mode == "stretch":
+        return np.asarray(Image.fromarray(image).resize((target_w, target_h), Image.BILINEAR))
+    scale = min(target_w / w, target_h / h) if mode == "pad" else max(target_w / w, target_h / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.BILINEAR))
+    if mode == "pad":
+        out = np.zeros((target_h, target_w, 3), dtype=np.uint8)
+        top, left = (target_h - new_h) // 2, (target_w - new_w) // 2
+        out[top : top + new_h, left : left + new_w] = resized
+        return out
+    top, left = (new_h - target_h) // 2, (new_w - target_w) // 2
+    return np.ascontiguousarray(resized[top : top + target_h, left : left + target_w])
+
+
+def decode_frames(
+    path: str | Path,
+    fps: float,
+    size: tuple[int, int] | None = None,
+    resize_mode: Literal["pad", "crop", "stretch"] = "pad",
+    start: float = 0.0,
+    duration: float | None = None,
+) -> torch.Tensor:
+    """Frames sampled uniformly in time at `fps` as uint8 [T, H, W, 3].
+
+    Sample k shows the frame on screen at time `start + k / fps` (the latest frame whose
+    timestamp is not after it), so variable-frame-rate files are resampled correctly.
+    `size` is (height, width); aspect is kept by padding or centre-cropping (`resize_mode`).
+    """
+    if fps <= 0:
+        raise MediaError(f"{path}: fps must be positive, got {fps}")
+    info = probe(path)
+    end = info.duration if duration is None else min(info.duration, start + duration)
+    count = max(1, int(math.floor((end - start) * fps + 1e-6)))
+    targets = start + np.arange(count) / fps
+    frames: list[np.ndarray] = []
+    with open_media(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        first_pts: float | None = None
+        current: np.ndarray | None = None
+        k = 0
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            t = float(frame.pts * stream.time_base)
+            if first_pts is None:
+                first_pts = t
+            t -= first_pts  # timestamps relative to the first frame
+            while k < count and targets[k] < t - 1e-6 and current is not None:
+                frames.append(current)
+                k += 1
+            if k >= count:
+                break
+            current = frame.to_ndarray(format="rgb24")
+            if info.rotation:
+                current = np.ascontiguousarray(np.rot90(current, k=-(info.rotation // 90)))
+            if size is not None:
+                current = _fit(current, size, resize_mode)
+        while k < count and current is not None:
+            frames.append(current)
+            k += 1
+    if not frames:
+        raise MediaError(f"{path}: no decodable frames")
+    return torch.from_numpy(np.stack(frames))
