@@ -178,7 +178,11 @@ def _run(specs: list[SampleSpec], workers: int, initargs: tuple):
 
 
 def build(outdir: str | Path, cfg: CanvasConfig, progress: bool = True) -> BuildResult:
-    """Build (or finish) the dataset in `outdir`. Returns what was rendered and how fast."""
+    """Build (or finish) the dataset in `outdir`. Returns what was rendered and how fast.
+
+    With `cfg.workers > 1` the workers are spawned processes: a script calling this must
+    guard its entry point with `if __name__ == "__main__":`.
+    """
     from tqdm import tqdm
 
     from .report import write_class_table, write_readme
