@@ -1,6 +1,6 @@
 """Evaluation speed: clips per second of `prismaudio eval` on 8 s clips (target >= 10 on 2 cores).
 
-Renders N scenes (stereo 16 kHz, 25 fps videos, manifest) into a temp folder, then times
+Takes N clips of the SynthCanvas test split (stereo 16 kHz, 25 fps H.264 videos, manifest), then times
 the full evaluation (loading, YAMNet, all metrics, report; no plots) of noisy predictions
 against the references: once cold (empty embedding cache) and once with the references'
 YAMNet outputs cached, as when a model is re-evaluated on the same test set.
@@ -21,6 +21,7 @@ from pathlib import Path
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=48)
+    ap.add_argument("--canvas", default="/work/data/canvas")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
@@ -31,15 +32,14 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from prismaudio.audio_models.data import rendered_items
+    from prismaudio.audio_models.data import canvas_items
     from prismaudio.audio_models.yamnet import shared
     from prismaudio.metrics.evaluate import evaluate
     from prismaudio.metrics.report import write_report
     from prismaudio.metrics.sanity import write_predictions, write_reference_set
     from prismaudio.metrics.semantic import _text_vector
 
-    per_class = max(1, args.clips // 12)
-    items = rendered_items(per_class, seed=77)[: args.clips]
+    items = canvas_items(args.canvas, splits=("test",), limit=args.clips)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = write_reference_set(items, root)
@@ -53,7 +53,7 @@ def main() -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             if prof:
                 prof.enable()
-            result = evaluate(pred, paths["gt"], paths["videos"], paths["manifest"], cache=cache)
+            result = evaluate(pred, paths["gt"], None, paths["manifest"], cache=cache)
             write_report(result, root / "out")
             if prof:
                 prof.disable()

@@ -15,3 +15,11 @@ def mp4(tmp_path):
     from media_factory import make_video
 
     return make_video(tmp_path / "clip.mp4", seconds=2.0, fps=25, audio_rate=44100)
+
+
+@pytest.fixture(scope="session")
+def canvas_root(tmp_path_factory):
+    """A tiny SynthCanvas build shared by the metric, reward and RL tests."""
+    from evalsets import build_tiny_canvas
+
+    return build_tiny_canvas(tmp_path_factory.mktemp("tiny_canvas") / "canvas")

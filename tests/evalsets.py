@@ -1,18 +1,33 @@
-"""Small rendered reference sets for the metric and reward tests (built in tmp_path)."""
+"""Tiny SynthCanvas reference sets for the metric and reward tests (built in a tmp folder)."""
 
 from __future__ import annotations
 
-from prismaudio.audio_models.data import EvalItem, split_of
-from prismaudio.audio_models.features import motion_energy
-from prismaudio.audio_models.synthdata import render_scene
+from functools import lru_cache
+from pathlib import Path
 
-TEST_CLASSES = ("piano", "snare drum", "trumpet", "cowbell", "flute", "guitar")
+from prismaudio.audio_models.data import EvalItem, canvas_items
+
+TEST_CLASSES = ("grand piano", "snare drum", "trumpet", "cowbell", "flute", "nylon guitar")
+DURATION = 2.0
 
 
-def make_items(classes=TEST_CLASSES, per_class: int = 1, seed: int = 4242, duration: float = 8.0) -> list[EvalItem]:
-    items = []
-    for k, name in enumerate(classes):
-        for j in range(per_class):
-            sc = render_scene(name, seed + 10 * k + j, duration)
-            items.append(EvalItem(sc.id, split_of(sc.id), name, sc.audio, sc.plan, motion_energy(sc.frames)))
-    return items
+def build_tiny_canvas(out: Path, classes=TEST_CLASSES, duration: float = DURATION, seed: int = 4242) -> Path:
+    """One single-source clip per class, small frames, no degraded copies (a few seconds)."""
+    from prismaudio.canvas.build import build
+    from prismaudio.canvas.options import CanvasConfig
+
+    cfg = CanvasConfig(duration=duration, width=64, height=64, single_per_class=1, multi=0, ood=0,
+                       degraded_fraction=0.0, seed=seed, workers=1, classes=list(classes))
+    build(out, cfg, progress=False)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _items(root: str) -> tuple[EvalItem, ...]:
+    return tuple(canvas_items(root, splits=("train", "val", "test")))
+
+
+def make_items(root: Path, classes=TEST_CLASSES) -> list[EvalItem]:
+    """The items of the tiny build at `root`, in the order of `classes`."""
+    by_class = {i.sound_class: i for i in _items(str(root))}
+    return [by_class[c] for c in classes]

@@ -12,10 +12,10 @@ from prismaudio.metrics.sanity import write_reference_set
 
 
 @pytest.fixture(scope="module")
-def refset(tmp_path_factory):
+def refset(tmp_path_factory, canvas_root):
     root = tmp_path_factory.mktemp("bad")
-    items = make_items(("piano", "trumpet", "snare drum", "cowbell"), duration=6.0)
-    paths = write_reference_set(items, root, videos=False)
+    items = make_items(canvas_root, ("grand piano", "trumpet", "snare drum", "cowbell"))
+    paths = write_reference_set(items, root)
     return root, items, paths
 
 
@@ -95,7 +95,7 @@ def test_empty_folder_and_no_common_stems_are_one_line_errors(refset, tmp_path, 
 def test_manifest_that_does_not_match(refset, tmp_path, capsys):
     root, items, paths = refset
     manifest = tmp_path / "m.jsonl"
-    manifest.write_text(json.dumps({"id": "somebody_else", "class": "piano"}) + "\n")
+    manifest.write_text(json.dumps({"id": "somebody_else", "class": "grand piano"}) + "\n")
     code, out = _eval(tmp_path, paths["gt"], paths["gt"], "--manifest", str(manifest))
     err = capsys.readouterr().err
     assert code == 0 and "not in the manifest" in err and "no paired files" in err

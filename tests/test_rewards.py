@@ -11,8 +11,8 @@ from prismaudio.config import load_config
 
 
 @pytest.fixture(scope="module")
-def scores():
-    items = make_items()
+def scores(canvas_root):
+    items = make_items(canvas_root)
     comp = CompositeReward(cfg=load_config(RewardsConfig, "configs/rewards_tiny.yaml"))
     motion = torch.from_numpy(np.stack([i.motion for i in items]))[..., None]
     out = {}
@@ -44,11 +44,11 @@ def test_rewards_unmoved_by_breakage_of_other_modules(scores):
     np.testing.assert_allclose(scores["swapped"]["aesthetic"], scores["self"]["aesthetic"], atol=1e-4)
 
 
-def test_resampled_input_and_reference_audio():
+def test_resampled_input_and_reference_audio(canvas_root):
     from prismaudio.rewards.spatial import SpatialReward
     from scipy.signal import resample_poly
 
-    item = make_items(("cowbell",), duration=4.0)[0]
+    item = make_items(canvas_root, ("cowbell",))[0]
     ref = torch.from_numpy(item.audio)[None]
     hi = torch.from_numpy(resample_poly(item.audio, 3, 1, axis=1).astype(np.float32))[None]
     r = SpatialReward()
@@ -58,8 +58,8 @@ def test_resampled_input_and_reference_audio():
     assert r.score(ref, RewardSample(16000, item.plan)).item() > 0.8
 
 
-def test_bad_reward_inputs_are_clear_errors():
-    item = make_items(("piano",), duration=2.0)[0]
+def test_bad_reward_inputs_are_clear_errors(canvas_root):
+    item = make_items(canvas_root, ("grand piano",))[0]
     with pytest.raises(RewardError, match="unknown reward"):
         CompositeReward({"loudness": 1.0})
     from prismaudio.rewards.spatial import SpatialReward
@@ -70,7 +70,7 @@ def test_bad_reward_inputs_are_clear_errors():
     assert silent.item() == 0.0
 
 
-def test_build_rewards_accepts_a_plain_context_object():
+def test_build_rewards_accepts_a_plain_context_object(canvas_root):
     from dataclasses import dataclass
 
     from prismaudio.rewards import build_rewards
@@ -81,7 +81,7 @@ def test_build_rewards_accepts_a_plain_context_object():
         plans: list
         reference: torch.Tensor | None
 
-    item = make_items(("cowbell",), duration=4.0)[0]
+    item = make_items(canvas_root, ("cowbell",))[0]
     audio = torch.from_numpy(item.audio)[None]
     rewards = build_rewards(["spatial", "aesthetic"])
     ctx = Context([item.id], [item.plan], audio)

@@ -1,24 +1,24 @@
-"""Training/evaluation items for the evaluators: SynthCanvas when it exists, rendered scenes otherwise.
+"""Training/evaluation items for the evaluators, read from a SynthCanvas build.
 
 An EvalItem is what every evaluator trainer needs: stereo 16 kHz reference audio, the plan,
-the class name, the 25 fps motion-energy curve of its video, and a split.
+the class name (single-source samples only: a multi-source mix has no one class), the 25 fps
+motion-energy curve of its video, a split, and the typed manifest row (its degraded copies).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from ..canvas.manifest import CanvasSample, load_manifest
 from ..errors import PrismError
 from ..planner.plan import Plan
 from .features import motion_energy
-from .synthdata import CLASSES, render_scene
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
@@ -28,10 +28,11 @@ SAMPLE_RATE = 16000
 class EvalItem:
     id: str
     split: str
-    sound_class: str
+    sound_class: str | None  # the class of a single-source sample; None for a mix
     audio: np.ndarray  # [2, N] float32 at 16 kHz
     plan: Plan
     motion: np.ndarray  # [T] at 25 fps
+    sample: CanvasSample | None = None  # the manifest row (degraded copies, video path)
 
 
 @dataclass(frozen=True)
@@ -42,59 +43,86 @@ class ClassInfo:
     audioset: tuple[str, ...]
 
 
+@lru_cache(maxsize=1)
 def class_table() -> dict[str, ClassInfo]:
-    """Known sound classes: SynthCanvas's built-in table (when installed) over the rendered-scene classes."""
-    table = {c.name: ClassInfo(c.name, c.kind, c.description, c.audioset) for c in CLASSES}
-    try:
-        from ..canvas.classes import builtin_classes
+    """SynthCanvas's built-in sound classes by name (description, AudioSet labels)."""
+    from ..canvas.classes import builtin_classes
 
-        for c in builtin_classes():
-            table[c.name] = ClassInfo(c.name, c.kind, c.description, tuple(c.audioset))
-    except Exception as e:  # the canvas package is optional for the evaluators
-        log.debug("canvas class table unavailable (%s)", e)
-    return table
+    return {c.name: ClassInfo(c.name, c.kind, c.description, tuple(c.audioset)) for c in builtin_classes()}
 
 
-def split_of(key: str) -> str:
-    h = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 10
-    return "test" if h == 0 else "val" if h == 1 else "train"
+def sample_class(sample: CanvasSample) -> str | None:
+    """The class of a single-source sample, else None."""
+    return sample.sources[0].class_name if sample.group == "single" and sample.sources else None
 
 
-def rendered_items(per_class: int, seed: int = 0, duration: float = 8.0) -> list[EvalItem]:
-    items = []
-    for c in tqdm([c for c in CLASSES for _ in range(1)], desc="render", leave=False):
-        for k in range(per_class):
-            s = seed * 100_000 + CLASSES.index(c) * 1000 + k
-            sc = render_scene(c, s, duration, SAMPLE_RATE)
-            items.append(EvalItem(sc.id, split_of(sc.id), c.name, sc.audio, sc.plan, motion_energy(sc.frames)))
-    return items
+def read_wave(path: str | Path) -> np.ndarray:
+    """[2, N] float32 at 16 kHz (SynthCanvas writes 16 kHz stereo PCM WAV; others resampled)."""
+    import soundfile as sf
+
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    wave = data.T
+    if wave.shape[0] == 1:
+        wave = np.repeat(wave, 2, 0)
+    if rate != SAMPLE_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(rate), SAMPLE_RATE)
+        wave = resample_poly(wave, SAMPLE_RATE // g, int(rate) // g, axis=1)
+    return np.ascontiguousarray(wave[:2], dtype=np.float32)
 
 
-def canvas_items(root: str | Path, splits: tuple[str, ...] = ("train", "val", "test"), limit: int | None = None) -> list[EvalItem]:
-    """Items of a SynthCanvas folder (manifest.jsonl, audio/<id>.wav, video/<id>.mp4)."""
-    from ..media import read_audio
+def item_of(sample: CanvasSample) -> EvalItem:
+    audio = read_wave(sample.audio_path)
+    video = sample.video_path
+    motion = video_motion(video) if video.is_file() else np.zeros(int(round(sample.plan.duration * 25)), np.float32)
+    return EvalItem(sample.id, sample.split, sample_class(sample), audio, sample.plan, motion, sample)
 
-    root = Path(root)
-    manifest = root / "manifest.jsonl"
-    if not manifest.is_file():
-        raise PrismError(f"{manifest}: SynthCanvas manifest not found")
-    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if r.get("split") in splits][:limit]
-    items = []
-    for r in tqdm(rows, desc="canvas", leave=False):
-        plan = Plan.from_dict(r["plan"]) if isinstance(r.get("plan"), dict) else Plan.load(root / r["plan"])
-        audio = read_audio(root / r.get("audio", f"audio/{r['id']}.wav"), SAMPLE_RATE, 2).numpy()
-        video = root / r.get("video", f"video/{r['id']}.mp4")
-        motion = (video_motion(video) if video.is_file() else np.zeros(int(round(plan.duration * 25)), np.float32))
-        items.append(EvalItem(r["id"], r["split"], primary_class(r, plan), audio, plan, motion))
-    return items
+
+def canvas_items(root: str | Path, splits: tuple[str, ...] = ("train", "val", "test"), limit: int | None = None,
+                 groups: tuple[str, ...] = ("single", "multi", "ood")) -> list[EvalItem]:
+    """Items of a SynthCanvas folder, through the typed manifest loader (`limit`: that many,
+    evenly spread over the sorted ids so every group and class range is represented)."""
+    samples = [s for s in load_manifest(root) if s.split in splits and s.group in groups]
+    if limit is not None and len(samples) > limit:
+        samples = [samples[int(k)] for k in np.linspace(0, len(samples) - 1, limit).round()]
+    if not samples:
+        raise PrismError(f"{root}: no SynthCanvas samples in split(s) {', '.join(splits)}")
+    return [item_of(s) for s in tqdm(samples, desc="canvas", leave=False)]
+
+
+LUMA_FIRST = ("yuv", "yuvj", "nv12", "nv21", "gray")
+
+
+def _luma(frame) -> np.ndarray:
+    """[H, W] uint8 brightness of a decoded frame: the Y plane as is for YUV/grey formats (no
+    colour conversion or scaling; that was 90 % of the decode time), else FFmpeg's grey."""
+    if frame.format.name.startswith(LUMA_FIRST) and frame.format.name[-2:] not in ("le", "be"):
+        plane = frame.planes[0]
+        return np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    return frame.to_ndarray(format="gray")
+
+
+def block_means(frames: np.ndarray, size: int) -> np.ndarray:
+    """[T, H, W] uint8 -> [T, size, size] float32 in [0, 1], means of equal pixel blocks (the
+    rows and columns that do not fill a block are dropped)."""
+    t, h, w = frames.shape
+    kh, kw = max(1, h // size), max(1, w // size)
+    rows, cols = min(size, h), min(size, w)
+    x = frames[:, : kh * rows, : kw * cols].astype(np.uint16)
+    x = x.reshape(t * rows, kh, kw * cols).sum(1, dtype=np.uint32)
+    x = x.reshape(t * rows * cols, kw).sum(1, dtype=np.uint32).reshape(t, rows, cols)
+    return x.astype(np.float32) / (255.0 * kh * kw)
 
 
 def video_motion(path: str | Path, fps: int = 25, size: int = 32) -> np.ndarray:
     """Motion-energy curve [T] of a video file sampled at `fps`.
 
-    Frames are scaled to size x size grey by FFmpeg while decoding (motion energy needs no
-    more), and sampled like media.decode_frames: sample k shows the frame on screen at k / fps.
+    Motion energy needs only coarse brightness: each frame's luma plane is averaged over
+    size x size blocks, and frames are sampled like media.decode_frames: sample k shows the
+    frame on screen at k / fps.
     """
     import av
 
@@ -106,13 +134,12 @@ def video_motion(path: str | Path, fps: int = 25, size: int = 32) -> np.ndarray:
             if not container.streams.video:
                 raise PrismError(f"{path}: no video stream")
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
             times, frames = [], []
             for frame in container.decode(stream):
                 if frame.time is None:
                     continue
                 times.append(float(frame.time))
-                frames.append(frame.reformat(width=size, height=size, format="gray").to_ndarray())
+                frames.append(_luma(frame))
             duration = float(stream.duration * stream.time_base) if stream.duration else (
                 times[-1] + 1.0 / float(stream.average_rate or fps) if times else 0.0)
     except av.error.FFmpegError as e:
@@ -120,20 +147,8 @@ def video_motion(path: str | Path, fps: int = 25, size: int = 32) -> np.ndarray:
     if not frames:
         return np.zeros(0, np.float32)
     order = np.argsort(times)
-    times_arr, stack = np.asarray(times)[order], np.stack(frames)[order]
+    times_arr = np.asarray(times)[order]
     n = max(1, int(round(duration * fps)))
-    pick = np.clip(np.searchsorted(times_arr, np.arange(n) / fps + 1e-6, side="right") - 1, 0, len(stack) - 1)
-    return motion_energy(stack[pick].astype(np.float32) / 255.0)
-
-
-def primary_class(row: dict, plan: Plan) -> str:
-    """The class of a manifest row: its `class` field, SynthCanvas `sources[0].class_name`, else the plan's first label."""
-    for key in ("class", "sound_class", "label"):
-        if isinstance(row.get(key), str):
-            return row[key]
-    if isinstance(row.get("classes"), list) and row["classes"]:
-        return str(row["classes"][0])
-    sources = row.get("sources")
-    if isinstance(sources, list) and sources and isinstance(sources[0], dict) and "class_name" in sources[0]:
-        return str(sources[0]["class_name"])  # SynthCanvas rows: the first (main) source's class
-    return plan.semantic.sources[0].label if plan.semantic.sources else "none"
+    pick = np.clip(np.searchsorted(times_arr, np.arange(n) / fps + 1e-6, side="right") - 1, 0, len(frames) - 1)
+    stack = block_means(np.stack(frames), size)[order]
+    return motion_energy(stack[pick])

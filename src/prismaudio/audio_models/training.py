@@ -18,10 +18,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ..errors import PrismError
 from .assets import save_model
-from .data import EvalItem, class_table
-from .degrade import random_degradation, target_score
+from .data import EvalItem, class_table, read_wave
 from .features import FPS, onset_envelope, quality_vector
+from .quality_data import degradation_severity, quality_pairs
 from .nets import (ClapConfig, ClapProjection, ClassHead, ClassHeadConfig, OffsetConfig, QualityConfig,
                    QualityHead, build_offset_net, pooled_embedding)
 from .yamnet import shared
@@ -33,11 +34,12 @@ TARGETS = ("classifier", "clap", "quality", "offset")
 
 @dataclass
 class TrainSettings:
-    steps_mlp: int = 400
+    steps_mlp: int = 600
     steps_offset: int = 1500
     batch: int = 64
     lr: float = 2e-3
     degraded_per_item: int = 3
+    quality_items_per_half: int = 300  # clean references per quality twin (each gives ~5 waves)
 
 
 def half_of(item_id: str) -> str:
@@ -58,7 +60,9 @@ def _fit(params, loss_fn, steps: int, lr: float, desc: str) -> float:
 
 
 def train_classifier(items: list[EvalItem], emb: dict[str, np.ndarray], settings: TrainSettings, out: Path | None) -> dict:
-    train = [i for i in items if i.split == "train"]
+    train = [i for i in items if i.split == "train" and i.sound_class]
+    if not train:
+        raise PrismError("class classifier: no single-source training samples")
     classes = sorted({i.sound_class for i in train})
     x = torch.from_numpy(np.stack([pooled_embedding(emb[i.id]) for i in train]))
     y = torch.tensor([classes.index(i.sound_class) for i in train])
@@ -81,11 +85,17 @@ def _accuracy(model, items, emb, classes, split) -> float | None:
     return float(np.mean([classes[p] == i.sound_class for p, i in zip(pred, rows)]))
 
 
-def clap_texts(item: EvalItem, info) -> list[str]:
+def item_classes(item: EvalItem) -> tuple[str, ...]:
+    """The sorted class names heard in an item (one for a single-source sample)."""
+    return (item.sound_class,) if item.sound_class else tuple(sorted({s.label for s in item.plan.semantic.sources}))
+
+
+def clap_texts(item: EvalItem, table: dict) -> list[str]:
     """Text views of one item: the plan's semantic module and short captions."""
-    texts = [item.plan.semantic_text(), f"the sound of {item.sound_class}"]
-    if info is not None and info.description:
-        texts.append(info.description)
+    names = item_classes(item)
+    texts = [item.plan.semantic_text(), "the sound of " + " and ".join(names)]
+    if len(names) == 1 and table.get(names[0]) is not None and table[names[0]].description:
+        texts.append(table[names[0]].description)
     return texts
 
 
@@ -94,14 +104,15 @@ def train_clap(items: list[EvalItem], emb: dict[str, np.ndarray], settings: Trai
 
     table = class_table()
     train = [i for i in items if i.split == "train"]
-    texts = sorted({t for i in train for t in clap_texts(i, table.get(i.sound_class))})
+    texts = sorted({t for i in train for t in clap_texts(i, table)})
     text_vec = dict(zip(texts, TextEncoder().embed(texts)))
     results = {}
     for name, half, seed in (("clap_reward", "a", 1), ("clap_eval", "b", 2)):
         rows = [i for i in train if half_of(i.id) == half]
         audio = torch.from_numpy(np.stack([emb[i.id].mean(0) for i in rows]))
-        views = [[text_vec[t] for t in clap_texts(i, table.get(i.sound_class))] for i in rows]
-        labels = torch.tensor([sorted({r.sound_class for r in rows}).index(i.sound_class) for i in rows])
+        views = [[text_vec[t] for t in clap_texts(i, table)] for i in rows]
+        keys = sorted({item_classes(r) for r in rows})
+        labels = torch.tensor([keys.index(item_classes(i)) for i in rows])
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         cfg = ClapConfig()
@@ -123,18 +134,12 @@ def train_clap(items: list[EvalItem], emb: dict[str, np.ndarray], settings: Trai
     return results
 
 
-def quality_pairs(items: list[EvalItem], settings: TrainSettings, seed: int) -> tuple[list[np.ndarray], list[float]]:
-    rng = np.random.default_rng(seed)
-    waves, targets = [], []
-    for it in items:
-        mono = it.audio.mean(0)
-        waves.append(mono)
-        targets.append(target_score(0.0))
-        for _ in range(settings.degraded_per_item):
-            y, sev, _ = random_degradation(mono, SR, rng)
-            waves.append(y)
-            targets.append(target_score(sev))
-    return waves, targets
+def shipped_degradations(item: EvalItem) -> list[tuple[np.ndarray, float]]:
+    """The dataset's own degraded copies of an item: (mono wave, severity)."""
+    if item.sample is None:
+        return []
+    return [(read_wave(item.sample.root / d.path).mean(0), degradation_severity(d.kind, d.params, d.snr_db))
+            for d in item.sample.degradations if (item.sample.root / d.path).is_file()]
 
 
 def train_quality(items: list[EvalItem], settings: TrainSettings, out: Path | None) -> dict:
@@ -142,7 +147,11 @@ def train_quality(items: list[EvalItem], settings: TrainSettings, out: Path | No
     train = [i for i in items if i.split == "train"]
     results = {}
     for name, half, seed in (("quality_reward", "a", 3), ("quality_eval", "b", 4)):
-        waves, targets = quality_pairs([i for i in train if half_of(i.id) == half], settings, seed)
+        rows = [i for i in train if half_of(i.id) == half]
+        if len(rows) > settings.quality_items_per_half:
+            rows = [rows[int(k)] for k in np.random.default_rng(seed).choice(len(rows), settings.quality_items_per_half, replace=False)]
+        waves, targets = quality_pairs([i.audio for i in rows], [shipped_degradations(i) for i in rows], SR,
+                                       np.random.default_rng(seed), settings.degraded_per_item)
         emb = torch.from_numpy(yam.clip_embedding(waves))
         side = torch.from_numpy(np.stack([quality_vector(w, SR) for w in waves]))
         y = torch.tensor(targets, dtype=torch.float32)

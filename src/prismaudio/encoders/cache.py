@@ -94,13 +94,14 @@ def is_done(path: Path, header: dict) -> bool:
 
 
 class Extractor:
-    def __init__(self, cfg: ExtractConfig):
+    def __init__(self, cfg: ExtractConfig, sync=None):
+        """`sync`: a SyncEncoder to use instead of the trained one (e.g. the tiny-random pipeline's)."""
         from .semantic import SemanticEncoder
         from .sync import SyncEncoder
 
         self.cfg = cfg
         self.semantic = SemanticEncoder(fps=cfg.semantic_fps)
-        self.sync = SyncEncoder()
+        self.sync = sync if sync is not None else SyncEncoder()
         self._text = None
         self._codec = None
         if cfg.codec:
@@ -132,7 +133,7 @@ class Extractor:
 
 
 def extract_manifest(manifest: str | Path, out_dir: str | Path, cfg: ExtractConfig | None = None,
-                     shard: tuple[int, int] = (0, 1)) -> dict[str, int]:
+                     shard: tuple[int, int] = (0, 1), extractor: Extractor | None = None) -> dict[str, int]:
     """Write missing feature files; returns counts of done/skipped/failed clips."""
     from safetensors.torch import save_file
 
@@ -145,7 +146,7 @@ def extract_manifest(manifest: str | Path, out_dir: str | Path, cfg: ExtractConf
     counts = {"done": 0, "skipped": len(entries) - len(todo), "failed": 0}
     if not todo:
         return counts
-    extractor = Extractor(cfg)
+    extractor = extractor or Extractor(cfg)
     for entry in tqdm(todo, desc=f"extract {shard[0]}/{shard[1]}"):
         try:
             feats = extractor.features(entry)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..audio_models.data import primary_class, video_motion
+from ..audio_models.data import sample_class, video_motion
 from ..audio_models.yamnet import YamNet, YamNetOutput, shared
 from ..errors import CheckpointError, PrismError
 from ..planner.plan import Plan, PlanError
@@ -54,11 +54,24 @@ def list_files(folder: str | Path, exts: set[str], what: str) -> dict[str, Path]
     return files
 
 
-def load_manifest(path: str | Path) -> dict[str, dict]:
+@dataclass
+class ManifestRow:
+    """What the metrics read from a manifest row: the plan, the class, the video."""
+
+    plan: Plan | None
+    sound_class: str | None
+    video: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_manifest(path: str | Path) -> dict[str, ManifestRow]:
+    """Rows by id. A SynthCanvas manifest goes through its typed loader
+    (prismaudio.canvas.manifest; class = the single-source sample's class); any other JSONL
+    with an `id` per row may give `plan` (dict or path), `class` and `video` (path)."""
     path = Path(path)
     if not path.is_file():
         raise PrismError(f"{path}: manifest not found")
-    rows = {}
+    raw = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -66,9 +79,21 @@ def load_manifest(path: str | Path) -> dict[str, dict]:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise PrismError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if "id" not in row:
+        if not isinstance(row, dict) or "id" not in row:
             raise PrismError(f"{path}:{n}: row without an 'id'")
-        rows[str(row["id"])] = row
+        raw.append(row)
+    if raw and all("sources" in r and "group" in r for r in raw):
+        from ..canvas.manifest import load_manifest as load_canvas
+
+        return {s.id: ManifestRow(s.plan, sample_class(s), s.video_path if s.video_path.is_file() else None)
+                for s in load_canvas(path)}
+    root, rows = path.parent, {}
+    for row in raw:
+        notes: list[str] = []
+        plan = _plan_of(row, root, notes)
+        video = root / row["video"] if isinstance(row.get("video"), str) and (root / row["video"]).is_file() else None
+        cls = row.get("class") if isinstance(row.get("class"), str) else None
+        rows[str(row["id"])] = ManifestRow(plan, cls, video, notes)
     return rows
 
 
@@ -183,9 +208,9 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | 
     if not stems:
         raise PrismError(f"no file stems in common between {pred_dir} and {gt_dir}")
     videos = list_files(videos_dir, VIDEO_EXTS, "--videos") if videos_dir else {}
-    rows, root = {}, None
+    rows: dict[str, ManifestRow] = {}
     if manifest:
-        rows, root = load_manifest(manifest), Path(manifest).parent
+        rows = load_manifest(manifest)
         missing = [s for s in stems if s not in rows]
         if missing:
             problems.append(f"{len(missing)} stem(s) not in the manifest (no plan/class for them): {', '.join(missing[:20])}")
@@ -204,18 +229,16 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | 
         if pred.shape[1] != gt.shape[1]:
             notes.append(f"length differs: prediction {pred.shape[1] / SAMPLE_RATE:.2f} s, reference {gt.shape[1] / SAMPLE_RATE:.2f} s")
         row = rows.get(stem)
-        plan = _plan_of(row, root, notes) if row else None
+        if row is not None:
+            notes.extend(row.notes)
         motion = None
-        video = videos.get(stem)
-        if video is None and row and isinstance(row.get("video"), str) and (root / row["video"]).is_file():
-            video = root / row["video"]
+        video = videos.get(stem) or (row.video if row else None)
         if video is not None:
             try:
                 motion = cached_motion(video, cache)
             except PrismError as e:
                 notes.append(f"video unusable ({e}): DeSync n/a")
-        pairs.append(EvalPair(stem, pred, gt, plan, primary_class(row, plan) if row and plan else (row or {}).get("class"),
-                              motion, notes=notes))
+        pairs.append(EvalPair(stem, pred, gt, row.plan if row else None, row.sound_class if row else None, motion, notes=notes))
     if not pairs:
         raise PrismError("no pair could be read; nothing to evaluate")
     return pairs, problems

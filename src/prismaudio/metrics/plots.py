@@ -10,7 +10,8 @@ from ..dsp.onsets import detect_onsets
 
 from ..fsutil import atomic_path
 from .base import SAMPLE_RATE, EvalPair
-from .spatial import framewise, x_from_ild
+from ..dsp.spatial import framewise
+from .spatial import x_from_ild
 
 
 def _spec_db(mono: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Reference sets and deliberately broken copies, for sanity checks of metrics and rewards.
 
-`write_reference_set` writes gt audio, 25 fps videos and a manifest (plan, class) for a list
-of EvalItems; `break_audio` makes the broken predictions the issue asks for: shifted by
-0.3 s, channel-swapped, noisy at 10 dB SNR, and of a wrong class (another class's audio
-with the same events and positions, or another clip's audio when only a dataset is at hand).
+`write_reference_set` writes gt audio and a SynthCanvas manifest (the items' own rows, videos
+pointing at the build's MP4s) for a list of EvalItems read from a SynthCanvas build;
+`break_audio` makes the broken predictions the issue asks for: shifted by 0.3 s,
+channel-swapped, noisy at 10 dB SNR (canvas white noise), and of a wrong class (the audio
+of another clip whose classes differ).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from ..audio_models.data import EvalItem
-from ..audio_models.degrade import add_noise
-from ..audio_models.synthdata import CLASSES, VIDEO_FPS, render_frames, render_scene
 from ..fsutil import atomic_path
 
 BREAKS = ("shifted", "swapped", "noisy", "wrong_class")
@@ -31,14 +30,23 @@ def shift(audio: np.ndarray, seconds: float, sample_rate: int = SR) -> np.ndarra
     return out
 
 
+def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """White noise at `snr_db` below the signal's mean power."""
+    noise = rng.standard_normal(audio.shape)
+    p_sig, p_noise = float(np.mean(np.square(audio, dtype=np.float64))), float(np.mean(noise**2))
+    return (audio + noise * np.sqrt(p_sig / (p_noise * 10 ** (snr_db / 10)))).astype(np.float32)
+
+
+def _classes(item: EvalItem) -> set[str]:
+    return {item.sound_class} if item.sound_class else {s.label for s in item.plan.semantic.sources}
+
+
 def wrong_class_audio(item: EvalItem, items: list[EvalItem], seed: int = 0) -> np.ndarray:
-    """Audio of another class: re-rendered with the same plan when the class is a rendered one,
-    else the audio of another clip of another class."""
-    names = [c.name for c in CLASSES]
-    if item.sound_class in names:
-        other = CLASSES[(names.index(item.sound_class) + 5) % len(CLASSES)]
-        return render_scene(other, seed, item.plan.duration, SR, plan=item.plan).audio
-    others = [i for i in items if i.sound_class != item.sound_class]
+    """The audio of another clip none of whose classes is one of this clip's (same length)."""
+    mine = _classes(item)
+    others = [i for i in items if not (_classes(i) & mine)]
+    if not others:
+        raise ValueError(f"{item.id}: no clip of another class to swap in")
     pick = others[seed % len(others)].audio
     n = item.audio.shape[-1]
     return np.pad(pick, ((0, 0), (0, max(0, n - pick.shape[-1]))))[:, :n]
@@ -56,25 +64,26 @@ def break_audio(kind: str, item: EvalItem, items: list[EvalItem], seed: int = 0)
     raise ValueError(f"unknown break '{kind}' (known: {', '.join(BREAKS)})")
 
 
-def write_reference_set(items: list[EvalItem], root: str | Path, videos: bool = True) -> dict[str, Path]:
-    """root/gt (wav), root/videos (mp4 of the motion frames), root/manifest.jsonl. Returns the paths."""
-    from ..media import write_audio, write_video
+def write_reference_set(items: list[EvalItem], root: str | Path) -> dict[str, Path]:
+    """root/gt (wav) and root/manifest.jsonl (the items' SynthCanvas rows; videos where the
+    build has them). Returns the paths."""
+    from ..media import write_audio
 
     root = Path(root)
     (root / "gt").mkdir(parents=True, exist_ok=True)
-    rows = []
+    lines = []
     for it in items:
+        if it.sample is None:
+            raise ValueError(f"{it.id}: not a SynthCanvas item (no manifest row)")
         write_audio(root / "gt" / f"{it.id}.wav", it.audio, SR)
-        row = {"id": it.id, "split": it.split, "class": it.sound_class, "plan": it.plan.to_dict()}
-        if videos:
-            frames = render_frames(it.plan, it.plan.duration)
-            rgb = (np.repeat(np.repeat(frames, 2, 1), 2, 2)[..., None].repeat(3, -1) * 255).astype(np.uint8)
-            write_video(root / "videos" / f"{it.id}.mp4", rgb, VIDEO_FPS)
-            row["video"] = f"videos/{it.id}.mp4"
-        rows.append(row)
+        row = it.sample.to_dict()
+        row["video"] = str(it.sample.video_path.resolve())  # absolute: read in place
+        row["audio"] = f"gt/{it.id}.wav"
+        row["degradations"] = []
+        lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     with atomic_path(root / "manifest.jsonl") as tmp:
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return {"gt": root / "gt", "videos": root / "videos", "manifest": root / "manifest.jsonl"}
+        tmp.write_text("".join(lines), encoding="utf-8")
+    return {"gt": root / "gt", "manifest": root / "manifest.jsonl"}
 
 
 def write_predictions(items: list[EvalItem], folder: str | Path, kind: str | None) -> Path:

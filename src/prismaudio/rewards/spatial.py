@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 
-from ..metrics.spatial import IMPACT_SPAN_S, SILENCE, framewise, itd_ild_errors, x_from_ild
+from ..dsp.spatial import framewise
+from ..metrics.spatial import IMPACT_SPAN_S, SILENCE, itd_ild_errors, x_from_ild
 from ..planner.plan import Plan
 from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
 

@@ -22,6 +22,7 @@ class GRPOConfig:
     codec_checkpoint: str | None = None
     data: str | None = None  # cached generator features (train/data.py layout) of the rollout prompts
     eval_data: str | None = None  # cached features of the fixed held-out set (evaluators)
+    manifest: str | None = None  # SynthCanvas manifest.jsonl: the plans of the cached clips (the rewards read them)
     eval_size: int = 16  # first eval_size held-out clips, evaluated every eval_every iterations
     clip_seconds: float | None = None  # crop every prompt to this length (None: the model's duration)
     random_init: bool = False  # benchmarks only: a random generator of `random_preset` when no checkpoint

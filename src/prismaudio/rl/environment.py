@@ -1,48 +1,35 @@
 """The real RL world: the pretrained generator, its frozen reference, the codec, the cached
 prompts, the rewards and the evaluation suite, built from a GRPOConfig.
 
-Only this module knows where the parts come from; the trainer sees an RLEnvironment.
+Only this module knows where the parts come from; the trainer sees an RLEnvironment. Each
+prompt's reward input is a `prismaudio.rewards.RewardSample` (batch of 1: the clip's plan,
+its cached sync features as the video features, and the codec reconstruction of its own
+latent as the reference), which the trainer concatenates and repeats like any dataclass.
+The rewards come from `prismaudio.rewards.build_rewards`; periodic evaluation runs the
+evaluation suite's metrics (the evaluator twins, never the reward models).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from ..config import from_dict
 from ..errors import CheckpointError, ConfigError
+from ..rewards import RewardSample, RewardsConfig, build_rewards
 from .config import GRPOConfig
 from .trainer import Prompt, RLEnvironment
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ClipContext:
-    """What rewards and evaluators read about one prompt (lists: one item per batch row)."""
-
-    ids: list[str]
-    plans: list[Any]
-    reference: torch.Tensor | None  # [B, 2, N] codec reconstruction of the clip's own latent
-
-
 def load_generator(path: str | Path, device: torch.device | str = "cpu"):
-    """FlowDiT with the EMA weights (else the raw ones) of a generator checkpoint."""
-    from ..models import FlowDiT, GeneratorConfig
-    from ..train.checkpoint import load_checkpoint
+    """FlowDiT with the EMA weights (else the raw ones) of a generator checkpoint, and its config."""
+    from ..pipeline import load_generator as load
 
-    ckpt = load_checkpoint(path, kind="generator")
-    config = from_dict(GeneratorConfig, ckpt.config, where=f"{path} config")
-    model = FlowDiT(config)
-    try:
-        model.load_state_dict(ckpt.group("ema") or ckpt.group("model"))
-    except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit the generator config inside ({str(e).splitlines()[0][:160]})") from None
-    return model.to(device).eval(), config
+    model = load(path)
+    return model.to(device).eval(), model.config
 
 
 def random_generator(preset: str = "tiny", seed: int = 0, device: torch.device | str = "cpu"):
@@ -77,41 +64,47 @@ def _policy_and_reference(cfg: GRPOConfig, device):
     return model, reference, mcfg
 
 
-def _prompts(folder: str, mcfg, codec, limit: int | None, seconds: float | None) -> list[Prompt]:
+def _prompts(folder: str, mcfg, codec, limit: int | None, seconds: float | None, plans: dict | None) -> list[Prompt]:
     from ..train.data import ClipDataset
 
-    ds = ClipDataset(folder, mcfg)
+    ds = ClipDataset(folder, mcfg, plans)
     count = len(ds) if limit is None else min(limit, len(ds))
     prompts = []
     for i in range(count):
+        if ds.clips[i].plan is None:
+            raise ConfigError(f"{folder}: clip {ds.clips[i].id} has no plan (the rewards read it): set `manifest` to the SynthCanvas manifest.jsonl")
         length = ds.window_length([i], seconds)
         b = ds.batch([i], length)
-        ref = codec.decode(b.latent) if codec is not None else None
-        prompts.append(Prompt(key=b.ids[0], cond=b.conditions, reward_sample=ClipContext(b.ids, [ds.clips[i].plan], ref)))
+        with torch.no_grad():
+            ref = codec.decode(b.latent).float() if codec is not None else None
+        sync = b.conditions.sync
+        sample = RewardSample(sample_rate=codec.sample_rate if codec is not None else mcfg.sample_rate,
+                              plan=[ds.clips[i].plan], video_features=sync, video_rate=mcfg.sync_rate if sync is not None else None,
+                              reference=ref)
+        prompts.append(Prompt(key=b.ids[0], cond=b.conditions, reward_sample=sample))
     return prompts
 
 
-def _rewards(names: list[str], device) -> dict[str, Any]:
-    try:
-        from ..rewards import build_rewards  # the rewards issue's registry: names -> score(audio, sample)
-    except ImportError:
-        raise ConfigError("no reward models in this checkout (prismaudio.rewards.build_rewards is missing)") from None
-    return build_rewards(names, device=device)
+def _pair(key: str, audio: torch.Tensor, sample: RewardSample):
+    """An EvalPair of one generated clip (audio [2, N] at the sample's rate -> 16 kHz)."""
+    from ..metrics.base import EvalPair
+    from ..rewards.base import to_eval_rate
+
+    plan = sample.plans(1)[0]
+    labels = {s.label for s in plan.semantic.sources}
+    motion = sample.motion_curves(1)
+    ref = to_eval_rate(sample.reference, sample.sample_rate)[0] if sample.reference is not None else None
+    return EvalPair(key, to_eval_rate(audio[None], sample.sample_rate)[0], ref, plan,
+                    next(iter(labels)) if len(labels) == 1 else None, motion[0] if motion is not None else None)
 
 
 def metric_suite(audio: torch.Tensor, prompts: list[Prompt]) -> dict[str, float]:
-    """The evaluation suite (metrics/, not the rewards) on generated audio vs the references."""
-    import numpy as np
-
+    """The evaluation suite (metrics/: classifier, clap_eval, offset_eval, quality_eval, ITD
+    errors; not the rewards) on generated audio against the codec references."""
     from ..audio_models.yamnet import shared
-    from ..metrics.base import EvalPair
     from ..metrics.evaluate import cached_analyze, run_metrics
 
-    pairs = []
-    for k, p in enumerate(prompts):
-        ctx: ClipContext = p.reward_sample
-        gt = ctx.reference[0].cpu().numpy().astype(np.float32) if ctx.reference is not None else None
-        pairs.append(EvalPair(p.key, audio[k].cpu().numpy().astype(np.float32), gt, ctx.plans[0]))
+    pairs = [_pair(p.key, audio[k], p.reward_sample) for k, p in enumerate(prompts)]
     yam = shared()
     for pair, o in zip(pairs, cached_analyze(yam, [q.pred for q in pairs], None)):
         pair.pred_yamnet = o
@@ -137,14 +130,22 @@ def build_environment(cfg: GRPOConfig, device: torch.device | str = "cpu"):
         raise ConfigError(f"codec has {codec.latent_channels} latent channels, the generator {mcfg.latent_channels}")
     if cfg.data is None:
         raise ConfigError("data is required: a folder of cached generator features (prismaudio extract)")
-    train = _prompts(cfg.data, mcfg, codec, None, cfg.clip_seconds)
-    held_out = _prompts(cfg.eval_data, mcfg, codec, cfg.eval_size, cfg.clip_seconds) if cfg.eval_data else []
+    plans = None
+    if cfg.manifest:
+        from ..train.data import load_plans
+
+        if not Path(cfg.manifest).is_file():
+            raise ConfigError(f"manifest {cfg.manifest}: not found")
+        plans = load_plans(cfg.manifest)
+    train = _prompts(cfg.data, mcfg, codec, None, cfg.clip_seconds, plans)
+    held_out = _prompts(cfg.eval_data, mcfg, codec, cfg.eval_size, cfg.clip_seconds, plans) if cfg.eval_data else []
     latent_len = min(int(p.reward_sample.reference.shape[-1] // codec.hop) for p in train)
     if len({int(p.reward_sample.reference.shape[-1]) for p in train}) > 1:
         raise ConfigError(f"{cfg.data}: clips of different lengths; set clip_seconds to crop them alike")
     env = RLEnvironment(
         latent_shape=(mcfg.latent_channels, latent_len), decode=lambda z: codec.decode(z),
-        rewards=_rewards(list(cfg.reward_weights), device), train_prompts=train, eval_prompts=held_out,
+        rewards=build_rewards(list(cfg.reward_weights), cfg=RewardsConfig(weights=dict(cfg.reward_weights))),
+        train_prompts=train, eval_prompts=held_out,
         suite=metric_suite if held_out else None,
     )
     return model, reference, env, mcfg
