@@ -28,16 +28,23 @@ def x_from_ild(ild_db: np.ndarray | float) -> np.ndarray:
     return np.clip(angle * 4 / np.pi - 1, -1, 1)
 
 
-def truth_sides(plan: Plan, times: np.ndarray) -> np.ndarray:
-    """Side (-1, 0, 1) of the sounding source at each time; 2 where none or sources disagree."""
-    out = np.full(len(times), 2, int)
+def sounding_positions(plan: Plan, times: np.ndarray):
+    """Per planned event with a track: (mask of `times` where it is heard, its x there).
+    An impact is heard for IMPACT_SPAN_S after its onset at least."""
     for e in plan.temporal.events:
         track = plan.track(e.source)
         if track is None:
             continue
         end = max(e.offset, e.onset + IMPACT_SPAN_S) if e.kind == "impact" else e.offset
         inside = (times >= e.onset) & (times < end)
-        sides = np.array([side_of(float(x)) for x in track.x_at(times[inside])])
+        yield inside, np.asarray(track.x_at(times[inside]))
+
+
+def truth_sides(plan: Plan, times: np.ndarray) -> np.ndarray:
+    """Side (-1, 0, 1) of the sounding source at each time; 2 where none or sources disagree."""
+    out = np.full(len(times), 2, int)
+    for inside, xs in sounding_positions(plan, times):
+        sides = np.array([side_of(float(x)) for x in xs])
         cur = out[inside]
         out[inside] = np.where(cur == 2, sides, np.where(cur == sides, cur, 3))
     out[out == 3] = 2

@@ -13,7 +13,7 @@ import torch
 
 
 from ..dsp.spatial import framewise
-from ..metrics.spatial import IMPACT_SPAN_S, SILENCE, itd_ild_errors, x_from_ild
+from ..metrics.spatial import SILENCE, itd_ild_errors, sounding_positions, x_from_ild
 from ..planner.plan import Plan
 from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
 
@@ -23,13 +23,8 @@ ITD_SCALE_MS = 0.5
 def planned_x(plan: Plan, times: np.ndarray) -> np.ndarray:
     """Planned x of the sounding source(s) per time (mean when several), NaN where none sounds."""
     total, count = np.zeros(len(times)), np.zeros(len(times))
-    for e in plan.temporal.events:
-        track = plan.track(e.source)
-        if track is None:
-            continue
-        end = max(e.offset, e.onset + IMPACT_SPAN_S) if e.kind == "impact" else e.offset
-        inside = (times >= e.onset) & (times < end)
-        total[inside] += track.x_at(times[inside])
+    for inside, xs in sounding_positions(plan, times):
+        total[inside] += xs
         count[inside] += 1
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
