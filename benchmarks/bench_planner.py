@@ -190,10 +190,16 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most this many samples per split (0: all)")
     ap.add_argument("--synthetic", type=int, default=0, help="use N canvas-style clips made here instead")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--speed-only", action="store_true", help="only the speed measurement")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
+        if args.speed_only:
+            times = speed([], tmp)
+            print(f"planner speed: {statistics.median(times):.3f} s median, {max(times):.3f} s max per 8 s clip "
+                  f"({len(times)} clips, {args.threads} threads allowed, decode + analysis + features + recognition)   (target < 0.5 s)")
+            return 0
         if args.synthetic:
             samples = synthetic_samples(args.synthetic, tmp)
             source = f"{len(samples)} canvas-style clips made in memory (seeds 900000+)"

@@ -35,6 +35,7 @@ class PlannerConfig:
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
     min_track_seconds: float = 0.2
     head_path: str = ""  # empty: the packaged recognition head
+    torch_threads: int = 1  # the planner's tensors are small: one thread is fastest (and leaves a core to decoding)
 
 
 @dataclass
@@ -77,7 +78,20 @@ def plan_video(path: str | Path, cfg: PlannerConfig | None = None, trace: list |
 
 def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig | None = None,
                 trace: list | None = None, decode_seconds: float = 0.0) -> Plan:
+    import torch
+
     cfg = cfg or PlannerConfig()
+    before = torch.get_num_threads()
+    if cfg.torch_threads > 0:
+        torch.set_num_threads(cfg.torch_threads)
+    try:
+        return _plan_frames(frames, fps, duration, cfg, trace, decode_seconds)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
+                 trace: list | None, decode_seconds: float) -> Plan:
     t1 = time.perf_counter()
     analysis = analyse_frames(frames, fps, cfg.analyser)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
