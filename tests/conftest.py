@@ -23,3 +23,11 @@ def canvas_root(tmp_path_factory):
     from evalsets import build_tiny_canvas
 
     return build_tiny_canvas(tmp_path_factory.mktemp("tiny_canvas") / "canvas")
+
+
+@pytest.fixture(scope="session")
+def short_canvas_root(tmp_path_factory):
+    """Two 2 s SynthCanvas clips (the RL smoke test's prompts)."""
+    from evalsets import build_tiny_canvas
+
+    return build_tiny_canvas(tmp_path_factory.mktemp("short_canvas") / "canvas", classes=("cowbell", "trumpet"), duration=2.0)

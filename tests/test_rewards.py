@@ -48,7 +48,8 @@ def test_resampled_input_and_reference_audio(canvas_root):
     from prismaudio.rewards.spatial import SpatialReward
     from scipy.signal import resample_poly
 
-    item = make_items(canvas_root, ("cowbell",))[0]
+    # the clip whose source is furthest off centre: swapping its channels must matter
+    item = max(make_items(canvas_root), key=lambda i: abs(float(np.mean(i.plan.spatial.tracks[0].x))))
     ref = torch.from_numpy(item.audio)[None]
     hi = torch.from_numpy(resample_poly(item.audio, 3, 1, axis=1).astype(np.float32))[None]
     r = SpatialReward()

@@ -20,7 +20,8 @@ def _subset(canvas_root, tmp_path, name, ids):
     return path
 
 
-def test_grpo_runs_end_to_end_with_real_rewards_and_evaluators(canvas_root, tmp_path):
+def test_grpo_runs_end_to_end_with_real_rewards_and_evaluators(short_canvas_root, tmp_path):
+    canvas_root = short_canvas_root
     from prismaudio.encoders.cache import ExtractConfig, Extractor, extract_manifest
     from prismaudio.pipeline import PrismAudio
 

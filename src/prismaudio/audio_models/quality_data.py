@@ -1,7 +1,8 @@
 """Training pairs for the quality predictor: clean SynthCanvas references score high, their
 degraded copies (prismaudio.canvas.degrade, the same kinds the dataset ships) lower by how
-strong the degradation is, and noise-like signals (white/pink/brown hiss, noise bursts,
-noise shaped like an untrained generator's output) score at the bottom.
+strong the degradation is, and noise-like signals (white/pink/brown hiss, noise shaped like
+an untrained generator's output) score at the bottom. No gated noise bursts: percussion
+(snare, hi-hat, claves) is exactly that, and must keep its clean score.
 
 Targets: 9.5 - 8 * severity, severity in [0, 1] (a clean reference is 9.5, pure noise 1.5).
 """
@@ -13,7 +14,7 @@ import numpy as np
 from ..canvas.degrade import KINDS, degrade, measure_snr_db
 
 CLEAN_SCORE = 9.5
-NOISE_KINDS = ("white", "pink", "brown", "bursts", "shaped")
+NOISE_KINDS = ("white", "pink", "brown", "shaped")  # no gated bursts: a snare drum is one
 
 
 def target_score(severity: float) -> float:
@@ -57,10 +58,6 @@ def noise_like(kind: str, n: int, sample_rate: int, rng: np.random.Generator) ->
         x = _coloured(rng, n, 1.0)
     elif kind == "brown":
         x = _coloured(rng, n, 2.0)
-    elif kind == "bursts":  # noise gated on and off, like noise "events"
-        hop = int(0.05 * sample_rate)
-        gate = np.repeat(rng.random(n // hop + 1) < rng.uniform(0.2, 0.8), hop)[:n]
-        x = _coloured(rng, n, float(rng.uniform(0, 2))) * gate
     elif kind == "shaped":  # noise through a random smooth spectral envelope, slowly modulated
         spec = np.fft.rfft(rng.standard_normal(n))
         knots = rng.uniform(-30, 10, size=12)
