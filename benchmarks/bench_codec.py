@@ -60,7 +60,7 @@ def _case(args: dict, queue) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="/work/runs/codec/codec_tiny.safetensors")
+    parser.add_argument("--checkpoint", default="runs/codec/codec_tiny.safetensors")
     parser.add_argument("--config", default="configs/codec_tiny.yaml")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)

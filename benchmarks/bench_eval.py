@@ -21,7 +21,7 @@ from pathlib import Path
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=48)
-    ap.add_argument("--canvas", default="/work/data/canvas")
+    ap.add_argument("--canvas", default="data/canvas")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()

@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--branches", type=int)
     ap.add_argument("--seconds", type=float, default=1.0, help="clip length in the random world")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="/work/runs/issue8/efficiency")
+    ap.add_argument("--out", default="runs/issue8/efficiency")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     over = {k: v for k, v in {"num_steps": args.steps, "branches": args.branches}.items() if v is not None}

@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--cfg", type=float, default=5.0)
     ap.add_argument("--iterations", type=int, default=2, help="timed iterations per mode (after one warm-up)")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="/work/runs/issue8/bench_speed")
+    ap.add_argument("--out", default="runs/issue8/bench_speed")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, mcfg, env = random_world(args.seconds)

@@ -3,7 +3,7 @@
 Uses the SynthCanvas test split (clips the evaluators never saw). Prints one table: rows =
 metrics, columns = self, shifted 0.3 s, channel-swapped, noisy 10 dB SNR, wrong class.
 
-    .venv/bin/python benchmarks/sanity_report.py --canvas /work/data/canvas --limit 120
+    .venv/bin/python benchmarks/sanity_report.py --canvas data/canvas --limit 120
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--canvas", default="/work/data/canvas")
+    ap.add_argument("--canvas", default="data/canvas")
     ap.add_argument("--limit", type=int, default=120)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="/work/runs/issue8/entanglement")
+    ap.add_argument("--out", default="runs/issue8/entanglement")
     ap.add_argument("--doc", default="docs/rl_entanglement.md")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

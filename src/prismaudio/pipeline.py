@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 BUNDLE_INDEX = "prismaudio.json"  # {"format": "prismaudio-bundle", "version": 1, "codec": file, "generator": file,
 #                                     "generator_preset": name, "defaults": {...}}
 RANDOM_NAMES = ("tiny-random", "debug")
-MODEL_DIRS = [Path(os.environ.get("PRISMAUDIO_MODELS", Path.home() / ".cache" / "prismaudio" / "models")), Path("/work/runs/models")]
+# Where named models are looked up: the user's folder first, then the one shipped in the package.
+MODEL_DIRS = [
+    Path(os.environ.get("PRISMAUDIO_MODELS", Path.home() / ".cache" / "prismaudio" / "models")),
+    Path(__file__).resolve().parent / "assets" / "models",
+]
 KNOWN_BUNDLES = ("tiny",)  # trained bundles looked up by name in MODEL_DIRS
 GENERATOR_KIND = "generator"
 

@@ -4,14 +4,14 @@ This is the stable interface other modules import (codec training, planner bench
 rewards, evaluation)::
 
     from prismaudio.canvas.manifest import load_manifest, load_classes
-    samples = load_manifest("/work/data/canvas")          # the folder or its manifest.jsonl
+    samples = load_manifest("data/canvas")          # the folder or its manifest.jsonl
     test = [s for s in samples if s.split == "test"]
     s = test[0]
     s.audio_path, s.video_path                            # absolute Paths
     s.plan                                                # prismaudio.planner.Plan (reference)
     [(e.source, e.onset, e.offset, e.kind) for e in s.events]
     s.source("s0").track.x                                # per-frame x in [-1 left, 1 right]
-    classes = load_classes("/work/data/canvas")           # list[SoundClass], label order
+    classes = load_classes("data/canvas")           # list[SoundClass], label order
 
 Fields of a line (types as in the dataclasses below; times in seconds; frames 0-based at
 `fps`; frame k is on screen from k / fps):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHECKPOINT = "/work/runs/codec/codec_tiny.safetensors"
+DEFAULT_CHECKPOINT = "runs/codec/codec_tiny.safetensors"
 
 
 def register_train(train_sub, common) -> None:
@@ -19,7 +19,7 @@ def register_train(train_sub, common) -> None:
     p.add_argument("--config", default="configs/codec_tiny.yaml", help="codec preset YAML")
     p.add_argument("--data", help="folder of audio or a manifest.jsonl (default: render tinysoundfont clips)")
     p.add_argument("--split", default="train", help="manifest split to train on")
-    p.add_argument("--out", default="/work/runs/codec", help="run folder (checkpoints, TensorBoard)")
+    p.add_argument("--out", default="runs/codec", help="run folder (checkpoints, TensorBoard)")
     p.add_argument("--max-steps", type=int, help="stop at this step (default: the config's max_steps)")
     p.add_argument("--resume", help="training checkpoint to continue from (default: newest in --out)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the config's)")

@@ -37,8 +37,8 @@ CHECKPOINT_VERSION = 1
 
 @dataclass
 class DataConfig:
-    train: str = "/work/runs/features/train"  # folder of cached per-clip feature files
-    val: str | None = "/work/runs/features/val"
+    train: str = "runs/features/train"  # folder of cached per-clip feature files
+    val: str | None = "runs/features/val"
     manifest: str | None = None  # plans by clip id, for clips whose cache holds only the plan texts
     codec: str | None = None  # codec checkpoint: decodes periodic samples to audio
 
@@ -69,7 +69,7 @@ class FlowTrainConfig:
     keep_checkpoints: int = 3
     threads: int = 2
     seed: int = 0
-    out_dir: str = "/work/runs/generator"
+    out_dir: str = "runs/generator"
 
     def __post_init__(self) -> None:
         unknown = set(self.cfg_dropout) - set(STREAMS)
