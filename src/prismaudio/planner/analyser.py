@@ -19,6 +19,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
+from .split import colour_bins, colour_histogram, split_pixels
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,8 @@ class Blob:
     box: tuple[int, int, int, int]  # pixel bbox (top, left, bottom, right) in analysis frames
     brightness: float  # mean luminance of the object's pixels (0..255)
     colour: tuple[float, float, float] = (0.0, 0.0, 0.0)  # mean RGB of the object's pixels
+    pix: np.ndarray | None = field(default=None, repr=False)  # its pixels (flat indices into the analysis frame)
+    owner: int | None = None  # a piece split from a merged blob for this track id
 
 
 @dataclass
@@ -160,38 +164,37 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
 _EIGHT = np.ones((3, 3), dtype=bool)
 
 
-def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: AnalyserConfig) -> list[Blob]:
+def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Blob:
+    """Statistics of the object made of pixels `flat` (flat indices into `frame` [h, w, 3]);
+    the box is in pixels of frames `factor` times larger (the decode resolution)."""
+    h, w = frame.shape[:2]
+    ys, xs = np.divmod(flat, w)
+    rgb = frame.reshape(-1, 3)[flat].astype(np.float32)
+    colour = rgb.mean(0)
+    top, bottom = int(ys.min()), int(ys.max()) + 1
+    left, right = int(xs.min()), int(xs.max()) + 1
+    box = (top * factor, left * factor, min(h * factor, bottom * factor), min(w * factor, right * factor))
+    return Blob(
+        x=float((xs.mean() + 0.5) / w), y=float((ys.mean() + 0.5) / h), w=(right - left) / w, h=(bottom - top) / h,
+        area=float(len(flat) / (h * w)), box=box, brightness=float(colour @ np.array([0.299, 0.587, 0.114], np.float32)),
+        colour=(float(colour[0]), float(colour[1]), float(colour[2])), pix=flat,
+    )
+
+
+def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: AnalyserConfig, factor: int = 1) -> list[Blob]:
     """Connected components of one (dilated) foreground mask; statistics from the real pixels."""
     h, w = mask.shape
     if not mask.any():
         return []
     labels, count = ndimage.label(grown, structure=_EIGHT)
     labels = np.where(mask, labels, 0).ravel()
-    sel = labels > 0
-    lab = labels[sel]
-    ys, xs = np.divmod(np.flatnonzero(sel), w)
-    rgb = frame.reshape(-1, 3)[sel].astype(np.float32)
-    luma = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    n = np.bincount(lab, minlength=count + 1)
-    sx = np.bincount(lab, xs, minlength=count + 1)
-    sy = np.bincount(lab, ys, minlength=count + 1)
-    sl = np.bincount(lab, luma, minlength=count + 1)
-    sc = [np.bincount(lab, rgb[:, c], minlength=count + 1) for c in range(3)]
-    min_pixels = cfg.min_area * h * w
-    blobs: list[Blob] = []
-    for i in np.flatnonzero(n >= max(1, min_pixels)):
-        if i == 0:
-            continue
-        mine = lab == i
-        top, bottom = int(ys[mine].min()), int(ys[mine].max()) + 1
-        left, right = int(xs[mine].min()), int(xs[mine].max()) + 1
-        blobs.append(Blob(
-            x=float((sx[i] / n[i] + 0.5) / w), y=float((sy[i] / n[i] + 0.5) / h),
-            w=(right - left) / w, h=(bottom - top) / h, area=float(n[i] / (h * w)),
-            box=(top, left, bottom, right), brightness=float(sl[i] / n[i]),
-            colour=(float(sc[0][i] / n[i]), float(sc[1][i] / n[i]), float(sc[2][i] / n[i])),
-        ))
-    return blobs
+    flat = np.flatnonzero(labels)
+    lab = labels[flat]
+    order = np.argsort(lab, kind="stable")
+    flat, lab = flat[order], lab[order]
+    bounds = np.searchsorted(lab, np.arange(1, count + 2))
+    min_pixels = max(1, cfg.min_area * h * w)
+    return [blob_from_pixels(flat[a:b], frame, factor) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= min_pixels]
 
 
 class _Builder:
@@ -200,6 +203,8 @@ class _Builder:
         self.rows: list[tuple] = []  # (frame, x, y, w, h, area, brightness, observed, box)
         self.missed = 0
         self.colour: np.ndarray | None = None  # running mean colour (appearance for association)
+        self.hist: np.ndarray | None = None  # colour histogram learnt while alone (splits merged blobs)
+        self.typical_area = 0.0  # area while alone (a blob much bigger than this holds other objects too)
 
     def predict(self, frame: int) -> tuple[float, float]:
         f, x, y = self.rows[-1][:3]
@@ -221,6 +226,16 @@ class _Builder:
         c = np.asarray(b.colour, dtype=float)
         self.colour = c if self.colour is None else 0.8 * self.colour + 0.2 * c
 
+    def learn_appearance(self, b: Blob, frame: np.ndarray | None) -> None:
+        """Update size and colour model from a blob that is this object alone."""
+        if b.owner is not None or frame is None or b.pix is None:
+            return
+        if self.typical_area and not 0.6 < b.area / self.typical_area < 1.6:
+            return  # merged with something, or half hidden
+        self.typical_area = b.area if not self.typical_area else 0.8 * self.typical_area + 0.2 * b.area
+        hist = colour_histogram(colour_bins(frame.reshape(-1, 3)[b.pix]))
+        self.hist = hist if self.hist is None else 0.8 * self.hist + 0.2 * hist
+
     def build(self) -> Track:
         cols = list(zip(*self.rows))
         return Track(
@@ -230,18 +245,67 @@ class _Builder:
         )
 
 
-def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserConfig) -> list[Track]:
-    """Link blobs over frames by optimal assignment on constant-velocity predictions."""
+def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int) -> list[Blob]:
+    """Blobs of frame `f`, where a blob that two or more live tracks have entered (their
+    predicted centres fall inside it and it is bigger than either alone) is cut into one
+    piece per track by `split_pixels` (colour model + position prior)."""
+    h, w = frame.shape[:2]
+    out: list[Blob] = []
+    for b in blobs:
+        if b.pix is None:
+            out.append(b)
+            continue
+        top, left, bottom, right = (v / factor for v in b.box)
+        gy, gx = 0.15 * (bottom - top), 0.15 * (right - left)
+        inside = []
+        for tr in active:
+            if tr.missed > 2 or tr.hist is None or not tr.typical_area:
+                continue
+            px, py = tr.predict(f)
+            if left - gx <= px * w <= right + gx and top - gy <= py * h <= bottom + gy:
+                inside.append((tr, px * w - 0.5, py * h - 0.5))
+        if len(inside) < 2 or b.area < 1.3 * max(tr.typical_area for tr, _, _ in inside):
+            out.append(b)
+            continue
+        ys, xs = np.divmod(b.pix, w)
+        centres = np.array([[cy, cx] for _, cx, cy in inside])
+        sigmas = np.array([0.5 * np.sqrt(tr.typical_area * h * w) for tr, _, _ in inside])
+        hists = np.stack([tr.hist for tr, _, _ in inside])
+        owner = split_pixels(ys, xs, colour_bins(frame.reshape(-1, 3)[b.pix]), centres, sigmas, hists)
+        for k, (tr, _, _) in enumerate(inside):
+            mine = b.pix[owner == k]
+            if len(mine) >= max(4, 0.25 * tr.typical_area * h * w):  # less: hidden behind the others
+                piece = blob_from_pixels(mine, frame, factor)
+                piece.owner = tr.id
+                out.append(piece)
+    return out
+
+
+def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserConfig,
+                frames: np.ndarray | None = None, factor: int = 1) -> list[Track]:
+    """Link blobs over frames by optimal assignment on constant-velocity predictions.
+
+    With the analysis `frames` (blob pixels index them), blobs that several tracks entered
+    are split between those tracks (touching objects stay separate)."""
     active: list[_Builder] = []
     done: list[_Builder] = []
     next_id = 0
     diag = np.hypot(1.0, 1.0 / aspect)
     for f, blobs in enumerate(blobs_per_frame):
+        frame = frames[f] if frames is not None else None
+        if frame is not None:
+            blobs = split_merged(blobs, active, f, frame, factor)
         cost = np.full((len(active), len(blobs)), 1e6)
         for i, tr in enumerate(active):
+            owned = [j for j, b in enumerate(blobs) if b.owner == tr.id]
+            if owned:  # a piece of a merged blob cut out for this track
+                cost[i, owned[0]] = 0.0
+                continue
             px, py = tr.predict(f)
             last_area = tr.rows[-1][5]
             for j, b in enumerate(blobs):
+                if b.owner is not None:
+                    continue
                 d = np.hypot(b.x - px, (b.y - py) / aspect) / diag
                 size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
                 if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
@@ -253,6 +317,7 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
             for i, j in zip(rows, cols):
                 if cost[i, j] < 1e6:
                     active[i].add(f, blobs[j])
+                    active[i].learn_appearance(blobs[j], frame)
                     matched_tracks.add(i)
                     matched_blobs.add(j)
         still = []
@@ -262,10 +327,11 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
             (still if tr.missed <= cfg.max_gap else done).append(tr)
         active = still
         for j, b in enumerate(blobs):
-            if j not in matched_blobs:
+            if j not in matched_blobs and b.owner is None:
                 tr = _Builder(next_id)
                 next_id += 1
                 tr.add(f, b)
+                tr.learn_appearance(b, frame)
                 active.append(tr)
     done.extend(active)
     tracks = [t.build() for t in done if sum(r[7] for r in t.rows) >= cfg.min_frames]
@@ -364,12 +430,8 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         notes.append("the video has a single frame, so nothing can move")
         return Analysis(fps, t, w, h, [], True, blank, background, notes)
     masks, grown = foreground_masks(small, background, cfg)
-    blobs = [find_blobs(m, g, f, cfg) for m, g, f in zip(masks, grown, small)]
-    if factor > 1:  # boxes back in decode-resolution pixels
-        for frame_blobs in blobs:
-            for b in frame_blobs:
-                b.box = (b.box[0] * factor, b.box[1] * factor, min(h, b.box[2] * factor), min(w, b.box[3] * factor))
-    tracks = track_blobs(blobs, aspect=w / h, cfg=cfg)
+    blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
+    tracks = track_blobs(blobs, aspect=w / h, cfg=cfg, frames=small, factor=factor)
     # A track that barely moves and never changes size is a flicker or texture, not an object.
     moving = []
     for tr in tracks:

@@ -33,7 +33,9 @@ class CanvasClip:
 
 
 def make_clip(seed: int, single: bool, ood: bool = False, duration: float = 4.0, size: int = 224, fps: float = 25.0,
-              classes=None) -> CanvasClip:
+              classes=None, num_sources: int | None = None, speed_range: tuple[float, float] | None = None) -> CanvasClip:
+    """One clip. `num_sources` / `speed_range` override the split's choice (e.g. crowded, fast
+    scenes on in-distribution backgrounds, to develop without touching the ood split)."""
     from .. import media
     from ..canvas.backgrounds import choose_background, render_background
     from ..canvas.choreography import make_scene
@@ -43,9 +45,11 @@ def make_clip(seed: int, single: bool, ood: bool = False, duration: float = 4.0,
     rng = np.random.default_rng(seed)
     classes = classes or builtin_classes()
     n = 1 if single else (4 if ood else int(rng.integers(2, 4)))
+    n = num_sources or n
     chosen = [classes[i] for i in rng.choice(len(classes), size=n, replace=False)]
-    speed = float(rng.uniform(2.0, 3.5) if ood else rng.uniform(0.5, 1.5))
-    scene = make_scene(rng, chosen, size, size, fps, duration, speed, single)
+    lo, hi = speed_range or ((2.0, 3.5) if ood else (0.5, 1.5))
+    speed = float(rng.uniform(lo, hi))
+    scene = make_scene(rng, chosen, size, size, fps, duration, speed, n == 1)
     bg = render_background(choose_background(rng, ood), size, size)
     frames = render_frames(scene, bg, {c.name: c.sprite for c in chosen})
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,6 +18,7 @@ import numpy as np
 from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
+from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import Aesthetic, Event, Plan, Semantic, Source, Spatial, SpatialTrack, Temporal
 from .recognise import Recognition, Recogniser
 
@@ -29,6 +30,7 @@ class PlannerConfig:
     fps: float = 25.0  # analysis frame rate
     analyser: AnalyserConfig = field(default_factory=AnalyserConfig)
     events: EventConfig = field(default_factory=EventConfig)
+    impacts: ImpactConfig = field(default_factory=ImpactConfig)
     crops_per_track: int = 2  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
@@ -102,7 +104,7 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     recogniser = _recogniser(cfg)
     recognitions = recogniser.recognise(frames, tracks)
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
-    visual = detect_events(analysis, cfg.events, rules_for=generic)
+    visual = visual_events(frames, analysis, recognitions, generic, cfg)
     t3 = time.perf_counter()
     plan = build_plan(analysis, recognitions, visual, duration, cfg)
     if not tracks and not analysis.blank and len(frames):
@@ -116,6 +118,33 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     if trace is not None:
         trace.append(PlanTrace(analysis, recognitions, visual, seconds))
     return plan
+
+
+def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Recognition], generic: set[int],
+                  cfg: PlannerConfig) -> dict[int, list[VisualEvent]]:
+    """Events per track: impacts timed by the sync encoder on the whole frame and given to the
+    impact-kind track that moved most there; appearances from the tracks; for objects that are
+    not SynthCanvas-like, clear trajectory kinks too. Without a sync encoder: the per-track scorer."""
+    prob = impact_probability(frames, cfg.impacts) if len(frames) > 1 and analysis.tracks else None
+    if prob is None:
+        return detect_events(analysis, cfg.events, rules_for=generic)
+    peaks = sync_peaks(prob, cfg.impacts.threshold, cfg.impacts.separation)
+    impact_ids = {tr.id for tr, rec in zip(analysis.tracks, recognitions) if rec.kind == "impact"}
+    hits = assign_impacts(peaks, analysis, frames, impact_ids, cfg.impacts)
+    rules = detect_events(analysis, cfg.events, learned=False)
+    sep = cfg.events.separation / analysis.fps
+    peak_times = [p / analysis.fps for p in peaks]
+    out: dict[int, list[VisualEvent]] = {}
+    for tr in analysis.tracks:
+        mine = list(hits.get(tr.id, []))
+        for e in rules.get(tr.id, []):
+            if e.kind in ("appear", "disappear"):
+                mine.append(e)
+            elif (tr.id in generic and e.kind == "contact" and e.strength >= cfg.events.strong_turn
+                  and all(abs(e.time - t) >= sep for t in peak_times)):
+                mine.append(e)
+        out[tr.id] = sorted(mine, key=lambda e: e.time)
+    return out
 
 
 def _unique_labels(labels: list[str]) -> list[str]:
