@@ -19,7 +19,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from .split import colour_bins, colour_histogram, split_pixels
+from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class AnalyserConfig:
     background_samples: int = 64  # frames used for the median background
     colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
+    neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
 
@@ -94,6 +95,7 @@ class Analysis:
     blank: bool  # frames carry no picture (black or one flat colour)
     background: np.ndarray  # [h, w, 3] uint8 at motion-analysis resolution
     notes: list[str] = field(default_factory=list)
+    small: np.ndarray | None = field(default=None, repr=False)  # the frames at motion-analysis resolution
 
     @property
     def duration(self) -> float:
@@ -245,11 +247,25 @@ class _Builder:
         )
 
 
-def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int) -> list[Blob]:
+def _neck_pieces(b: Blob, frame: np.ndarray, factor: int, min_radius: float) -> list[Blob]:
+    """A blob that no two tracks claim, cut at narrow necks (objects touching from the start)."""
+    w = frame.shape[1]
+    if min_radius <= 0 or len(b.pix) < 2 * np.pi * min_radius**2:
+        return [b]
+    ys, xs = np.divmod(b.pix, w)
+    owner = split_by_necks(ys, xs, min_radius)
+    if owner is None:
+        return [b]
+    return [blob_from_pixels(b.pix[owner == k], frame, factor) for k in range(int(owner.max()) + 1) if (owner == k).any()]
+
+
+def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int,
+                 neck_radius: float = 0.0) -> list[Blob]:
     """Blobs of frame `f`, where a blob that two or more live tracks have entered (their
     predicted centres fall inside it and it is bigger than either alone) is cut into one
     piece per track by `split_pixels` (colour model + position prior)."""
     h, w = frame.shape[:2]
+    min_radius = neck_radius * max(h, w)
     out: list[Blob] = []
     for b in blobs:
         if b.pix is None:
@@ -265,7 +281,7 @@ def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.nd
             if left - gx <= px * w <= right + gx and top - gy <= py * h <= bottom + gy:
                 inside.append((tr, px * w - 0.5, py * h - 0.5))
         if len(inside) < 2 or b.area < 1.3 * max(tr.typical_area for tr, _, _ in inside):
-            out.append(b)
+            out.extend(_neck_pieces(b, frame, factor, min_radius))
             continue
         ys, xs = np.divmod(b.pix, w)
         centres = np.array([[cy, cx] for _, cx, cy in inside])
@@ -294,7 +310,7 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
     for f, blobs in enumerate(blobs_per_frame):
         frame = frames[f] if frames is not None else None
         if frame is not None:
-            blobs = split_merged(blobs, active, f, frame, factor)
+            blobs = split_merged(blobs, active, f, frame, factor, cfg.neck_radius)
         cost = np.full((len(active), len(blobs)), 1e6)
         for i, tr in enumerate(active):
             owned = [j for j, b in enumerate(blobs) if b.owner == tr.id]
@@ -443,4 +459,4 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
     static = not moving
     if static and not blank:
         notes.append("nothing moves in the video")
-    return Analysis(fps, t, w, h, moving, static, blank, background, notes)
+    return Analysis(fps, t, w, h, moving, static, blank, background, notes, small)

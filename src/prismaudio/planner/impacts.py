@@ -26,6 +26,7 @@ class ImpactConfig:
     threshold: float = 0.5  # impact probability that counts as a hit
     separation: int = 2  # frames: two peaks closer than this are one hit
     box_growth: float = 0.6  # a track's box grown by this fraction of its size (rings, debris around it)
+    kinks_too: bool = True  # also count sharp trajectory kinks of non-SynthCanvas objects the encoder did not flag
     motion_side: int = 112  # frames are reduced to about this size for the sync encoder and the energy maps
 
 
@@ -75,7 +76,8 @@ def _box_at(track: Track, frame: int) -> tuple[int, int, int, int] | None:
 
 
 def impact_probability(frames: np.ndarray, cfg: ImpactConfig) -> np.ndarray | None:
-    """Per-frame impact probability [T] from the packaged sync encoder (None when not installed)."""
+    """Per-frame impact probability [T] from the packaged sync encoder (None when not installed).
+    Frames of any size (the analyser's reduced frames are enough: the encoder works at 64x64)."""
     from ..encoders.sync import SYNC_PATH, SyncEncoder
 
     if not SYNC_PATH.is_file():

@@ -31,7 +31,7 @@ class PlannerConfig:
     analyser: AnalyserConfig = field(default_factory=AnalyserConfig)
     events: EventConfig = field(default_factory=EventConfig)
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
-    crops_per_track: int = 2  # crops per track for recognition (EfficientNet cost grows with it)
+    crops_per_track: int = 4  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
@@ -125,7 +125,8 @@ def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Rec
     """Events per track: impacts timed by the sync encoder on the whole frame and given to the
     impact-kind track that moved most there; appearances from the tracks; for objects that are
     not SynthCanvas-like, clear trajectory kinks too. Without a sync encoder: the per-track scorer."""
-    prob = impact_probability(frames, cfg.impacts) if len(frames) > 1 and analysis.tracks else None
+    small = analysis.small if analysis.small is not None else frames
+    prob = impact_probability(small, cfg.impacts) if len(frames) > 1 and analysis.tracks else None
     if prob is None:
         return detect_events(analysis, cfg.events, rules_for=generic)
     peaks = sync_peaks(prob, cfg.impacts.threshold, cfg.impacts.separation)
@@ -133,6 +134,9 @@ def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Rec
     hits = assign_impacts(peaks, analysis, frames, impact_ids, cfg.impacts)
     rules = detect_events(analysis, cfg.events, learned=False)
     sep = cfg.events.separation / analysis.fps
+    # where the head named some objects, unnamed pieces beside them are mostly fragments of
+    # those objects: their kinks would be false hits (the encoder already times the named ones)
+    kinks = cfg.impacts.kinks_too and all(rec.origin != "canvas" for rec in recognitions)
     peak_times = [p / analysis.fps for p in peaks]
     out: dict[int, list[VisualEvent]] = {}
     for tr in analysis.tracks:
@@ -140,7 +144,7 @@ def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Rec
         for e in rules.get(tr.id, []):
             if e.kind in ("appear", "disappear"):
                 mine.append(e)
-            elif (tr.id in generic and e.kind == "contact" and e.strength >= cfg.events.strong_turn
+            elif (tr.id in generic and kinks and e.kind == "contact" and e.strength >= cfg.events.strong_turn
                   and all(abs(e.time - t) >= sep for t in peak_times)):
                 mine.append(e)
         out[tr.id] = sorted(mine, key=lambda e: e.time)

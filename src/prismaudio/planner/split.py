@@ -40,3 +40,42 @@ def split_pixels(ys: np.ndarray, xs: np.ndarray, bins: np.ndarray, centres: np.n
     spatial = -(dy * dy + dx * dx) / (2.0 * np.maximum(sigmas, 1.0)[None, :] ** 2)
     colour = np.log(np.maximum(hists, _FLOOR))[:, bins].T  # [N, K]
     return np.argmax(spatial + colour, axis=1)
+
+
+def split_by_necks(ys: np.ndarray, xs: np.ndarray, min_radius: float, neck: float = 0.6) -> np.ndarray | None:
+    """Cut a blob (pixels ys, xs) of several round-ish objects that touch at narrow necks.
+
+    Centres are maxima of the distance transform at least `min_radius` deep; two centres are
+    different objects when the blob narrows between them to under `neck` times the smaller
+    one's radius. Pixels go to the centre minimising distance - radius. Returns the owner
+    index of each pixel, or None when the blob is one object.
+    """
+    from scipy import ndimage
+
+    top, left = int(ys.min()), int(xs.min())
+    mask = np.zeros((int(ys.max()) - top + 3, int(xs.max()) - left + 3), dtype=bool)
+    mask[ys - top + 1, xs - left + 1] = True
+    dt = ndimage.distance_transform_edt(mask)
+    size = max(3, int(2 * min_radius) | 1)
+    peak = (dt >= min_radius) & (dt >= ndimage.maximum_filter(dt, size=size))
+    py, px = np.nonzero(peak)
+    if len(py) < 2:
+        return None
+    order = np.argsort(-dt[py, px])
+    kept: list[tuple[int, int, float]] = []
+    for i in order:
+        y, x, r = int(py[i]), int(px[i]), float(dt[py[i], px[i]])
+        separate = True
+        for ky, kx, kr in kept:
+            n = int(max(abs(ky - y), abs(kx - x))) + 1
+            line = dt[np.linspace(y, ky, n).round().astype(int), np.linspace(x, kx, n).round().astype(int)]
+            if line.min() >= neck * min(r, kr):
+                separate = False
+                break
+        if separate:
+            kept.append((y, x, r))
+    if len(kept) < 2:
+        return None
+    c = np.array(kept)
+    d = np.hypot((ys - top + 1)[:, None] - c[None, :, 0], (xs - left + 1)[:, None] - c[None, :, 1]) - c[None, :, 2]
+    return np.argmin(d, axis=1)
