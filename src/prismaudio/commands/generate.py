@@ -12,11 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from .. import media
 from ..errors import ConfigError, PrismError
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 
 
 def register(sub, common) -> None:
@@ -46,7 +45,7 @@ def collect_videos(inputs: list[str]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()))
+            out.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in media.VIDEO_SUFFIXES and p.is_file()))
         else:
             out.append(path)
     return out
@@ -68,7 +67,6 @@ def run(args) -> int:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     from tqdm.auto import tqdm
 
-    from .. import media
     from ..log import progress_enabled
     from ..pipeline import PrismAudio
     from ..planner.plan import Plan

@@ -18,7 +18,10 @@ from .encode import mux, write_video
 from .frames import decode_frames
 from .probe import AudioStreamInfo, VideoInfo, probe
 
+# File name suffixes treated as videos when a folder is scanned or an upload is named.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
+
 __all__ = [
-    "AUDIO_FORMATS", "AudioStreamInfo", "VideoInfo", "atomic_path", "check_readable", "decode_frames",
+    "AUDIO_FORMATS", "AudioStreamInfo", "VIDEO_SUFFIXES", "VideoInfo", "atomic_path", "check_readable", "decode_frames",
     "fit_length", "mux", "probe", "read_audio", "write_audio", "write_video",
 ]

@@ -9,11 +9,12 @@ import time
 import uuid
 from pathlib import Path
 
+from ..media import VIDEO_SUFFIXES
+
 log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"}
 
 
 class JobStore:
