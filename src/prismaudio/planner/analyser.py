@@ -19,6 +19,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
+from .background import repair_background
 from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class AnalyserConfig:
     motion_side: int = 112  # motion is analysed on frames block-averaged down to about this size (speed)
     diff_threshold: float = 28.0  # minimum |frame - background| (0..255, max over RGB) for foreground
     noise_factor: float = 4.0  # ... or this many robust standard deviations of the frame's difference
+    strong_factor: float = 2.0  # foreground this many times over the threshold survives the opening
     min_area: float = 0.0012  # smallest blob, fraction of the frame area
     dilate: int = 2  # pixels of dilation that join fragments of one object
     max_jump: float = 0.18  # largest move between frames, fraction of the frame diagonal
@@ -40,6 +42,7 @@ class AnalyserConfig:
     colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
+    repair_background: bool = True  # see background.py
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
 
@@ -141,8 +144,10 @@ def foreground_masks(frames: np.ndarray, background: np.ndarray, cfg: AnalyserCo
     mad = (flat - med[:, None]).abs().median(dim=1).values * 1.4826
     thr = torch.clamp(med + cfg.noise_factor * mad, min=cfg.diff_threshold)
     mask = (diff > thr[:, None, None]).numpy()
-    # opening (3x3): erosion then dilation removes isolated noisy pixels
-    mask = dilate(~dilate(~mask, 1), 1)
+    # opening (3x3): erosion then dilation removes isolated noisy pixels; pixels far above the
+    # threshold stay (thin objects - sticks, strings - would be opened away)
+    strong = (diff > cfg.strong_factor * thr[:, None, None]).numpy()
+    mask = dilate(~dilate(~mask, 1), 1) | strong
     return mask, dilate(mask, cfg.dilate)
 
 
@@ -446,6 +451,11 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         notes.append("the video has a single frame, so nothing can move")
         return Analysis(fps, t, w, h, [], True, blank, background, notes)
     masks, grown = foreground_masks(small, background, cfg)
+    if cfg.repair_background:  # an object resting most of the time was swallowed by the median
+        repaired, n = repair_background(small, background, masks, int(cfg.min_area * small.shape[1] * small.shape[2]))
+        if n:
+            background = repaired
+            masks, grown = foreground_masks(small, background, cfg)
     blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
     tracks = track_blobs(blobs, aspect=w / h, cfg=cfg, frames=small, factor=factor)
     # A track that barely moves and never changes size is a flicker or texture, not an object.
