@@ -41,6 +41,7 @@ class AnalyserConfig:
     background_samples: int = 64  # frames used for the median background
     colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
+    fragment_share: float = 0.25  # ... or shorter than this share of the clip (crowded scenes: objects hug all the time)
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
     repair_background: bool = True  # see background.py
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
@@ -124,10 +125,36 @@ def block_mean(frames: np.ndarray, factor: int) -> np.ndarray:
     return ((a[:, : n[0], : n[1]].astype(np.uint16) + b[:, : n[0], : n[1]]) // 2).astype(np.uint8)
 
 
-def background_model(frames: np.ndarray, samples: int) -> np.ndarray:
-    """Per-pixel temporal median of up to `samples` evenly spaced frames."""
+def background_model(frames: np.ndarray, samples: int, levels: int = 16, min_share: float = 0.15) -> np.ndarray:
+    """Per pixel, the colour it shows most often among up to `samples` evenly spaced frames.
+
+    The most frequent coarse colour (`levels` per channel) and then the mean of the frames
+    in it: unlike the median, this keeps the background where objects cover a pixel most of
+    the time but with changing colours (objects wandering about one place). Where no colour
+    holds `min_share` of the frames (noise, texture), the median is used.
+    """
     idx = np.unique(np.linspace(0, len(frames) - 1, min(samples, len(frames))).round().astype(int))
-    return np.median(frames[idx], axis=0).astype(np.uint8)
+    x = frames[idx]
+    n, h, w = x.shape[:3]
+    median = np.median(x, axis=0).astype(np.uint8)
+    if n < 3:
+        return median
+    q = (x.astype(np.int32) * levels) >> 8
+    codes = ((q[..., 0] * levels + q[..., 1]) * levels + q[..., 2]).reshape(n, -1)
+    s = np.sort(codes, axis=0)
+    rows = np.arange(n)[:, None]
+    start = np.ones_like(s, dtype=bool)
+    start[1:] = s[1:] != s[:-1]
+    run_start = np.maximum.accumulate(np.where(start, rows, 0), axis=0)
+    length = rows - run_start + 1
+    best = length.argmax(axis=0)
+    cols = np.arange(s.shape[1])
+    mode, share = s[best, cols], length[best, cols] / n
+    inside = (codes == mode[None]).reshape(n, h, w)
+    weight = inside[..., None].astype(np.float32)
+    mean = (x.astype(np.float32) * weight).sum(0) / np.maximum(weight.sum(0), 1.0)
+    use = (share >= min_share).reshape(h, w)
+    return np.where(use[..., None], np.clip(np.round(mean), 0, 255).astype(np.uint8), median)
 
 
 def foreground_masks(frames: np.ndarray, background: np.ndarray, cfg: AnalyserConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -412,7 +439,7 @@ def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) ->
     object leaves in the background model, or a piece split off an object while it merged."""
     keep = []
     for tr in tracks:
-        if len(tr) >= max(cfg.fragment_frames, 0.5 * num_frames):
+        if len(tr) >= max(cfg.fragment_frames, cfg.fragment_share * num_frames):
             keep.append(tr)
             continue
         touching = 0
