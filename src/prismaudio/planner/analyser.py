@@ -19,7 +19,6 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from .background import repair_background
 from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,6 @@ class AnalyserConfig:
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     fragment_share: float = 0.25  # ... or shorter than this share of the clip (crowded scenes: objects hug all the time)
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
-    repair_background: bool = True  # see background.py
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
 
 
@@ -478,11 +476,6 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         notes.append("the video has a single frame, so nothing can move")
         return Analysis(fps, t, w, h, [], True, blank, background, notes)
     masks, grown = foreground_masks(small, background, cfg)
-    if cfg.repair_background:  # an object resting most of the time was swallowed by the median
-        repaired, n = repair_background(small, background, masks, int(cfg.min_area * small.shape[1] * small.shape[2]))
-        if n:
-            background = repaired
-            masks, grown = foreground_masks(small, background, cfg)
     blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
     tracks = track_blobs(blobs, aspect=w / h, cfg=cfg, frames=small, factor=factor)
     # A track that barely moves and never changes size is a flicker or texture, not an object.

@@ -31,7 +31,7 @@ class PlannerConfig:
     analyser: AnalyserConfig = field(default_factory=AnalyserConfig)
     events: EventConfig = field(default_factory=EventConfig)
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
-    crops_per_track: int = 4  # crops per track for recognition (EfficientNet cost grows with it)
+    crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
