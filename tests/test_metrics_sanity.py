@@ -1,6 +1,5 @@
 """The whole suite on tiny SynthCanvas references against themselves and against broken copies."""
 
-import numpy as np
 import pytest
 
 from evalsets import make_items

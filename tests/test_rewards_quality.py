@@ -3,7 +3,6 @@ high; hiss, noise-like 'generator output', clipping, band limits and reverb scor
 
 import numpy as np
 import pytest
-import torch
 
 from evalsets import make_items
 from prismaudio.audio_models.assets import load_model

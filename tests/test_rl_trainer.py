@@ -6,7 +6,6 @@ import torch
 
 from prismaudio.errors import ConfigError
 from prismaudio.rl.config import GRPOConfig
-from prismaudio.rl.rollout import GuidedVelocity
 from prismaudio.rl.sde import sde_step_with_logprob
 from prismaudio.rl.trainer import GRPOTrainer
 from rl_toy import TinyVelocity, left_level, make_env

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import torch
 
 from ..audio_models.assets import load_model

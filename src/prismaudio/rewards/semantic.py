@@ -10,7 +10,7 @@ import torch
 
 from ..audio_models.assets import load_model
 from ..audio_models.yamnet import shared
-from .base import as_reward_sample, EVAL_RATE, RewardSample, to_eval_rate
+from .base import as_reward_sample, RewardSample, to_eval_rate
 
 
 class SemanticReward:

@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 
 from ..config import from_dict, load_yaml, to_dict
-from ..errors import ConfigError
 from ..flow.path import flow_matching_loss, sample_logit_normal
 from ..models.conditioning import STREAMS, Conditions
 from ..models.config import SHAPE_KEYS, GeneratorConfig
