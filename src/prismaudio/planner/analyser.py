@@ -32,7 +32,7 @@ class AnalyserConfig:
     noise_factor: float = 4.0  # ... or this many robust standard deviations of the frame's difference
     strong_factor: float = 2.0  # foreground this many times over the threshold survives the opening
     min_area: float = 0.0012  # smallest blob, fraction of the frame area
-    dilate: int = 2  # pixels of dilation that join fragments of one object
+    dilate: int = 1  # pixels of dilation that join fragments of one object
     max_jump: float = 0.18  # largest move between frames, fraction of the frame diagonal
     max_gap: int = 6  # frames a track may go unseen (occlusion, merge) and continue
     relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
