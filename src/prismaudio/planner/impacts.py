@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ImpactConfig:
-    threshold: float = 0.5  # impact probability that counts as a hit
+    threshold: float = 0.35  # impact probability that counts as a hit
     separation: int = 2  # frames: two peaks closer than this are one hit
     box_growth: float = 0.6  # a track's box grown by this fraction of its size (rings, debris around it)
     kinks_too: bool = True  # also count sharp trajectory kinks of non-SynthCanvas objects the encoder did not flag
