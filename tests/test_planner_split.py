@@ -53,3 +53,33 @@ def test_split_by_necks_cuts_two_touching_discs_but_not_one():
     left = owner[xs < 25]
     right = owner[xs > 33]
     assert len(set(left.tolist())) == 1 and len(set(right.tolist())) == 1 and left[0] != right[0]
+
+
+def test_background_is_the_most_frequent_colour_not_the_median():
+    from prismaudio.planner.analyser import background_model
+
+    rng = np.random.default_rng(0)
+    frames = np.full((40, 8, 8, 3), 100, dtype=np.uint8)
+    covered = rng.random(40) < 0.7  # an object wanders over pixel (2, 2) 70% of the time, colours vary
+    frames[covered, 2, 2] = rng.integers(150, 256, size=(covered.sum(), 3))
+    bg = background_model(frames, samples=40)
+    assert np.abs(bg[2, 2].astype(int) - 100).max() <= 2
+    assert (bg[0, 0] == 100).all()
+
+
+def test_two_discs_that_cross_keep_their_own_tracks():
+    from prismaudio.planner.analyser import analyse_frames
+    from prismaudio.planner.devclips import DevSource, disc, render_clip
+
+    red, blue = disc(14, (230, 40, 40)), disc(14, (40, 60, 230))
+    # they pass close enough to touch (one foreground blob) while crossing
+    clip = render_clip([DevSource(red, 0.15, 0.45, 0.25, 0.0), DevSource(blue, 0.85, 0.56, -0.25, 0.0)],
+                       duration=2.4, gravity=0.0, floor=2.0)
+    tracks = analyse_frames(clip.frames, 25).tracks
+    long = [t for t in tracks if len(t) > 50]
+    assert len(long) == 2
+    starts_left = min(long, key=lambda t: t.x[0])
+    assert starts_left.x[0] < 0.3 and starts_left.x[-1] > 0.6  # the red disc went through to the right
+    for track, truth in ((starts_left, clip.x[0]), (max(long, key=lambda t: t.x[0]), clip.x[1])):
+        # followed while the two were one blob too (not stuck at the merged centroid)
+        assert np.abs(track.x - truth[track.frames]).max() < 0.03
