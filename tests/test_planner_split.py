@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from prismaudio.planner.impacts import box_energy, sync_peaks
-from prismaudio.planner.split import colour_bins, colour_histogram, split_by_necks, split_pixels
+from prismaudio.planner.split import (
+    colour_bins,
+    colour_histogram,
+    split_by_necks,
+    split_pixels,
+)
 
 
 def test_sync_peaks_threshold_separation_and_subframe():

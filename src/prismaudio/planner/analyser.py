@@ -1,11 +1,13 @@
 """Find and track moving objects in a video: background model + connected components.
 
-Works on any static-camera footage: a per-pixel median over time is the background; pixels
-that differ from it (by more than the frame's own noise) are foreground; foreground pixels
-are grouped into blobs (connected components after a small dilation, so an object whose
-colours partly match the background stays one blob); blobs are linked frame to frame by
-optimal assignment on predicted positions, short gaps (occlusion, merged blobs) are bridged,
-and broken tracks of the same object are re-linked afterwards.
+Works on any static-camera footage: the colour each pixel shows most often is the
+background (`background_model`); pixels that differ from it (by more than the frame's own
+noise) are foreground; foreground pixels are grouped into blobs (connected components after a
+one-pixel dilation, so an object whose colours partly match the background stays one blob);
+a blob that several live tracks entered is split between them by colour and position, and
+one no track claims is cut at narrow necks (`split.py`); blobs are linked frame to frame by
+optimal assignment on predicted positions, short gaps (occlusion) are bridged, and broken
+tracks of the same object are re-linked afterwards.
 
 Positions are normalised: x, y in [0, 1] of the frame width/height; sizes as fractions.
 """
@@ -17,9 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
-from scipy.optimize import linear_sum_assignment
-
-from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 log = logging.getLogger(__name__)
 
@@ -229,237 +228,13 @@ def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: Anal
     return [blob_from_pixels(flat[a:b], frame, factor) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= min_pixels]
 
 
-class _Builder:
-    def __init__(self, tid: int):
-        self.id = tid
-        self.rows: list[tuple] = []  # (frame, x, y, w, h, area, brightness, observed, box)
-        self.missed = 0
-        self.colour: np.ndarray | None = None  # running mean colour (appearance for association)
-        self.hist: np.ndarray | None = None  # colour histogram learnt while alone (splits merged blobs)
-        self.typical_area = 0.0  # area while alone (a blob much bigger than this holds other objects too)
-
-    def predict(self, frame: int) -> tuple[float, float]:
-        f, x, y = self.rows[-1][:3]
-        if len(self.rows) >= 2:
-            f0, x0, y0 = self.rows[-2][:3]
-            # damped: a centroid that jumped while two objects merged should not fling the track
-            vx, vy = 0.7 * (x - x0) / max(1, f - f0), 0.7 * (y - y0) / max(1, f - f0)
-            return x + vx * (frame - f), y + vy * (frame - f)
-        return x, y
-
-    def add(self, frame: int, b: Blob) -> None:
-        last = self.rows[-1] if self.rows else None
-        if last is not None and frame - last[0] > 1:  # bridge the gap linearly
-            for g in range(last[0] + 1, frame):
-                a = (g - last[0]) / (frame - last[0])
-                self.rows.append((g, *(last[i] + a * (v - last[i]) for i, v in zip(range(1, 7), (b.x, b.y, b.w, b.h, b.area, b.brightness))), False, last[8]))
-        self.rows.append((frame, b.x, b.y, b.w, b.h, b.area, b.brightness, True, b.box))
-        self.missed = 0
-        c = np.asarray(b.colour, dtype=float)
-        self.colour = c if self.colour is None else 0.8 * self.colour + 0.2 * c
-
-    def learn_appearance(self, b: Blob, frame: np.ndarray | None) -> None:
-        """Update size and colour model from a blob that is this object alone."""
-        if b.owner is not None or frame is None or b.pix is None:
-            return
-        if self.typical_area and not 0.6 < b.area / self.typical_area < 1.6:
-            return  # merged with something, or half hidden
-        self.typical_area = b.area if not self.typical_area else 0.8 * self.typical_area + 0.2 * b.area
-        hist = colour_histogram(colour_bins(frame.reshape(-1, 3)[b.pix]))
-        self.hist = hist if self.hist is None else 0.8 * self.hist + 0.2 * hist
-
-    def build(self) -> Track:
-        cols = list(zip(*self.rows))
-        return Track(
-            id=self.id, frames=np.asarray(cols[0], dtype=int), x=np.asarray(cols[1]), y=np.asarray(cols[2]),
-            w=np.asarray(cols[3]), h=np.asarray(cols[4]), area=np.asarray(cols[5]), brightness=np.asarray(cols[6]),
-            observed=np.asarray(cols[7], dtype=bool), boxes=list(cols[8]),
-        )
-
-
-def _neck_pieces(b: Blob, frame: np.ndarray, factor: int, min_radius: float) -> list[Blob]:
-    """A blob that no two tracks claim, cut at narrow necks (objects touching from the start)."""
-    w = frame.shape[1]
-    if min_radius <= 0 or len(b.pix) < 2 * np.pi * min_radius**2:
-        return [b]
-    ys, xs = np.divmod(b.pix, w)
-    owner = split_by_necks(ys, xs, min_radius)
-    if owner is None:
-        return [b]
-    return [blob_from_pixels(b.pix[owner == k], frame, factor) for k in range(int(owner.max()) + 1) if (owner == k).any()]
-
-
-def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int,
-                 neck_radius: float = 0.0) -> list[Blob]:
-    """Blobs of frame `f`, where a blob that two or more live tracks have entered (their
-    predicted centres fall inside it and it is bigger than either alone) is cut into one
-    piece per track by `split_pixels` (colour model + position prior)."""
-    h, w = frame.shape[:2]
-    min_radius = neck_radius * max(h, w)
-    out: list[Blob] = []
-    for b in blobs:
-        if b.pix is None:
-            out.append(b)
-            continue
-        top, left, bottom, right = (v / factor for v in b.box)
-        gy, gx = 0.15 * (bottom - top), 0.15 * (right - left)
-        inside = []
-        for tr in active:
-            if tr.missed > 2 or tr.hist is None or not tr.typical_area:
-                continue
-            px, py = tr.predict(f)
-            if left - gx <= px * w <= right + gx and top - gy <= py * h <= bottom + gy:
-                inside.append((tr, px * w - 0.5, py * h - 0.5))
-        if len(inside) < 2 or b.area < 1.3 * max(tr.typical_area for tr, _, _ in inside):
-            out.extend(_neck_pieces(b, frame, factor, min_radius))
-            continue
-        ys, xs = np.divmod(b.pix, w)
-        centres = np.array([[cy, cx] for _, cx, cy in inside])
-        sigmas = np.array([0.5 * np.sqrt(tr.typical_area * h * w) for tr, _, _ in inside])
-        hists = np.stack([tr.hist for tr, _, _ in inside])
-        owner = split_pixels(ys, xs, colour_bins(frame.reshape(-1, 3)[b.pix]), centres, sigmas, hists)
-        for k, (tr, _, _) in enumerate(inside):
-            mine = b.pix[owner == k]
-            if len(mine) >= max(4, 0.25 * tr.typical_area * h * w):  # less: hidden behind the others
-                piece = blob_from_pixels(mine, frame, factor)
-                piece.owner = tr.id
-                out.append(piece)
-    return out
-
-
-def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserConfig,
-                frames: np.ndarray | None = None, factor: int = 1) -> list[Track]:
-    """Link blobs over frames by optimal assignment on constant-velocity predictions.
-
-    With the analysis `frames` (blob pixels index them), blobs that several tracks entered
-    are split between those tracks (touching objects stay separate)."""
-    active: list[_Builder] = []
-    done: list[_Builder] = []
-    next_id = 0
-    diag = np.hypot(1.0, 1.0 / aspect)
-    for f, blobs in enumerate(blobs_per_frame):
-        frame = frames[f] if frames is not None else None
-        if frame is not None:
-            blobs = split_merged(blobs, active, f, frame, factor, cfg.neck_radius)
-        cost = np.full((len(active), len(blobs)), 1e6)
-        for i, tr in enumerate(active):
-            owned = [j for j, b in enumerate(blobs) if b.owner == tr.id]
-            if owned:  # a piece of a merged blob cut out for this track
-                cost[i, owned[0]] = 0.0
-                continue
-            px, py = tr.predict(f)
-            last_area = tr.rows[-1][5]
-            for j, b in enumerate(blobs):
-                if b.owner is not None:
-                    continue
-                d = np.hypot(b.x - px, (b.y - py) / aspect) / diag
-                size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
-                if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
-                    dc = 0.0 if tr.colour is None else float(np.linalg.norm(tr.colour - np.asarray(b.colour))) / 441.7
-                    cost[i, j] = d + 0.02 * np.log(size_ratio) + cfg.colour_weight * dc
-        matched_tracks, matched_blobs = set(), set()
-        if cost.size:
-            rows, cols = linear_sum_assignment(cost)
-            for i, j in zip(rows, cols):
-                if cost[i, j] < 1e6:
-                    active[i].add(f, blobs[j])
-                    active[i].learn_appearance(blobs[j], frame)
-                    matched_tracks.add(i)
-                    matched_blobs.add(j)
-        still = []
-        for i, tr in enumerate(active):
-            if i not in matched_tracks:
-                tr.missed += 1
-            (still if tr.missed <= cfg.max_gap else done).append(tr)
-        active = still
-        for j, b in enumerate(blobs):
-            if j not in matched_blobs and b.owner is None:
-                tr = _Builder(next_id)
-                next_id += 1
-                tr.add(f, b)
-                tr.learn_appearance(b, frame)
-                active.append(tr)
-    done.extend(active)
-    tracks = [t.build() for t in done if sum(r[7] for r in t.rows) >= cfg.min_frames]
-    return relink(sorted(tracks, key=lambda t: t.start), aspect, cfg)
-
-
-def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Track]:
-    """Join a track that ends with one that starts soon after near where it should be (same size)."""
-    merged = True
-    while merged:
-        merged = False
-        for a in tracks:
-            best, best_d = None, np.inf
-            for b in tracks:
-                gap = b.start - a.end
-                if b is a or gap < 0 or gap > cfg.relink_gap:
-                    continue
-                n = min(len(a), 4)
-                vx = (a.x[-1] - a.x[-n]) / max(1, n - 1)
-                vy = (a.y[-1] - a.y[-n]) / max(1, n - 1)
-                d = np.hypot(a.x[-1] + vx * gap - b.x[0], (a.y[-1] + vy * gap - b.y[0]) / aspect)
-                ratio = max(a.area[-1], b.area[0]) / max(1e-9, min(a.area[-1], b.area[0]))
-                if d < cfg.max_jump * (1 + 0.25 * gap) and ratio < 2.5 and d < best_d:
-                    best, best_d = b, d
-            if best is not None:
-                tracks = [t for t in tracks if t is not a and t is not best] + [_join(a, best)]
-                tracks.sort(key=lambda t: t.start)
-                merged = True
-                break
-    for i, t in enumerate(tracks):
-        t.id = i
-    return tracks
-
-
-def _join(a: Track, b: Track) -> Track:
-    if b.start <= a.end:  # touching tracks (one frame shared): keep the earlier track's frame
-        keep = b.frames > a.end
-        b = Track(b.id, b.frames[keep], b.x[keep], b.y[keep], b.w[keep], b.h[keep], b.area[keep], b.brightness[keep],
-                  b.observed[keep], [bx for bx, k in zip(b.boxes, keep) if k])
-    gap = np.arange(a.end + 1, b.start)
-    alpha = (gap - a.end) / (b.start - a.end)
-
-    def cat(name):
-        va, vb = getattr(a, name), getattr(b, name)
-        return np.concatenate([va, va[-1] + alpha * (vb[0] - va[-1]), vb])
-
-    return Track(
-        id=a.id, frames=np.concatenate([a.frames, gap, b.frames]), x=cat("x"), y=cat("y"), w=cat("w"), h=cat("h"),
-        area=cat("area"), brightness=cat("brightness"),
-        observed=np.concatenate([a.observed, np.zeros(len(gap), bool), b.observed]),
-        boxes=a.boxes + [a.boxes[-1]] * len(gap) + b.boxes,
-    )
-
-
-def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) -> list[Track]:
-    """Drop short tracks that spend most of their life touching a longer track: the ghost an
-    object leaves in the background model, or a piece split off an object while it merged."""
-    keep = []
-    for tr in tracks:
-        if len(tr) >= max(cfg.fragment_frames, cfg.fragment_share * num_frames):
-            keep.append(tr)
-            continue
-        touching = 0
-        for i, f in enumerate(tr.frames):
-            a = tr.boxes[i]
-            for other in tracks:
-                if other is tr or len(other) <= len(tr):
-                    continue
-                j = int(f) - other.start
-                if 0 <= j < len(other):
-                    b = other.boxes[j]
-                    pad = 0.25 * max(b[2] - b[0], b[3] - b[1])
-                    if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
-                        touching += 1
-                        break
-        if touching < 0.5 * len(tr):
-            keep.append(tr)
-    return keep
-
-
 def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
     """Track moving objects in uint8 frames [T, H, W, 3] (already at analysis resolution)."""
+    from .tracking import (  # (tracking builds on this module's types)
+        drop_fragments,
+        track_blobs,
+    )
+
     cfg = cfg or AnalyserConfig()
     frames = np.asarray(frames)
     t, h, w = frames.shape[:3]

@@ -19,8 +19,17 @@ from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
-from .plan import Aesthetic, Event, Plan, Semantic, Source, Spatial, SpatialTrack, Temporal
-from .recognise import Recognition, Recogniser
+from .plan import (
+    Aesthetic,
+    Event,
+    Plan,
+    Semantic,
+    Source,
+    Spatial,
+    SpatialTrack,
+    Temporal,
+)
+from .recognise import Recogniser, Recognition
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +151,7 @@ def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Rec
     for tr in analysis.tracks:
         mine = list(hits.get(tr.id, []))
         for e in rules.get(tr.id, []):
-            if e.kind in ("appear", "disappear"):
-                mine.append(e)
-            elif (tr.id in generic and kinks and e.kind == "contact" and e.strength >= cfg.events.strong_turn
+            if e.kind in ("appear", "disappear") or (tr.id in generic and kinks and e.kind == "contact" and e.strength >= cfg.events.strong_turn
                   and all(abs(e.time - t) >= sep for t in peak_times)):
                 mine.append(e)
         out[tr.id] = sorted(mine, key=lambda e: e.time)
