@@ -11,9 +11,9 @@
 from .advantages import AdvantageResult, GroupStatTracker, group_advantages
 from .config import GRPOConfig
 from .loss import kl_to_reference, ppo_clip_loss
-from .sde import SDEStep, euler_step, sde_step_with_logprob, time_shift, timestep_schedule
+from .sde import SDEStep, euler_step, sde_step_with_logprob, timestep_schedule
 
 __all__ = [
     "AdvantageResult", "GRPOConfig", "GroupStatTracker", "SDEStep", "euler_step", "group_advantages",
-    "kl_to_reference", "ppo_clip_loss", "sde_step_with_logprob", "time_shift", "timestep_schedule",
+    "kl_to_reference", "ppo_clip_loss", "sde_step_with_logprob", "timestep_schedule",
 ]

@@ -15,18 +15,9 @@ import math
 
 import torch
 
+from ..flow.schedules import uniform_sigmas as timestep_schedule  # noqa: F401  (one schedule for sampling and RL)
+
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def time_shift(sigma: torch.Tensor, shift: float) -> torch.Tensor:
-    """shift(s) = a s / (1 + (a - 1) s): a > 1 spends more steps at high noise (SD3's shift)."""
-    return shift * sigma / (1 + (shift - 1) * sigma)
-
-
-def timestep_schedule(num_steps: int, shift: float = 1.0) -> torch.Tensor:
-    """sigmas [T + 1] from 1 to 0, uniform in sigma then shifted; float32."""
-    sigmas = torch.linspace(1.0, 0.0, num_steps + 1, dtype=torch.float32)
-    return time_shift(sigmas, shift) if shift != 1.0 else sigmas
 
 
 def _per_sample(value, x: torch.Tensor) -> torch.Tensor:
