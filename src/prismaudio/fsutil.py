@@ -23,3 +23,29 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each JSON line of `path`; a torn last line (an interrupted
+    append, no trailing newline) is skipped with a warning; any other bad line is a ConfigError."""
+    import json
+    import logging
+
+    from .errors import ConfigError
+
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            if i == len(lines) - 1:
+                logging.getLogger(__name__).warning("%s: ignoring an incomplete last line", path)
+                continue
+            raise ConfigError(f"{path}:{i + 1}: not valid JSON ({e.msg})") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}:{i + 1}: expected a JSON object")
+        out.append((i + 1, value))
+    return out

@@ -53,6 +53,7 @@ from typing import Any, Literal
 
 from ..config import from_dict, to_dict
 from ..errors import ConfigError, PrismError
+from ..fsutil import read_jsonl
 from ..planner.plan import Plan, PlanError
 from .classes import SoundClass, SoundRecipe
 
@@ -208,20 +209,7 @@ def read_lines(path: Path) -> list[dict]:
     """The complete JSON lines of a manifest; a torn last line (interrupted write) is skipped."""
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    out = []
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            if i == len(lines) - 1:  # no trailing newline: a line cut short by an interruption
-                log.warning("%s: ignoring an incomplete last line", path)
-                continue
-            raise ConfigError(f"{path}:{i + 1}: not valid JSON") from None
-    return out
+    return [row for _, row in read_jsonl(path)]
 
 
 def load_manifest(path: str | Path) -> list[CanvasSample]:

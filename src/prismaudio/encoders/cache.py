@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import ConfigError, MediaError
-from ..fsutil import atomic_path
+from ..fsutil import atomic_path, read_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,8 @@ def read_manifest(path: str | Path) -> list[ClipEntry]:
         raise MediaError(f"{path}: manifest not found")
     root = path.parent
     entries = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(d, dict) or "id" not in d or "video" not in d:
+    for n, d in read_jsonl(path):
+        if "id" not in d or "video" not in d:
             raise ConfigError(f"{path}:{n}: each line needs 'id' and 'video'")
         texts = None
         if isinstance(d.get("plan"), dict):

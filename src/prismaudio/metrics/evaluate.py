@@ -9,7 +9,6 @@ is reported and used where it matches. Only "nothing to evaluate" is an error.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from tqdm import tqdm
 
 from ..audio_models.data import sample_class, video_motion
 from ..audio_models.yamnet import YamNet, YamNetOutput, shared
-from ..errors import CheckpointError, PrismError
+from ..errors import CheckpointError, ConfigError, PrismError
+from ..fsutil import read_jsonl
 from ..planner.plan import Plan, PlanError
 from .aesthetic import AestheticMetrics
 from .base import SAMPLE_RATE, EvalPair
@@ -71,17 +71,14 @@ def load_manifest(path: str | Path) -> dict[str, ManifestRow]:
     path = Path(path)
     if not path.is_file():
         raise PrismError(f"{path}: manifest not found")
-    raw = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise PrismError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict) or "id" not in row:
+    try:
+        lines = read_jsonl(path)
+    except ConfigError as e:
+        raise PrismError(str(e)) from None
+    for n, row in lines:
+        if "id" not in row:
             raise PrismError(f"{path}:{n}: row without an 'id'")
-        raw.append(row)
+    raw = [row for _, row in lines]
     if raw and all("sources" in r and "group" in r for r in raw):
         from ..canvas.manifest import load_manifest as load_canvas
 
