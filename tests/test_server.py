@@ -27,7 +27,7 @@ def pipeline():
 
 def make_client(tmp_path, pipeline, **limits):
     config = ServerConfig(work_dir=str(tmp_path / "work"), default_num_steps=2, **limits)
-    return TestClient(build_app(config, load_pipeline=lambda name, device: pipeline))
+    return TestClient(build_app(config, load_pipeline=lambda name, device: pipeline, examples=[]))
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +136,10 @@ def test_binds_to_loopback_by_default():
     assert ServerConfig().host == "127.0.0.1"
     with pytest.raises(ValueError):
         ServerConfig(max_concurrent_jobs=0)
+
+
+def test_page_offers_unseen_synthcanvas_examples(tmp_path):
+    from prismaudio.server.app import make_examples
+
+    examples = make_examples(tmp_path / "examples", count=1)
+    assert len(examples) == 1 and media.probe(examples[0]).duration == pytest.approx(6.0, abs=0.05)

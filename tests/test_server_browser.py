@@ -40,7 +40,7 @@ def server(tmp_path):
     pipeline = PrismAudio.from_pretrained("tiny-random", device="cpu")
     config = ServerConfig(work_dir=str(tmp_path / "work"), default_num_steps=2)
     port = free_port()
-    app = build_app(config, load_pipeline=lambda name, device: pipeline)
+    app = build_app(config, load_pipeline=lambda name, device: pipeline, examples=[])
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

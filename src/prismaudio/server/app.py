@@ -31,9 +31,29 @@ def _cleanup_loop(service: GenerationService, stop: threading.Event, every_s: fl
             log.warning("cleanup: %s", e)
 
 
+def make_examples(folder: Path, count: int = 2) -> list[str]:
+    """A few SynthCanvas clips (out-of-distribution split, never trained on) for the page's
+    example list; none when SynthCanvas cannot render here (no emoji font)."""
+    from ..canvas.build import build
+    from ..canvas.manifest import load_manifest
+    from ..canvas.options import CanvasConfig
+    from ..errors import PrismError
+
+    try:
+        build(folder, CanvasConfig(single_per_class=0, multi=0, ood=count, degraded_fraction=0.0, seed=11,
+                                   duration=6.0, workers=1), progress=False)
+    except PrismError as e:
+        log.warning("no example videos: %s", e)
+        return []
+    return [str(s.video_path) for s in load_manifest(folder)]
+
+
 def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] = default_loader,
               examples: list[str] | None = None, models: list[str] | None = None):
-    """The ASGI app: API routes first, then the Gradio page mounted at '/'."""
+    """The ASGI app: API routes first, then the Gradio page mounted at '/'.
+
+    `examples=None` renders a couple of SynthCanvas clips for the page to offer.
+    """
     owns_dir = not config.work_dir
     work_dir = Path(config.work_dir or tempfile.mkdtemp(prefix="prismaudio-serve-"))
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -47,6 +67,8 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
     from .ui import build_ui
 
     service = GenerationService(config, load_pipeline, work_dir)
+    if examples is None:
+        examples = make_examples(work_dir / "examples")
     stop = threading.Event()
 
     @contextlib.asynccontextmanager
@@ -68,7 +90,7 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
     install_error_handlers(app)
     size_limit_middleware(app, int(config.max_upload_mb * 2**20))
     app.include_router(build_router(service))
-    demo = build_ui(service, examples or [], models or [config.model])
+    demo = build_ui(service, examples, models or [config.model])
     return gr.mount_gradio_app(app, demo, path="/", max_file_size=int(config.max_upload_mb * 2**20),
                                allowed_paths=[str(work_dir)])
 
