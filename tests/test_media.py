@@ -92,9 +92,11 @@ def test_read_audio_resamples_and_remixes(tmp_path):
     assert out[1].abs().max() == pytest.approx(0.25, rel=0.05)
     mono = media.read_audio(tmp_path / "a.wav", 16000, channels=1)
     assert mono.shape == (1, 16000)
+    assert mono.abs().max() == pytest.approx(0.375, rel=0.05)  # the mean of 0.5 and 0.25 peaks
     sf.write(tmp_path / "m.flac", wave[:, 0], sr)
     up = media.read_audio(tmp_path / "m.flac", 22050, channels=2)
     assert up.shape == (2, 22050) and torch.allclose(up[0], up[1])
+    assert up[0].abs().max() == pytest.approx(0.5, rel=0.05)  # copied, not -3 dB
 
 
 def test_read_audio_from_video_container(tmp_path):

@@ -17,14 +17,11 @@ from .container import open_media
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 
-def _resample(container: av.container.InputContainer, sample_rate: int, channels: int | None) -> np.ndarray:
+def _resample(container: av.container.InputContainer, sample_rate: int) -> np.ndarray:
+    """Decode the first audio stream to planar float32 [C, N] at `sample_rate`, channels as stored."""
     stream = container.streams.audio[0]
-    src_channels = stream.codec_context.channels
-    out_channels = channels or src_channels
-    layout = {1: "mono", 2: "stereo"}.get(out_channels)
-    if layout is None:
-        layout = av.AudioLayout(out_channels).name
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+    channels = stream.codec_context.channels
+    resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=sample_rate)
     chunks = []
     for frame in container.decode(stream):
         for out in resampler.resample(frame):
@@ -32,14 +29,32 @@ def _resample(container: av.container.InputContainer, sample_rate: int, channels
     for out in resampler.resample(None):
         chunks.append(out.to_ndarray())
     if not chunks:
-        return np.zeros((out_channels, 0), dtype=np.float32)
+        return np.zeros((channels, 0), dtype=np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32)
+
+
+def remix(wave: np.ndarray, channels: int) -> np.ndarray:
+    """[C, N] to `channels`: mono is copied to every channel, a downmix to mono is the mean,
+    and otherwise the first channels are kept (front left/right come first in every layout).
+
+    Done here rather than by FFmpeg's rematrix, which scales a mono upmix by -3 dB.
+    """
+    if wave.shape[0] == channels:
+        return wave
+    if wave.shape[0] == 1:
+        return np.repeat(wave, channels, axis=0)
+    if channels == 1:
+        return wave.mean(axis=0, keepdims=True)
+    if wave.shape[0] > channels:
+        return wave[:channels]
+    return np.concatenate([wave, np.repeat(wave[-1:], channels - wave.shape[0], axis=0)])
 
 
 def read_audio(path: str | Path, sample_rate: int, channels: int | None = None) -> torch.Tensor:
     """Audio from any container (wav, flac, ogg, mp4, ...) as float32 [C, N] at `sample_rate`.
 
-    `channels=None` keeps the source channel count; 1 downmixes, 2 upmixes mono to stereo.
+    `channels=None` keeps the source channel count; otherwise see `remix` (1 is the mean of
+    the channels, 2 from mono copies it to both sides).
     """
     if sample_rate <= 0:
         raise MediaError(f"{path}: sample rate must be positive, got {sample_rate}")
@@ -47,7 +62,9 @@ def read_audio(path: str | Path, sample_rate: int, channels: int | None = None) 
         if not container.streams.audio:
             raise MediaError(f"{path}: no audio stream")
         stream = container.streams.audio[0]
-        wave = _resample(container, sample_rate, channels)
+        wave = _resample(container, sample_rate)
+        if channels is not None:
+            wave = remix(wave, channels)
         if stream.duration:
             # AAC pads its last frame; the container's duration (edit list) says where the
             # real audio ends, as a player honours it.
