@@ -57,21 +57,10 @@ def sample_class(sample: CanvasSample) -> str | None:
 
 
 def read_wave(path: str | Path) -> np.ndarray:
-    """[2, N] float32 at 16 kHz (SynthCanvas writes 16 kHz stereo PCM WAV; others resampled)."""
-    import soundfile as sf
+    """[2, N] float32 at 16 kHz from any audio file (mono copied to both channels)."""
+    from ..media import read_audio
 
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    wave = data.T
-    if wave.shape[0] == 1:
-        wave = np.repeat(wave, 2, 0)
-    if rate != SAMPLE_RATE:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(int(rate), SAMPLE_RATE)
-        wave = resample_poly(wave, SAMPLE_RATE // g, int(rate) // g, axis=1)
-    return np.ascontiguousarray(wave[:2], dtype=np.float32)
+    return read_audio(path, SAMPLE_RATE, channels=2).numpy()
 
 
 def item_of(sample: CanvasSample) -> EvalItem:

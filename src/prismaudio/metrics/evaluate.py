@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from tqdm import tqdm
 from ..audio_models.data import sample_class, video_motion
 from ..audio_models.yamnet import YamNet, YamNetOutput, shared
 from ..errors import CheckpointError, ConfigError, PrismError
-from ..fsutil import read_jsonl
+from ..fsutil import atomic_path, read_jsonl
 from ..planner.plan import Plan, PlanError
 from .aesthetic import AestheticMetrics
 from .base import SAMPLE_RATE, EvalPair
@@ -162,9 +161,8 @@ def cached_analyze(yam: YamNet, waves: list[np.ndarray], cache: Path | None) -> 
     todo = [i for i, o in enumerate(out) if o is None]
     for i, o in zip(todo, yam.analyze([monos[i] for i in todo]) if todo else []):
         out[i] = o
-        tmp = cache / f".{keys[i]}.{os.getpid()}.npz"
-        np.savez(tmp, embeddings=o.embeddings, logits=o.logits)
-        os.replace(tmp, cache / f"{keys[i]}.npz")
+        with atomic_path(cache / f"{keys[i]}.npz") as tmp:
+            np.savez(tmp, embeddings=o.embeddings, logits=o.logits)
     return out  # type: ignore[return-value]
 
 
@@ -182,9 +180,8 @@ def cached_motion(video: Path, cache: Path | None) -> np.ndarray:
             pass
     motion = video_motion(video)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".motion-{key}.{os.getpid()}.npy"
-    np.save(tmp, motion)
-    os.replace(tmp, f)
+    with atomic_path(f) as tmp:
+        np.save(tmp, motion)
     return motion
 
 
