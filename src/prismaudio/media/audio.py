@@ -11,7 +11,7 @@ import torch
 
 from ..errors import MediaError
 from ..fsutil import atomic_path
-from .container import open_media
+from .container import check_readable, open_media
 
 
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
@@ -50,6 +50,22 @@ def remix(wave: np.ndarray, channels: int) -> np.ndarray:
     return np.concatenate([wave, np.repeat(wave[-1:], channels - wave.shape[0], axis=0)])
 
 
+def _read_plain(path: str | Path, sample_rate: int) -> np.ndarray | None:
+    """wav/flac already at `sample_rate` through libsndfile (about 20x faster than decoding
+    with FFmpeg); None when the file needs FFmpeg (other formats, other rates, or damage)."""
+    path = check_readable(path)
+    if path.suffix.lower() not in AUDIO_FORMATS:
+        return None
+    try:
+        info = sf.info(str(path))
+        if info.samplerate != sample_rate:
+            return None
+        data, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError):
+        return None
+    return data.T
+
+
 def read_audio(path: str | Path, sample_rate: int, channels: int | None = None) -> torch.Tensor:
     """Audio from any container (wav, flac, ogg, mp4, ...) as float32 [C, N] at `sample_rate`.
 
@@ -58,6 +74,9 @@ def read_audio(path: str | Path, sample_rate: int, channels: int | None = None) 
     """
     if sample_rate <= 0:
         raise MediaError(f"{path}: sample rate must be positive, got {sample_rate}")
+    fast = _read_plain(path, sample_rate)
+    if fast is not None:
+        return torch.from_numpy(np.ascontiguousarray(fast if channels is None else remix(fast, channels)))
     with open_media(path) as container:
         if not container.streams.audio:
             raise MediaError(f"{path}: no audio stream")

@@ -94,24 +94,7 @@ def load_manifest(path: str | Path) -> dict[str, ManifestRow]:
 
 
 def _read(path: Path) -> np.ndarray:
-    """[C, N] float32 at 16 kHz: soundfile for wav/flac (fast), PyAV for everything else."""
-    if path.suffix.lower() in (".wav", ".flac"):
-        import soundfile as sf
-
-        try:
-            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        except (RuntimeError, sf.LibsndfileError):
-            data = None
-        if data is not None:
-            wave = data.T
-            if rate != SAMPLE_RATE:
-                from math import gcd
-
-                from scipy.signal import resample_poly
-
-                g = gcd(int(rate), SAMPLE_RATE)
-                wave = resample_poly(wave, SAMPLE_RATE // g, int(rate) // g, axis=1)
-            return np.ascontiguousarray(wave, dtype=np.float32)
+    """[C, N] float32 at 16 kHz from any audio file."""
     from ..media import read_audio
 
     return read_audio(path, SAMPLE_RATE).numpy()
