@@ -389,27 +389,22 @@ def _default_encoders(config, device: str, random_sync: bool = False):
     if semantic.dim != config.semantic_dim:
         raise CheckpointError(f"generator expects {config.semantic_dim}-d semantic features, the encoder gives {semantic.dim}")
     text = TextEncoder(max_tokens=config.text_tokens, device=dev)
+    from .encoders.sync import SyncConfig, SyncEncoder, SyncNet
+
     sync = None
     try:
-        from .encoders.sync import SyncEncoder  # being written; the sync stream stays empty without it
-    except ImportError:
-        log.debug("no sync encoder: the sync stream uses its empty embedding")
-    else:
-        try:
-            if random_sync:  # tiny-random: the sync network with random weights
-                from .encoders.sync import SyncConfig, SyncNet
-
-                candidate = SyncEncoder(net=SyncNet(SyncConfig().hidden), cfg=SyncConfig())
-            else:
-                candidate = SyncEncoder()
-        except PrismError as e:
-            log.warning("sync encoder unavailable (%s): the sync stream uses its empty embedding", e)
-            return semantic, text, None
-        if getattr(candidate, "dim", None) == config.sync_dim:
-            sync = candidate
+        if random_sync:  # tiny-random: the sync network with random weights
+            candidate = SyncEncoder(net=SyncNet(SyncConfig().hidden), cfg=SyncConfig())
         else:
-            log.warning("sync encoder gives %s-d features, the generator expects %d: sync stream left empty",
-                        getattr(candidate, "dim", "?"), config.sync_dim)
+            candidate = SyncEncoder()
+    except PrismError as e:
+        log.warning("sync encoder unavailable (%s): the sync stream uses its empty embedding", e)
+        return semantic, text, None
+    if getattr(candidate, "dim", None) == config.sync_dim:
+        sync = candidate
+    else:
+        log.warning("sync encoder gives %s-d features, the generator expects %d: sync stream left empty",
+                    getattr(candidate, "dim", "?"), config.sync_dim)
     return semantic, text, sync
 
 
