@@ -69,7 +69,7 @@ def ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) ->
     from prismaudio.config import from_dict
     from prismaudio.rl.config import GRPOConfig
     from prismaudio.rl.trainer import GRPOTrainer
-    from prismaudio.train.distributed import DistInfo
+    from prismaudio.train.distributed import DistInfo, cleanup
 
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
@@ -86,5 +86,4 @@ def ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) ->
         with open(f"{out}/rows{world}.json", "w") as f:
             json.dump(rows, f)
         save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, f"{out}/weights{world}.safetensors")
-    if world > 1:
-        dist.destroy_process_group()
+    cleanup(DistInfo(rank=rank, world_size=world))

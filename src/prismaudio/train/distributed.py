@@ -62,5 +62,8 @@ def all_reduce_mean(info: DistInfo, value: torch.Tensor) -> torch.Tensor:
 
 
 def cleanup(info: DistInfo) -> None:
+    """Tear the group down together: a rank that leaves while another still talks to it
+    aborts in gloo's teardown ('terminate called without an active exception')."""
     if info.enabled and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
