@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.prismaudio-installed
 
-.PHONY: setup install system-deps demo test test-all clean
+.PHONY: setup install system-deps demo test test-all train-default clean
 
 # A virtual environment only.
 setup: $(VENV)/bin/python
@@ -31,6 +31,10 @@ install: setup system-deps $(STAMP)
 
 demo: install
 	$(VENV)/bin/prismaudio demo --out out
+
+# The shipped default model, end to end (hours on 2 CPU cores; each stage resumes). See README.
+train-default: install
+	$(VENV)/bin/prismaudio recipe tiny --install
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider

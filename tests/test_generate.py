@@ -96,7 +96,7 @@ def frame_db(wave: torch.Tensor, frame: int) -> np.ndarray:
 
 
 def test_long_video_windows_join_without_level_jumps(pipe, tmp_path):
-    seconds = 9.0  # the tiny model's windows are 4 s: three windows, two seams
+    seconds = 9.0  # longer than the tiny model's 8 s window: two windows, one seam
     video = make_video(tmp_path / "long.mp4", seconds)
     result = pipe.generate(video, plan=plan_for(seconds), seed=0, num_steps=2, cfg_strength=1.0)
     assert result.waveform.shape[-1] == round(media.probe(video).duration * SR)
@@ -138,9 +138,12 @@ def test_bad_inputs_are_one_line_exit_2_and_other_files_still_processed(tmp_path
     assert len(err) == 3 and "2 of 3" in err[-1]
 
 
-def test_untrained_default_model_says_what_is_missing(tmp_path, capsys):
+def test_missing_default_model_says_how_to_build_it(tmp_path, capsys, monkeypatch):
+    from prismaudio import pipeline
+
+    monkeypatch.setattr(pipeline, "MODEL_DIRS", [tmp_path / "no-models"])
     code, err = run_cli([make_video(tmp_path / "v.mp4", 1.0), "-o", tmp_path / "o", "--model", "tiny"], capsys)
-    assert code == 2 and len(err) == 1 and "not built yet" in err[0]
+    assert code == 2 and len(err) == 1 and "not built yet" in err[0] and "make train-default" in err[0]
 
 
 def test_bundles_round_trip_and_refuse_bad_checkpoints(pipe, tmp_path, capsys):

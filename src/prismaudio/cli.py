@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "prismaudio.codec.cli",
     "prismaudio.commands.grpo",
     "prismaudio.commands.canvas",
+    "prismaudio.commands.recipe",
 ]
 
 T = TypeVar("T")

@@ -130,9 +130,14 @@ class PrismAudio:
             if not found:
                 raise PrismError(
                     f"model '{name}' is not built yet: no {BUNDLE_INDEX} in {' or '.join(str(d / name) for d in MODEL_DIRS)} "
-                    "(train the codec and generator, then write the bundle with prismaudio.pipeline.save_bundle; "
+                    f"(build it with `make train-default`, i.e. prismaudio recipe {name} --install; "
                     "or use --model tiny-random for an untrained model)")
             path = found[0]
+            try:
+                return load_bundle(path, device=device)
+            except CheckpointError as e:  # a damaged packaged file: say which, and how to rebuild it
+                raise CheckpointError(f"{e}; rebuild the '{name}' model with `make train-default` "
+                                      f"(prismaudio recipe {name} --install)") from None
         return load_bundle(path, device=device)
 
     @classmethod
@@ -319,8 +324,9 @@ class PrismAudio:
         return out
 
     # ---- bundles ----------------------------------------------------------------------
-    def save_bundle(self, folder: str | Path) -> Path:
-        """Write codec, generator (weights + config) and the index; `from_pretrained(folder)` reads it."""
+    def save_bundle(self, folder: str | Path, extra: dict | None = None) -> Path:
+        """Write codec, generator (weights + config) and the index; `from_pretrained(folder)` reads it.
+        `extra`: more index entries (how each component was trained, results)."""
         from .train.checkpoint import export_weights, save_checkpoint, Checkpoint
         from .config import to_dict
 
@@ -330,7 +336,7 @@ class PrismAudio:
         codec_tensors = {f"model/{k}": v for k, v in self.codec.state_dict().items()}
         save_checkpoint(folder / "codec.safetensors", Checkpoint("codec", 1, to_dict(self.codec.config), 0, codec_tensors))
         index = {"format": "prismaudio-bundle", "version": 1, "name": self.name or folder.name, "codec": "codec.safetensors",
-                 "generator": "generator.safetensors", "generator_preset": self.config.preset, "defaults": self.defaults}
+                 "generator": "generator.safetensors", "generator_preset": self.config.preset, "defaults": self.defaults, **(extra or {})}
         with media.atomic_path(folder / BUNDLE_INDEX) as tmp:
             tmp.write_text(json.dumps(index, indent=2) + "\n")
         return folder
@@ -360,9 +366,19 @@ def load_generator(path: str | Path, expect_preset: str | None = None):
     return model.eval()
 
 
-def load_bundle(folder: str | Path, device: str = "auto") -> PrismAudio:
+def from_checkpoints(generator_path: str | Path, codec_path: str | Path, device: str = "auto", name: str = "",
+                     defaults: dict | None = None, expect_preset: str | None = None) -> PrismAudio:
+    """A pipeline from a generator checkpoint and a codec checkpoint (the frozen encoders and
+    the planner come from the package)."""
     from .codec.stereo_codec import StereoCodec
 
+    generator = load_generator(generator_path, expect_preset)
+    codec = StereoCodec.load(codec_path)
+    return PrismAudio(generator, codec, *_default_encoders(generator.config, device), planner=_default_planner(),
+                      device=resolve_device(device), name=name or Path(generator_path).stem, defaults=defaults)
+
+
+def load_bundle(folder: str | Path, device: str = "auto") -> PrismAudio:
     folder = Path(folder)
     index_path = folder / BUNDLE_INDEX if folder.is_dir() else folder
     if not index_path.is_file():
@@ -373,10 +389,8 @@ def load_bundle(folder: str | Path, device: str = "auto") -> PrismAudio:
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise CheckpointError(f"{index_path}: damaged bundle index ({e})") from None
     base = index_path.parent
-    generator = load_generator(base / generator_file, index.get("generator_preset"))
-    codec = StereoCodec.load(base / codec_file)
-    return PrismAudio(generator, codec, *_default_encoders(generator.config, device), planner=_default_planner(),
-                      device=resolve_device(device), name=index.get("name", base.name), defaults=index.get("defaults"))
+    return from_checkpoints(base / generator_file, base / codec_file, device, name=index.get("name", base.name),
+                            defaults=index.get("defaults"), expect_preset=index.get("generator_preset"))
 
 
 def _default_encoders(config, device: str, random_sync: bool = False):

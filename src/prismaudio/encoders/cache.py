@@ -32,6 +32,7 @@ class ClipEntry:
     video: Path
     audio: Path | None
     plan_texts: list[str] | None
+    split: str | None = None
 
 
 @dataclass
@@ -41,8 +42,9 @@ class ExtractConfig:
     codec: str = ""  # codec checkpoint path; empty: no latents (audio is read at the codec's rate)
 
 
-def read_manifest(path: str | Path) -> list[ClipEntry]:
-    """Clips of a SynthCanvas manifest (or any JSONL with id, video[, audio, plan])."""
+def read_manifest(path: str | Path, splits: list[str] | None = None) -> list[ClipEntry]:
+    """Clips of a SynthCanvas manifest (or any JSONL with id, video[, audio, plan, split]);
+    `splits`: keep only clips whose "split" is one of these."""
     path = Path(path)
     if path.is_dir():
         path = path / "manifest.jsonl"
@@ -59,7 +61,11 @@ def read_manifest(path: str | Path) -> list[ClipEntry]:
 
             texts = list(Plan.from_dict(d["plan"], where=f"{path}:{n}: plan").module_texts().values())
         audio = root / d["audio"] if d.get("audio") else None
-        entries.append(ClipEntry(str(d["id"]), root / d["video"], audio, texts))
+        entries.append(ClipEntry(str(d["id"]), root / d["video"], audio, texts, d.get("split")))
+    if splits:
+        entries = [e for e in entries if e.split in splits]
+        if not entries:
+            raise ConfigError(f"{path}: no clips in split(s) {', '.join(splits)}")
     return entries
 
 
@@ -127,12 +133,13 @@ class Extractor:
 
 
 def extract_manifest(manifest: str | Path, out_dir: str | Path, cfg: ExtractConfig | None = None,
-                     shard: tuple[int, int] = (0, 1), extractor: Extractor | None = None) -> dict[str, int]:
+                     shard: tuple[int, int] = (0, 1), extractor: Extractor | None = None,
+                     splits: list[str] | None = None) -> dict[str, int]:
     """Write missing feature files; returns counts of done/skipped/failed clips."""
     from safetensors.torch import save_file
 
     cfg = cfg or ExtractConfig()
-    entries = shard_of(read_manifest(manifest), shard)
+    entries = shard_of(read_manifest(manifest, splits), shard)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     header = header_for(cfg)

@@ -1,0 +1,77 @@
+"""The recipe's last stage: the model bundle `PrismAudio.from_pretrained` loads.
+
+The bundle holds the codec and the generator (after Fast-GRPO when that stage ran, else the
+pretrained one) as safetensors with their configs inside, and an index that records, for
+every component the model uses, its version and how it was trained: the derived configs the
+recipe ran, the packaged planner heads and evaluators, and the evaluation results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from ..config import load_yaml, to_dict
+from .config import RecipeConfig, RecipePaths
+
+log = logging.getLogger(__name__)
+
+
+def _asset_versions(folder: Path) -> dict:
+    """{file stem: {kind, version}} of the packaged safetensors in `folder` (header only)."""
+    from safetensors import safe_open
+
+    out = {}
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        out[path.stem] = {k: meta[k] for k in ("kind", "version", "format") if k in meta} or {"file": path.name}
+    return out
+
+
+def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
+    package = Path(__file__).resolve().parents[1] / "assets"
+    derived = {name: load_yaml(p) for name, p in (("codec", paths.codec_run / "codec.yaml"),
+                                                   ("generator", paths.generator_run / "generator.yaml"),
+                                                   ("grpo", paths.grpo_run / "grpo.yaml")) if p.is_file()}
+    evaluators = paths.evaluators if paths.evaluators.is_dir() else package / "evaluators"
+    return {
+        "recipe": to_dict(cfg),
+        "training_configs": derived,
+        "planner_heads": _asset_versions(package / "planner"),
+        "evaluators": _asset_versions(evaluators),
+    }
+
+
+def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
+    from ..pipeline import from_checkpoints
+
+    generator = paths.generator_rl if paths.generator_rl.is_file() else paths.generator
+    model = from_checkpoints(generator, paths.codec, device="cpu", name=cfg.name)
+    results = json.loads(paths.results.read_text()) if paths.results.is_file() else None
+    extra = {"components": component_record(cfg, paths), "post_training": "fast-grpo" if generator == paths.generator_rl else None,
+             "results": results}
+    staging = paths.bundle.with_name(paths.bundle.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_bundle(staging, extra=extra)
+    if paths.results.with_suffix(".md").is_file():
+        shutil.copyfile(paths.results.with_suffix(".md"), staging / "RESULTS.md")
+    shutil.rmtree(paths.bundle, ignore_errors=True)
+    staging.rename(paths.bundle)  # the bundle appears whole or not at all
+    size = sum(p.stat().st_size for p in paths.bundle.iterdir()) / 1e6
+    log.info("bundle written: %s (%.1f MB)", paths.bundle, size)
+    return paths.bundle
+
+
+def install_bundle(paths: RecipePaths, name: str) -> Path:
+    """Copy the bundle into the package (src/prismaudio/assets/models/<name>), where
+    `from_pretrained(name)` finds it with no download."""
+    target = Path(__file__).resolve().parents[1] / "assets" / "models" / name
+    staging = target.with_name(name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(paths.bundle, staging)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target

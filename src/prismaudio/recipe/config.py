@@ -1,0 +1,102 @@
+"""The recipe's settings (configs/recipe_*.yaml) and the paths its stages write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout (configs/ lives there)
+
+
+def config_file(path: str | Path) -> Path:
+    """A config path as written in a recipe: relative to the working folder, else to the checkout."""
+    path = Path(path)
+    return path if path.is_absolute() or path.exists() else REPO_ROOT / path
+
+
+@dataclass
+class RecipeConfig:
+    name: str = "tiny"
+    work_dir: str = "runs/recipe_tiny"
+    canvas_dir: str = "data/canvas"
+    canvas_config: str = "configs/canvas_default.yaml"
+    codec_config: str = "configs/codec_tiny.yaml"
+    codec_steps: int | None = None  # None: the codec config's max_steps
+    semantic_fps: float = 4.0  # must equal the generator's semantic_rate
+    extract_workers: int = 2
+    val_every_nth: int = 4  # cache every n-th validation clip (validation loss needs a few dozen)
+    generator_config: str = "configs/generator_tiny.yaml"
+    generator_steps: int | None = None
+    evaluator_steps: int | None = None
+    grpo_config: str = "configs/grpo_tiny.yaml"
+    grpo_iterations: int | None = None
+    eval_splits: dict[str, int] = field(default_factory=lambda: {"test": 64, "ood": 60})
+    eval_num_steps: int = 24
+    eval_cfg_strength: float = 3.0
+    eval_batch: int = 4
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.extract_workers < 1 or self.val_every_nth < 1 or self.eval_batch < 1:
+            raise ValueError("extract_workers, val_every_nth and eval_batch must be at least 1")
+        if self.eval_num_steps < 1:
+            raise ValueError(f"eval_num_steps must be at least 1, got {self.eval_num_steps}")
+
+
+@dataclass
+class RecipePaths:
+    """Where each stage writes (all under work_dir except the canvas)."""
+
+    work: Path
+    canvas: Path
+
+    @classmethod
+    def of(cls, cfg: RecipeConfig) -> "RecipePaths":
+        return cls(Path(cfg.work_dir), Path(cfg.canvas_dir))
+
+    @property
+    def manifest(self) -> Path:
+        return self.canvas / "manifest.jsonl"
+
+    @property
+    def codec_run(self) -> Path:
+        return self.work / "codec"
+
+    @property
+    def codec(self) -> Path:
+        return self.work / "codec.safetensors"  # the frozen codec every later stage uses
+
+    def features(self, split: str) -> Path:
+        return self.work / "features" / split
+
+    @property
+    def generator_run(self) -> Path:
+        return self.work / "generator"
+
+    @property
+    def generator(self) -> Path:
+        return self.work / "generator.safetensors"  # pretrained (before RL), EMA weights
+
+    @property
+    def evaluators(self) -> Path:
+        return self.work / "evaluators"
+
+    @property
+    def grpo_run(self) -> Path:
+        return self.work / "grpo"
+
+    @property
+    def generator_rl(self) -> Path:
+        return self.grpo_run / "generator_grpo.safetensors"
+
+    @property
+    def evaluation(self) -> Path:
+        return self.work / "eval"
+
+    @property
+    def results(self) -> Path:
+        return self.work / "results.json"
+
+    @property
+    def bundle(self) -> Path:
+        return self.work / "bundle"
