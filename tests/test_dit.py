@@ -94,7 +94,7 @@ def test_dropped_stream_equals_missing_stream():
 
 def test_sequence_lengths_derive_from_duration():
     seq = load_model_config("tiny").sequence(8.0)
-    assert seq.num_samples == 128000 and seq.latent_len == 400 and seq.token_len == 200 and seq.semantic_len == 64
+    assert seq.num_samples == 128000 and seq.latent_len == 400 and seq.token_len == 200 and seq.semantic_len == 32  # 4 semantic frames per second
     paper = load_model_config("paper").sequence()
     assert paper.latent_len == 194  # 9 s at 44.1 kHz / 2048, derived not hard-coded
 
@@ -135,3 +135,13 @@ def test_resample_time_matches_frame_centres():
     x = torch.arange(24.0)[None, :, None]  # 24 frames at 24 Hz: value = frame index
     y = resample_time(x, 24.0, 12, 12.0)  # centres at 1/24, 3/24, ... -> source positions 0.5, 2.5, ...
     torch.testing.assert_close(y.flatten(), torch.arange(12.0) * 2 + 0.5)
+
+
+def test_every_synthcanvas_class_has_its_own_label_bucket():
+    from prismaudio.canvas.classes import builtin_classes
+
+    names = [c.name for c in builtin_classes()]
+    buckets = {label_bucket(n, 1024) for n in names}
+    assert len(buckets) == len(names) and min(buckets) >= 1 and max(buckets) <= 1024
+    other = label_bucket("a barking dog", 1024)  # not a canvas class: hashed past the known ones
+    assert len(names) < other <= 1024 and other == label_bucket("A barking dog ", 1024)

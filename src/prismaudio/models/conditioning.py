@@ -20,6 +20,7 @@ import logging
 import math
 import zlib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -37,9 +38,27 @@ TRACK_FEATURES = ("onset", "onset_decay", "active", "offset", "x", "log2_distanc
 
 # ---- plan -> time-aligned tracks (pure) -----------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _known_labels() -> dict[str, int]:
+    """SynthCanvas's built-in class names in table order (the table only ever grows at its end)."""
+    from ..canvas.classes import builtin_classes
+
+    return {c.name.strip().lower(): i for i, c in enumerate(builtin_classes())}
+
+
 def label_bucket(label: str, buckets: int) -> int:
-    """A stable id in 1..buckets for a source label (0 is reserved for an empty slot)."""
-    return 1 + zlib.crc32(label.strip().lower().encode("utf-8")) % buckets
+    """A stable id in 1..buckets for a source label (0 is reserved for an empty slot).
+
+    Known SynthCanvas classes get one bucket each (a hash put 6 pairs of them in the same
+    bucket, so a class edit between such a pair reached the generator through text alone);
+    any other label is hashed into the buckets after them.
+    """
+    key = label.strip().lower()
+    known = _known_labels()
+    if key in known and len(known) < buckets:
+        return 1 + known[key]
+    free = buckets - len(known) if len(known) < buckets else buckets
+    return 1 + (buckets - free) + zlib.crc32(key.encode("utf-8")) % free
 
 
 def plan_tracks(plan, seq: SequenceConfig, max_sources: int, label_buckets: int, onset_spread: float = 0.5,
