@@ -145,3 +145,26 @@ def test_every_synthcanvas_class_has_its_own_label_bucket():
     assert len(buckets) == len(names) and min(buckets) >= 1 and max(buckets) <= 1024
     other = label_bucket("a barking dog", 1024)  # not a canvas class: hashed past the known ones
     assert len(names) < other <= 1024 and other == label_bucket("A barking dog ", 1024)
+
+
+def test_sampling_with_the_condition_cache_equals_sampling_without():
+    from prismaudio.flow.samplers import GuidedVelocity, sample_euler
+    from prismaudio.flow.schedules import uniform_sigmas
+
+    cfg = small_config()
+    model = FlowDiT(cfg).eval()
+    perturb(model)
+    cond = random_conditions(cfg, 2, 24)
+    noise = torch.randn(2, cfg.latent_channels, 24, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        cached = GuidedVelocity(model, cond, 3.0)
+        plain = GuidedVelocity(lambda x, s, c: model(x, s, c), cond, 3.0)  # no cache argument: recomputed each step
+        assert cached._cache is not None and plain._cache is None
+        out_cached = sample_euler(cached, noise, uniform_sigmas(4), disable=True)
+        out_plain = sample_euler(plain, noise, uniform_sigmas(4), disable=True)
+    assert cached._cache  # filled on the first step
+    torch.testing.assert_close(out_cached, out_plain, rtol=1e-5, atol=1e-6)
+    # with autograd on (training), a stale cache is never used
+    x, sigma = noise, torch.full((2,), 0.5)
+    stale = {"shape": (2, 24, x.device), "streams": None}
+    torch.testing.assert_close(model(x, sigma, cond, cache=stale), model(x, sigma, cond))

@@ -12,6 +12,8 @@ guidance with both branches in one batch.
 
 from __future__ import annotations
 
+import inspect
+
 from typing import Callable
 
 import torch
@@ -115,10 +117,17 @@ class GuidedVelocity:
         self.conditions = conditions
         if self.cfg_strength != 1.0:
             self.batched = Conditions.cat([conditions, conditions.unconditional(negative_text, negative_mask)])
+        # the conditions are fixed for this object's life: a model that can reuse their encoding does
+        self._cache: dict | None = {} if "cache" in inspect.signature(getattr(model, "forward", model)).parameters else None
+
+    def _model(self, x: torch.Tensor, sigma: torch.Tensor, conditions: Conditions) -> torch.Tensor:
+        if self._cache is None:
+            return self.model(x, sigma, conditions)
+        return self.model(x, sigma, conditions, cache=self._cache)
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.cfg_strength == 1.0:
-            return self.model(x, sigma, self.conditions)
-        v = self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), self.batched)
+            return self._model(x, sigma, self.conditions)
+        v = self._model(torch.cat([x, x]), torch.cat([sigma, sigma]), self.batched)
         v_cond, v_uncond = v.chunk(2)
         return cfg_combine(v_cond, v_uncond, self.cfg_strength)

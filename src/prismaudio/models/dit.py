@@ -72,11 +72,16 @@ class Attention(nn.Module):
         b, n, _ = x.shape
         return x.view(b, n, self.heads, self.head_dim).transpose(1, 2)
 
+    def keys_values(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised keys and values [B, H, N, hd] of `source` (for cross-attention: cacheable)."""
+        k, v = self.kv(source).chunk(2, dim=-1)
+        return self.k_norm(self._split(k)), self._split(v)
+
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None, mask: torch.Tensor | None = None,
-                rotary: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+                rotary: tuple[torch.Tensor, torch.Tensor] | None = None,
+                context_kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         q = self.q_norm(self._split(self.q(x)))
-        k, v = self.kv(x if context is None else context).chunk(2, dim=-1)
-        k, v = self.k_norm(self._split(k)), self._split(v)
+        k, v = context_kv if context_kv is not None else self.keys_values(x if context is None else context)
         if rotary is not None:
             q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         attn_mask = None if mask is None else mask[:, None, None, :]  # [B, 1, 1, Nk] True = attend
@@ -107,9 +112,9 @@ class Block(nn.Module):
         self.cross_attn = Attention(width, heads)
         self.mlp = SwiGLU(width, mlp_ratio)
 
-    def forward(self, x, context, context_mask, rotary):
+    def forward(self, x, context, context_mask, rotary, context_kv=None):
         x = x + self.self_attn(self.norm1(x), rotary=rotary)
-        x = x + self.cross_attn(self.norm2(x), context=context, mask=context_mask)
+        x = x + self.cross_attn(self.norm2(x), context=context, mask=context_mask, context_kv=context_kv)
         return x + self.mlp(self.norm3(x))
 
 
@@ -154,20 +159,34 @@ class FlowDiT(nn.Module):
         c, p = self.config.latent_channels, self.config.patch
         return tokens.view(b, n, c, p).permute(0, 2, 1, 3).reshape(b, c, n * p)[..., :length]
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor, conditions: Conditions) -> torch.Tensor:
-        """x [B, C, L] at noise level sigma [B] (or a scalar) -> predicted velocity eps - x0 [B, C, L]."""
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, conditions: Conditions,
+                cache: dict | None = None) -> torch.Tensor:
+        """x [B, C, L] at noise level sigma [B] (or a scalar) -> predicted velocity eps - x0 [B, C, L].
+
+        `cache`: a dict kept across the steps of one sampler run with fixed conditions. The
+        conditioning streams, each block's cross-attention keys and values and the rotary
+        tables depend only on the conditions and the shape, so they are computed once (used
+        only without autograd: a training step always recomputes them).
+        """
         b, _, length = x.shape
         if sigma.dim() == 0:
             sigma = sigma.expand(b)
         tokens = self.patch_in(self._patchify(x))
         n = tokens.shape[1]
-        added, context, context_mask = self.conditions(conditions, length=length, num_tokens=n, batch=b)
+        use_cache = cache is not None and not torch.is_grad_enabled()
+        if use_cache and cache.get("shape") == (b, length, x.device):
+            added, context, context_mask, rotary, kvs = cache["streams"]
+        else:
+            added, context, context_mask = self.conditions(conditions, length=length, num_tokens=n, batch=b)
+            rotary = rotary_tables(n + 1, self.rot_dim, tokens.device) if self.rot_dim else None
+            kvs = [block.cross_attn.keys_values(context) for block in self.blocks] if use_cache else [None] * len(self.blocks)
+            if use_cache:
+                cache.update(shape=(b, length, x.device), streams=(added, context, context_mask, rotary, kvs))
         tokens = tokens + added.to(tokens.dtype)
         time_token = self.time_mlp(timestep_features(sigma, 256).to(tokens.dtype))[:, None]
         h = torch.cat([time_token, tokens], dim=1)
-        rotary = rotary_tables(n + 1, self.rot_dim, h.device) if self.rot_dim else None
-        for block in self.blocks:
-            h = block(h, context, context_mask, rotary)
+        for block, kv in zip(self.blocks, kvs):
+            h = block(h, context, context_mask, rotary, kv)
         out = self.patch_out(self.norm_out(h[:, 1:]))
         return self._unpatchify(out, length).to(x.dtype)
 
