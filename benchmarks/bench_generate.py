@@ -4,8 +4,8 @@
 
 Uses the real classes: EfficientNet-Lite0 semantic encoder, sync encoder, MiniLM text
 encoder, the planner, the tiny StereoCodec and the tiny FlowDiT. Codec and generator carry
-random weights (`PrismAudio.tiny_random`) until trained ones exist; untrained weights time
-the same as trained ones. Also prints the DiT's achieved GFLOP/s next to a plain matmul's.
+the weights of `--model` (default: the shipped `tiny`; `tiny-random` when it is not built;
+untrained weights time the same as trained ones). Also prints the DiT's achieved GFLOP/s next to a plain matmul's.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="tiny", help="model name or bundle folder (tiny-random when tiny is not built)")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--num-steps", type=int, default=None)
     parser.add_argument("--cfg-strength", type=float, default=None)
@@ -52,7 +53,13 @@ def main() -> None:
     from prismaudio.models.dit import flops_per_forward
     from prismaudio.pipeline import PrismAudio
 
-    pipe = PrismAudio.tiny_random(device="cpu")
+    from prismaudio.errors import PrismError
+
+    try:
+        pipe = PrismAudio.from_pretrained(args.model, device="cpu")
+    except PrismError as e:
+        print(f"{e}\n-> timing the untrained tiny-random model instead (same shapes, same cost)")
+        pipe = PrismAudio.tiny_random(device="cpu")
     steps = args.num_steps or pipe.defaults["num_steps"]
     cfg = pipe.defaults["cfg_strength"] if args.cfg_strength is None else args.cfg_strength
     with tempfile.TemporaryDirectory() as tmp:

@@ -135,7 +135,7 @@ def generator_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
         overrides["train"]["max_steps"] = cfg.generator_steps
     derived = write_yaml(paths.generator_run / "generator.yaml", merge(base, overrides))
     prismaudio("train", "generator", "--config", derived)
-    last = latest_checkpoint(paths.generator_run)
+    last = latest_checkpoint(paths.generator_run / "checkpoints")
     if last is None:
         raise StageFailed(f"{paths.generator_run}: the generator run left no checkpoint")
     model = load_generator(last)  # the EMA weights
