@@ -23,11 +23,12 @@ def _clean(v):
     return v
 
 
-def _fmt(v) -> str:
+def format_value(v, spec: str = ".4g") -> str:
+    """A table cell: None as n/a, floats with `spec`, anything else as text."""
     if v is None:
         return "n/a"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return format(v, spec)
     return str(v)
 
 
@@ -45,14 +46,14 @@ def write_report(result, out_dir: str | Path, settings: dict | None = None) -> t
         if k == "num_samples":
             continue
         arrow = "higher" if k in HIGHER_IS_BETTER else "lower" if not k.endswith("-std") and k not in ("noise-floor-dB",) else ""
-        lines.append(f"| {k} | {_fmt(v)} | {arrow} |")
+        lines.append(f"| {k} | {format_value(v)} | {arrow} |")
     if result.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in result.problems]
     keys = [k for k in next(iter(result.per_sample.values()), {}) if k != "notes"]
     if keys:
         lines += ["", "## Per sample", "", "| id | " + " | ".join(keys) + " | notes |", "|---" * (len(keys) + 2) + "|"]
         for sid, row in result.per_sample.items():
-            lines.append(f"| {sid} | " + " | ".join(_fmt(row.get(k)) for k in keys) + f" | {'; '.join(row.get('notes', []))} |")
+            lines.append(f"| {sid} | " + " | ".join(format_value(row.get(k)) for k in keys) + f" | {'; '.join(row.get('notes', []))} |")
     md_path = out / "report.md"
     with atomic_path(md_path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from .. import media
 from ..fsutil import atomic_path
+from ..metrics.report import format_value
 from .config import RecipeConfig, RecipePaths
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,9 @@ TABLE_KEYS = ("class-accuracy", "YAMNET-class-prob", "CLAP", "onset-F1", "onset-
               "side-accuracy")
 
 
-def eval_clips(paths: RecipePaths, split: str, count: int) -> list:
-    """The first `count` clips of a split, by id (the same clips for every model)."""
-    from ..canvas.manifest import load_manifest
-
-    samples = sorted((s for s in load_manifest(paths.manifest) if s.split == split), key=lambda s: s.id)
-    return samples[:count]
+def eval_clips(samples: list, split: str, count: int) -> list:
+    """The first `count` clips of a split among manifest `samples`, by id (the same clips for every model)."""
+    return sorted((s for s in samples if s.split == split), key=lambda s: s.id)[:count]
 
 
 def generate_split(model, samples: list, out_dir: Path, cfg: RecipeConfig) -> None:
@@ -62,26 +60,29 @@ def copy_references(samples: list, out_dir: Path) -> None:
 
 def evaluate_models(cfg: RecipeConfig, paths: RecipePaths) -> dict:
     """Generate, score, and write results.json and results.md; returns the results."""
+    from ..canvas.manifest import load_manifest
     from ..metrics.evaluate import evaluate
     from ..pipeline import from_checkpoints
 
     models = {"before RL": paths.generator, "after RL": paths.generator_rl}
-    results: dict = {"clips": {}, "scores": {}}
+    manifest = load_manifest(paths.manifest)
+    clips = {}
     for split, count in cfg.eval_splits.items():
-        samples = eval_clips(paths, split, count)
-        if not samples:
+        clips[split] = eval_clips(manifest, split, count)
+        if not clips[split]:
             log.warning("split '%s' has no clips: skipped", split)
+            del clips[split]
             continue
-        results["clips"][split] = len(samples)
-        copy_references(samples, paths.evaluation / "reference" / split)
+        copy_references(clips[split], paths.evaluation / "reference" / split)
+    results: dict = {"clips": {split: len(samples) for split, samples in clips.items()}, "scores": {}}
     for variant, checkpoint in models.items():
         if not Path(checkpoint).is_file():
             log.warning("%s: %s missing, not evaluated", variant, checkpoint)
             continue
         model = from_checkpoints(checkpoint, paths.codec, device="auto", name=variant)
-        for split, count in cfg.eval_splits.items():
-            generate_split(model, eval_clips(paths, split, count), paths.evaluation / slug(variant) / split, cfg)
-    for split in results["clips"]:
+        for split, samples in clips.items():
+            generate_split(model, samples, paths.evaluation / slug(variant) / split, cfg)
+    for split in clips:
         gt = paths.evaluation / "reference" / split
         for variant in VARIANTS:
             pred = paths.evaluation / slug(variant) / split
@@ -108,15 +109,7 @@ def results_table(results: dict) -> str:
         lines += [f"### SynthCanvas {split} ({results['clips'][split]} clips)", "",
                   "| audio | " + " | ".join(TABLE_KEYS) + " |", "|---" * (len(TABLE_KEYS) + 1) + "|"]
         for variant, summary in rows.items():
-            cells = [_fmt(summary.get(k)) for k in TABLE_KEYS]
+            cells = [format_value(summary.get(k), ".3f") for k in TABLE_KEYS]
             lines.append(f"| {variant} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
