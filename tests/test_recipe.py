@@ -72,7 +72,8 @@ def test_bundle_records_how_each_component_was_trained_and_loads(tiny_parts):
     assert index["post_training"] is None  # no Fast-GRPO output: the pretrained generator is shipped
     assert index["components"]["recipe"]["name"] == "tiny"
     assert {"classifier", "clap_eval", "quality_reward"} <= set(index["components"]["evaluators"])
-    assert "recognition_head" in index["components"]["planner_heads"]
+    head = index["components"]["planner_heads"]["recognition_head"]
+    assert head["kind"] and head["version"] >= 1 and "config" in head  # each part's version and training config
     model = PrismAudio.from_pretrained(folder, device="cpu")
     assert model.config.preset == "tiny"
     assert not (paths.bundle.with_name("bundle.partial")).exists()

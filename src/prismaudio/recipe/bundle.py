@@ -20,14 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def _asset_versions(folder: Path) -> dict:
-    """{file stem: {kind, version}} of the packaged safetensors in `folder` (header only)."""
-    from safetensors import safe_open
+    """{file stem: kind, version, step, training config} of the packaged safetensors in `folder`
+    (their headers only)."""
+    from ..train.checkpoint import read_header
 
     out = {}
     for path in sorted(folder.glob("*.safetensors")):
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        out[path.stem] = {k: meta[k] for k in ("kind", "version", "format") if k in meta} or {"file": path.name}
+        header = read_header(path)
+        out[path.stem] = {"file": path.name, **{k: header[k] for k in ("kind", "version", "step", "config", "extra")
+                                                if k in header}}
     return out
 
 

@@ -51,8 +51,9 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
     return Path(path)
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str = "cpu") -> Checkpoint:
-    """Read a checkpoint; a missing, corrupt or foreign file is a one-line CheckpointError."""
+def read_header(path: str | Path) -> dict:
+    """The PrismAudio header of a checkpoint (kind, version, config, step, extra) without
+    reading its tensors; a missing, corrupt or foreign file is a one-line CheckpointError."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -61,15 +62,23 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
 
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-        tensors = load_file(str(path), device=map_location)
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: not a valid safetensors checkpoint ({str(e).splitlines()[0][:120]})") from None
     if HEADER_KEY not in metadata:
         raise CheckpointError(f"{path}: safetensors file without a PrismAudio header (not a PrismAudio checkpoint)")
     try:
-        header = json.loads(metadata[HEADER_KEY])
+        return json.loads(metadata[HEADER_KEY])
     except json.JSONDecodeError:
         raise CheckpointError(f"{path}: damaged PrismAudio header") from None
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str = "cpu") -> Checkpoint:
+    """Read a checkpoint; a missing, corrupt or foreign file is a one-line CheckpointError."""
+    header = read_header(path)
+    try:
+        tensors = load_file(str(path), device=map_location)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors checkpoint ({str(e).splitlines()[0][:120]})") from None
     if kind is not None and header.get("kind") != kind:
         raise CheckpointError(f"{path}: is a '{header.get('kind')}' checkpoint, expected '{kind}'")
     return Checkpoint(
