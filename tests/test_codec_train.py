@@ -19,7 +19,9 @@ from prismaudio.config import dump_yaml
 from prismaudio.dsp.spectral import log_mel_l1, mel_filterbank
 from prismaudio.media import write_audio
 
-from codec_helpers import micro_config, panned_tone
+from codec_helpers import MICRO, micro_config, panned_tone
+
+MICRO_TRAIN = MICRO["train"]
 
 
 def _clips() -> list[torch.Tensor]:
@@ -132,3 +134,39 @@ def test_class_check_classifier_separates_classes():
     assert clf.predict(x[1::2]) == labels[1::2]
     assert single_event_class({"sources": [{"id": "s0", "class_name": "dog"}]}) == "dog"
     assert single_event_class({"sources": [{"id": "s0", "class_name": "dog"}, {"id": "s1", "class_name": "cat"}]}) is None
+
+
+def test_decoder_fine_tune_keeps_the_latents_bit_identical(tmp_path):
+    """train.init_from + freeze_encoder: only the decoder moves, so a generator trained on the
+    old latents stays valid; a resized decoder starts fresh on the same latents."""
+    from prismaudio.train.checkpoint import export_weights
+
+    cfg = micro_config()
+    base = CodecTrainer(cfg, _clips(), tmp_path / "base")
+    base.fit(3)
+    source = tmp_path / "base.safetensors"
+    export_weights(source, "codec", 1, cfg, base.ema)
+    original = StereoCodec.load(source)
+    wave = _clips()[0][None]
+    latents_before = original.encode(wave)
+
+    tuned_cfg = micro_config(decoder_dim=64, train={**MICRO_TRAIN, "init_from": str(source), "freeze_encoder": True})
+    tuner = CodecTrainer(tuned_cfg, _clips(), tmp_path / "tuned")
+    decoder_before = [p.detach().clone() for p in tuner.model.decoder.parameters()]
+    tuner.fit(3)
+    tuned = StereoCodec.load(tmp_path / "tuned" / "codec_micro.safetensors")
+    assert torch.equal(tuned.encode(wave), latents_before)
+    assert any(not torch.equal(a, b) for a, b in zip(decoder_before, tuner.model.decoder.parameters()))
+    assert tuned.decode(latents_before, wave.shape[-1]).shape == wave.shape
+
+
+def test_freeze_encoder_without_a_source_or_with_other_latents_is_a_clear_error(tmp_path):
+    from prismaudio.errors import CheckpointError, ConfigError
+    from prismaudio.train.checkpoint import export_weights
+
+    with pytest.raises(ConfigError, match="init_from"):
+        CodecTrainer(micro_config(train={**MICRO_TRAIN, "freeze_encoder": True}), _clips(), tmp_path / "x")
+    source = tmp_path / "other.safetensors"
+    export_weights(source, "codec", 1, micro_config(mid_channels=6), StereoCodec(micro_config(mid_channels=6)))
+    with pytest.raises(CheckpointError, match="mid_channels"):
+        CodecTrainer(micro_config(train={**MICRO_TRAIN, "init_from": str(source)}), _clips(), tmp_path / "y")

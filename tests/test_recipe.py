@@ -24,9 +24,21 @@ def test_list_shows_every_stage_todo_in_an_empty_work_dir(tmp_path, capsys):
     code = main(["recipe", "--list", "--work-dir", str(tmp_path / "work"), "--canvas-dir", str(tmp_path / "none")])
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
-    assert [line.split()[0] for line in lines] == ["canvas", "codec", "features", "generator", "evaluators", "grpo",
-                                                   "evaluate", "bundle"]
+    assert [line.split()[0] for line in lines] == ["canvas", "codec", "decoder", "features", "generator", "evaluators",
+                                                   "grpo", "evaluate", "bundle"]
     assert all(line.split()[1] == "todo" for line in lines)
+
+
+def test_decoder_stage_derives_its_config_from_the_trained_codec(tmp_path, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"work_dir: {tmp_path / 'work'}\ndecoder_config: configs/codec_tiny_decoder.yaml\ndecoder_steps: 0\n")
+    assert main(["recipe", str(recipe), "--list"]) == 0
+    assert "decoder     off" in capsys.readouterr().out  # 0 steps: the stage is skipped
+    paths = RecipePaths(tmp_path / "work", tmp_path / "canvas")
+    assert paths.decoding_codec == paths.codec  # until the fine-tuned decoder exists
+    paths.work.mkdir()
+    paths.codec_decoder.write_bytes(b"x")
+    assert paths.decoding_codec == paths.codec_decoder
 
 
 def test_unknown_stage_is_one_line_and_exit_2(tmp_path, capsys):

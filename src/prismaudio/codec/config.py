@@ -27,6 +27,11 @@ class TrainConfig:
     threads: int = 1
     seed: int = 0
     synth_clips: int = 600  # clips rendered when no --data is given (tinysoundfont)
+    # Start from a trained codec's weights (encoder and latent normalisation always; the
+    # decoder too when its shape matches). With `freeze_encoder` only the decoder learns, so
+    # the latents stay bit-identical and a generator trained on them stays valid.
+    init_from: str | None = None
+    freeze_encoder: bool = False
 
 
 @dataclass
@@ -100,5 +105,9 @@ class CodecConfig:
         return max(1, math.ceil(num_samples / self.hop))
 
 
+# What fixes the latent space (encoder side) and what only shapes the decoder.
+ENCODER_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "max_itd_ms", "itd_upsample",
+                "itd_context", "encoder_dim", "encoder_blocks", "kernel_size", "logvar_offset", "magnitude_floor")
+DECODER_KEYS = ("decoder_dim", "decoder_blocks", "kernel_size")
 SHAPE_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "encoder_dim",
               "encoder_blocks", "decoder_dim", "decoder_blocks", "kernel_size")

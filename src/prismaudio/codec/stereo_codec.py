@@ -64,6 +64,12 @@ class StereoCodec(nn.Module):
         self.register_buffer("latent_mean", torch.zeros(c))
         self.register_buffer("latent_std", torch.ones(c))
         self.register_buffer("norm_updates", torch.zeros((), dtype=torch.long))
+        self.encoder_frozen = False
+
+    def freeze_encoder(self) -> None:
+        """Fix the encoder and the latent normalisation: training then only moves the decoder."""
+        self.encoder.requires_grad_(False)
+        self.encoder_frozen = True
 
     # ---- sizes -------------------------------------------------------------------------
     def latent_length(self, num_samples: int) -> int:
@@ -112,11 +118,12 @@ class StereoCodec(nn.Module):
         """Training pass: mid log-magnitude of the input and of its reconstruction."""
         left, right, frames = self._spectra(wave)
         target = self._mid_logmag(left, right)
-        mean, logvar = self.encoder(target[..., : frames * self.config.upsample])
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.encoder_frozen):
+            mean, logvar = self.encoder(target[..., : frames * self.config.upsample])
         z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if sample else mean
         with torch.no_grad():
             spatial = self._spatial(left, right, frames)
-        if self.training:
+        if self.training and not self.encoder_frozen:
             self._update_norm(torch.cat([mean.detach(), spatial], dim=1))
         return CodecOutput(self.decoder(z), target, mean, logvar, spatial)
 

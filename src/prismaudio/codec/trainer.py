@@ -18,11 +18,11 @@ from pathlib import Path
 import torch
 
 from ..dsp.spectral import mel_filterbank
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ConfigError
 from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint,
                                 restore_training_state, save_training_state)
 from ..train.distributed import DistInfo, all_reduce_mean, init_distributed
-from .config import SHAPE_KEYS, CodecConfig
+from .config import DECODER_KEYS, ENCODER_KEYS, SHAPE_KEYS, CodecConfig
 from .data import CropSampler
 from .losses import codec_loss
 from .stereo_codec import CHECKPOINT_KIND, CHECKPOINT_VERSION, StereoCodec
@@ -48,6 +48,22 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: f
         be.copy_(bm)
 
 
+def init_from_codec(model: StereoCodec, path: str | Path) -> None:
+    """Copy a trained codec's encoder and latent normalisation into `model`, and its decoder
+    when the shapes match (a resized decoder starts fresh on the same latents)."""
+    source = StereoCodec.load(path)
+    mismatched = [k for k in ENCODER_KEYS if getattr(source.config, k) != getattr(model.config, k)]
+    if mismatched:
+        raise CheckpointError(f"{path}: its latents differ from this config's ({', '.join(mismatched)})")
+    model.encoder.load_state_dict(source.encoder.state_dict())
+    for name in ("latent_mean", "latent_std", "norm_updates"):
+        getattr(model, name).copy_(getattr(source, name))
+    same_decoder = all(getattr(source.config, k) == getattr(model.config, k) for k in DECODER_KEYS)
+    if same_decoder:
+        model.decoder.load_state_dict(source.decoder.state_dict())
+    log.info("initialised from %s (encoder%s)", path, " and decoder" if same_decoder else "; decoder fresh")
+
+
 class CodecTrainer:
     def __init__(self, cfg: CodecConfig, clips: list[torch.Tensor], out_dir: str | Path,
                  dist: DistInfo | None = None) -> None:
@@ -55,9 +71,17 @@ class CodecTrainer:
         self.out = Path(out_dir)
         self.dist = dist or init_distributed()
         torch.manual_seed(cfg.train.seed + self.dist.rank)
-        self.model = StereoCodec(cfg).to(self.dist.device).train()
+        self.model = StereoCodec(cfg)
+        if cfg.train.init_from:
+            init_from_codec(self.model, cfg.train.init_from)
+        if cfg.train.freeze_encoder:
+            if not cfg.train.init_from:
+                raise ConfigError("train.freeze_encoder needs train.init_from (a trained codec whose latents to keep)")
+            self.model.freeze_encoder()
+        self.model = self.model.to(self.dist.device).train()
         self.ema = copy.deepcopy(self.model).eval()
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.train.lr, betas=(0.8, 0.99),
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(trainable, lr=cfg.train.lr, betas=(0.8, 0.99),
                                            weight_decay=cfg.train.weight_decay)
         self.net = self.model
         if self.dist.enabled:
@@ -109,7 +133,7 @@ class CodecTrainer:
                            cfg.magnitude_floor, cfg.loss)
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.train.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], cfg.train.grad_clip)
         self.optimizer.step()
         self.step += 1
         update_ema(self.ema, self.model, self.step)

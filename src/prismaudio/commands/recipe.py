@@ -40,7 +40,7 @@ def run(args) -> int:
     paths = RecipePaths.of(cfg)
     if args.list:
         for stage in STAGES:
-            print(f"{stage.name:11s} {'done' if stage.done(cfg, paths) else 'todo':5s} {stage.what}")
+            print(f"{stage.name:11s} {stage.status(cfg, paths):5s} {stage.what}")
         return 0
     report = run_recipe(cfg, only or None, args.until)
     for name, status, seconds in report:

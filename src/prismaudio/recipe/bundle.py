@@ -35,6 +35,7 @@ def _asset_versions(folder: Path) -> dict:
 def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
     package = Path(__file__).resolve().parents[1] / "assets"
     derived = {name: load_yaml(p) for name, p in (("codec", paths.codec_run / "codec.yaml"),
+                                                   ("codec_decoder", paths.decoder_run / "codec.yaml"),
                                                    ("generator", paths.generator_run / "generator.yaml"),
                                                    ("grpo", paths.grpo_run / "grpo.yaml")) if p.is_file()}
     evaluators = paths.evaluators if paths.evaluators.is_dir() else package / "evaluators"
@@ -50,7 +51,7 @@ def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
     from ..pipeline import from_checkpoints
 
     generator = paths.generator_rl if paths.generator_rl.is_file() else paths.generator
-    model = from_checkpoints(generator, paths.codec, device="cpu", name=cfg.name)
+    model = from_checkpoints(generator, paths.decoding_codec, device="cpu", name=cfg.name)
     results = json.loads(paths.results.read_text()) if paths.results.is_file() else None
     extra = {"components": component_record(cfg, paths), "post_training": "fast-grpo" if generator == paths.generator_rl else None,
              "results": results}

@@ -22,6 +22,9 @@ class RecipeConfig:
     canvas_config: str = "configs/canvas_default.yaml"
     codec_config: str = "configs/codec_tiny.yaml"
     codec_steps: int | None = None  # None: the codec config's max_steps
+    # Decoder fine-tune with the encoder frozen (latents unchanged); None or 0 steps: skipped.
+    decoder_config: str | None = None
+    decoder_steps: int | None = None  # None: the decoder config's max_steps
     semantic_fps: float = 4.0  # must equal the generator's semantic_rate
     extract_workers: int = 2
     val_every_nth: int = 4  # cache every n-th validation clip (validation loss needs a few dozen)
@@ -65,6 +68,19 @@ class RecipePaths:
     @property
     def codec(self) -> Path:
         return self.work / "codec.safetensors"  # the frozen codec every later stage uses
+
+    @property
+    def decoder_run(self) -> Path:
+        return self.work / "codec_decoder"
+
+    @property
+    def codec_decoder(self) -> Path:
+        return self.work / "codec_decoder.safetensors"  # same encoder and latents, better decoder
+
+    @property
+    def decoding_codec(self) -> Path:
+        """The codec that turns latents into audio (rewards, evaluation, the bundle)."""
+        return self.codec_decoder if self.codec_decoder.is_file() else self.codec
 
     def features(self, split: str) -> Path:
         return self.work / "features" / split

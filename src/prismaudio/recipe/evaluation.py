@@ -79,7 +79,7 @@ def evaluate_models(cfg: RecipeConfig, paths: RecipePaths) -> dict:
         if not Path(checkpoint).is_file():
             log.warning("%s: %s missing, not evaluated", variant, checkpoint)
             continue
-        model = from_checkpoints(checkpoint, paths.codec, device="auto", name=variant)
+        model = from_checkpoints(checkpoint, paths.decoding_codec, device="auto", name=variant)
         for split, samples in clips.items():
             generate_split(model, samples, paths.evaluation / slug(variant) / split, cfg)
     for split in clips:

@@ -41,6 +41,12 @@ class Stage:
     what: str
     done: Callable[[RecipeConfig, RecipePaths], bool]
     run: Callable[[RecipeConfig, RecipePaths], None]
+    enabled: Callable[[RecipeConfig], bool] = lambda cfg: True
+
+    def status(self, cfg: RecipeConfig, paths: RecipePaths) -> str:
+        if not self.enabled(cfg):
+            return "off"
+        return "done" if self.done(cfg, paths) else "todo"
 
 
 def prismaudio(*args: str, env: dict | None = None) -> None:
@@ -85,6 +91,27 @@ def codec_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
     prismaudio("train", "codec", "--config", derived, "--data", paths.canvas, "--out", paths.codec_run)
     exported = paths.codec_run / f"codec_{codec_cfg['name']}.safetensors"
     with atomic_path(paths.codec) as tmp:
+        shutil.copyfile(exported, tmp)
+
+
+# ---- 2b. codec decoder fine-tune -------------------------------------------------------------
+def decoder_enabled(cfg: RecipeConfig) -> bool:
+    return bool(cfg.decoder_config) and cfg.decoder_steps != 0
+
+
+def decoder_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
+    return paths.codec_decoder.is_file()
+
+
+def decoder_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
+    decoder_cfg = load_yaml(config_file(cfg.decoder_config))
+    train = {"init_from": str(paths.codec), "freeze_encoder": True}
+    if cfg.decoder_steps:
+        train["max_steps"] = cfg.decoder_steps
+    derived = write_yaml(paths.decoder_run / "codec.yaml", merge(decoder_cfg, {"train": train}))
+    prismaudio("train", "codec", "--config", derived, "--data", paths.canvas, "--out", paths.decoder_run)
+    exported = paths.decoder_run / f"codec_{decoder_cfg['name']}.safetensors"
+    with atomic_path(paths.codec_decoder) as tmp:
         shutil.copyfile(exported, tmp)
 
 
@@ -161,7 +188,7 @@ def grpo_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
 
 def grpo_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
     base = load_yaml(config_file(cfg.grpo_config))
-    overrides = {"generator_checkpoint": str(paths.generator), "codec_checkpoint": str(paths.codec),
+    overrides = {"generator_checkpoint": str(paths.generator), "codec_checkpoint": str(paths.decoding_codec),
                  "data": str(paths.features("train")), "eval_data": str(paths.features("val")),
                  "manifest": str(paths.manifest), "out_dir": str(paths.grpo_run), "seed": cfg.seed}
     if cfg.grpo_iterations:
@@ -197,6 +224,8 @@ def bundle_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
 STAGES: list[Stage] = [
     Stage("canvas", "build SynthCanvas", canvas_done, canvas_run),
     Stage("codec", "train the stereo codec", codec_done, codec_run),
+    Stage("decoder", "fine-tune the codec's decoder (encoder frozen)", decoder_done, decoder_run,
+          decoder_enabled),
     Stage("features", "cache conditioning features and codec latents", features_done, features_run),
     Stage("generator", "flow-matching pretraining of the generator", generator_done, generator_run),
     Stage("evaluators", "train the reward and evaluator models", evaluators_done, evaluators_run),
@@ -215,9 +244,10 @@ def run_recipe(cfg: RecipeConfig, only: list[str] | None = None, until: str | No
     for stage in STAGES:
         if only and stage.name not in only:
             continue
-        if stage.done(cfg, paths):
-            log.info("[%s] done already: skipped", stage.name)
-            report.append((stage.name, "skipped", 0.0))
+        status = stage.status(cfg, paths)
+        if status != "todo":
+            log.info("[%s] %s: skipped", stage.name, "done already" if status == "done" else "off in this recipe")
+            report.append((stage.name, "skipped" if status == "done" else "off", 0.0))
         else:
             log.info("[%s] %s", stage.name, stage.what)
             t0 = time.time()
