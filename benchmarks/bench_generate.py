@@ -83,7 +83,7 @@ def main() -> None:
     flops = sum(flops_per_forward(c, n, context) for n in tokens) * branches * steps
     print(f"clip {result.duration:.2f} s, tiny preset ({pipe.generator.num_params() / 1e6:.1f}M DiT), {steps} Euler steps, "
           f"CFG {cfg} ({branches} branches), {len(windows)} window(s), {args.threads} threads, "
-          f"sync encoder: {'yes' if pipe.sync_encoder is not None else 'no'}; random codec+generator weights")
+          f"sync encoder: {'yes' if pipe.sync_encoder is not None else 'no'}; model {pipe.name}")
     names = [("decode", "video decode"), ("features", "features (semantic+sync+text)"), ("plan", "plan"),
              ("sample", "sampling"), ("decode_audio", "codec decode + join"), ("mux", "mux"), ("total", "TOTAL")]
     for key, label in names:

@@ -64,6 +64,7 @@ def register(sub, common) -> None:
     e.add_argument("-o", "--output", default="codec_eval.json", help="report JSON")
     e.add_argument("--plots", help="folder for spectrogram-pair PNGs (default: beside the report)")
     e.add_argument("--limit", type=int, help="evaluate at most this many files")
+    e.add_argument("--phase-iterations", type=int, help="Griffin-Lim iterations at decode (default: the checkpoint's)")
     e.add_argument("--class-check", action="store_true",
                    help="train a log-mel classifier on the manifest's train split and compare accuracies")
     e.set_defaults(func=run_eval)
@@ -85,12 +86,17 @@ def register(sub, common) -> None:
 def run_eval(args) -> int:
     import torch
 
+    from ..errors import ConfigError
     from ..fsutil import atomic_path
     from .evaluate import evaluate_folder
     from .stereo_codec import StereoCodec
 
     torch.set_num_threads(2)
     codec = StereoCodec.load(args.checkpoint)
+    if args.phase_iterations is not None:  # a decode-time knob: the latents do not change
+        if args.phase_iterations < 0:
+            raise ConfigError(f"--phase-iterations must be at least 0, got {args.phase_iterations}")
+        codec.config.phase_iterations = args.phase_iterations
     out = Path(args.output)
     plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
     report = evaluate_folder(codec, args.audio, split=args.split, plot_dir=plots, limit=args.limit,
