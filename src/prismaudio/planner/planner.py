@@ -18,6 +18,7 @@ import numpy as np
 from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
+from .merged import MergedConfig
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import (
     Aesthetic,
@@ -40,6 +41,7 @@ class PlannerConfig:
     analyser: AnalyserConfig = field(default_factory=AnalyserConfig)
     events: EventConfig = field(default_factory=EventConfig)
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
+    merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
     crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
@@ -112,6 +114,8 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
     recognitions = recogniser.recognise(frames, tracks)
+    tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
+    analysis.tracks = tracks
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
     visual = visual_events(frames, analysis, recognitions, generic, cfg)
     t3 = time.perf_counter()

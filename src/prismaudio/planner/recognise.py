@@ -22,6 +22,7 @@ from torch import nn
 from ..encoders.semantic import SemanticEncoder
 from .analyser import Track
 from .imagenet_sounds import sound_from_probabilities
+from .merged import MergedConfig
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,60 @@ class Recogniser:
 
     def recognise(self, frames: np.ndarray, tracks: list[Track]) -> list[Recognition]:
         return [self.recognise_features(f) for f in self.track_features(frames, tracks)]
+
+    def separate_merged(self, frames: np.ndarray, tracks: list[Track], recognitions: list[Recognition],
+                        cfg: MergedConfig | None = None) -> tuple[list[Track], list[Recognition]]:
+        """Replace each track that holds two touching objects (see `merged.py`) by two tracks,
+        one per object, named by the head. Only with the canvas head (it knows what one object is)."""
+        from .merged import WINDOWS, MergedConfig, corner_boxes, corner_track, is_suspicious, object_side, pick_diagonal
+
+        cfg = cfg or MergedConfig()
+        if self.head is None or not cfg.enabled or not tracks:
+            return tracks, recognitions
+        h, w = frames.shape[1:3]
+        areas = [float(np.median(t.area[t.observed])) if t.observed.any() else float(np.median(t.area)) for t in tracks]
+        median_area = float(np.median(areas)) if len(tracks) >= 3 else 0.0
+        side = object_side([t for t, a in zip(tracks, areas) if not median_area or a <= cfg.suspicious_area * median_area])
+        check = [k for k, (tr, rec) in enumerate(zip(tracks, recognitions))
+                 if rec.origin == "canvas" and is_suspicious(tr, rec.confidence, median_area, cfg)
+                 or rec.origin != "canvas" and len(tracks) >= 2]
+        if not check or side <= 0:
+            return tracks, recognitions
+        crops, owners = [], []
+        for k in check:
+            tr = tracks[k]
+            picks = pick_crop_frames(tr, cfg.frames, w, h)
+            for corner in range(WINDOWS):
+                boxes = [corner_boxes(tr.boxes[i], side, cfg.min_side_share)[corner] for i in picks]
+                crops.append(square_crops(frames[tr.frames[picks]], boxes, self.cfg.crop_size, self.cfg.margin))
+                owners += [(k, corner)] * len(picks)
+        feats = self.encoder.frame_features(torch.cat(crops), size=None)
+        out_tracks, out_recs = list(tracks), list(recognitions)
+        next_id = max(t.id for t in tracks) + 1
+        replaced: dict[int, tuple[list[Track], list[Recognition]]] = {}
+        for k in check:
+            corner_recs = []
+            for corner in range(WINDOWS):
+                sel = torch.tensor([o == (k, corner) for o in owners])
+                corner_recs.append(self.recognise_features(feats[sel]))
+            labels = [self.cfg.classes.index(r.label) if r.origin == "canvas" else -1 - i for i, r in enumerate(corner_recs)]
+            confs = [r.confidence if r.origin == "canvas" else 0.0 for r in corner_recs]
+            taken = {self.cfg.classes.index(r.label) for j, r in enumerate(recognitions) if j != k and r.origin == "canvas"}
+            pair = pick_diagonal(labels, confs, cfg.min_confidence, taken)
+            if pair is None:
+                continue
+            parts = [corner_track(tracks[k], c, side, cfg.min_side_share, next_id + i, w, h) for i, c in enumerate(pair)]
+            next_id += 2
+            replaced[k] = (parts, [corner_recs[c] for c in pair])
+            log.debug("track %d holds two objects: %s and %s", tracks[k].id, *(corner_recs[c].label for c in pair))
+        if not replaced:
+            return tracks, recognitions
+        out_tracks, out_recs = [], []
+        for k, (tr, rec) in enumerate(zip(tracks, recognitions)):
+            parts, recs = replaced.get(k, ([tr], [rec]))
+            out_tracks += parts
+            out_recs += recs
+        return out_tracks, out_recs
 
     def scene(self, frame: np.ndarray) -> Recognition | None:
         """What the whole (static) scene sounds like, from ImageNet labels; None if nothing maps."""
