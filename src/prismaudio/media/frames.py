@@ -8,6 +8,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+from av.video.reformatter import VideoReformatter
 
 from ..errors import MediaError
 from .container import open_media
@@ -55,11 +56,22 @@ def decode_frames(
     count = max(1, int(math.floor((end - start) * fps + 1e-6)))
     targets = start + np.arange(count) / fps
     frames: list[np.ndarray] = []
+    # One reformatter for the whole clip: `frame.to_ndarray(format="rgb24")` builds a new
+    # colour-conversion context per frame, about 20x slower here (same pixels either way).
+    rgb = VideoReformatter()
+
+    def convert(frame) -> np.ndarray:
+        image = rgb.reformat(frame, format="rgb24").to_ndarray()
+        if info.rotation:
+            image = np.ascontiguousarray(np.rot90(image, k=-(info.rotation // 90)))
+        return _fit(image, size, resize_mode) if size is not None else image
+
     with open_media(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         first_pts: float | None = None
-        current: np.ndarray | None = None
+        current = None  # the latest decoded frame; converted (RGB, resized) only when a sample shows it
+        converted: np.ndarray | None = None
         k = 0
         for frame in container.decode(stream):
             if frame.pts is None:
@@ -69,17 +81,15 @@ def decode_frames(
                 first_pts = t
             t -= first_pts  # timestamps relative to the first frame
             while k < count and targets[k] < t - 1e-6 and current is not None:
-                frames.append(current)
+                converted = convert(current) if converted is None else converted
+                frames.append(converted)
                 k += 1
             if k >= count:
                 break
-            current = frame.to_ndarray(format="rgb24")
-            if info.rotation:
-                current = np.ascontiguousarray(np.rot90(current, k=-(info.rotation // 90)))
-            if size is not None:
-                current = _fit(current, size, resize_mode)
+            current, converted = frame, None
         while k < count and current is not None:
-            frames.append(current)
+            converted = convert(current) if converted is None else converted
+            frames.append(converted)
             k += 1
     if not frames:
         raise MediaError(f"{path}: no decodable frames")
