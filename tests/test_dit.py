@@ -5,9 +5,28 @@ import dataclasses
 import pytest
 import torch
 
-from prismaudio.models import Conditions, FlowDiT, GeneratorConfig, load_model_config, plan_tracks
-from prismaudio.models.conditioning import STREAMS, TRACK_FEATURES, label_bucket, resample_time
-from prismaudio.planner.plan import Event, Plan, Semantic, Source, Spatial, SpatialTrack, Temporal
+from prismaudio.models import (
+    FlowDiT,
+    GeneratorConfig,
+    load_model_config,
+    plan_tracks,
+)
+from prismaudio.models.conditioning import (
+    STREAMS,
+    TRACK_FEATURES,
+    label_bucket,
+    random_conditions,
+    resample_time,
+)
+from prismaudio.planner.plan import (
+    Event,
+    Plan,
+    Semantic,
+    Source,
+    Spatial,
+    SpatialTrack,
+    Temporal,
+)
 
 
 def small_config(**kw) -> GeneratorConfig:
@@ -15,19 +34,6 @@ def small_config(**kw) -> GeneratorConfig:
     base.update(width=64, depth=2, heads=2, semantic_dim=24, sync_dim=12, text_dim=16, text_tokens=6, label_buckets=32)
     base.update(kw)
     return GeneratorConfig(**base)
-
-
-def random_conditions(cfg: GeneratorConfig, b: int, length: int, seed: int = 0) -> Conditions:
-    g = torch.Generator().manual_seed(seed)
-    seq = cfg.sequence(length / cfg.latent_rate)
-    return Conditions(
-        semantic=torch.randn(b, seq.semantic_len, cfg.semantic_dim, generator=g),
-        sync=torch.randn(b, seq.sync_len, cfg.sync_dim, generator=g),
-        text=torch.randn(b, 4, cfg.text_tokens, cfg.text_dim, generator=g),
-        text_mask=torch.ones(b, 4, cfg.text_tokens, dtype=torch.bool),
-        track_features=torch.rand(b, length, cfg.max_sources, len(TRACK_FEATURES), generator=g),
-        track_labels=torch.randint(1, cfg.label_buckets, (b, cfg.max_sources), generator=g),
-    )
 
 
 def perturb(model: torch.nn.Module, seed: int = 0) -> None:

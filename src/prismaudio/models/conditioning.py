@@ -187,6 +187,21 @@ class Conditions:
 
 # ---- the module ----------------------------------------------------------------------------
 
+def random_conditions(cfg: GeneratorConfig, batch: int, length: int, seed: int = 0) -> Conditions:
+    """Random conditioning features of a preset's shapes for `length` latent frames: speed
+    benchmarks and tests (the model's cost does not depend on the values); never for results."""
+    g = torch.Generator().manual_seed(seed)
+    seq = cfg.sequence(length / cfg.latent_rate)
+    return Conditions(
+        semantic=torch.randn(batch, seq.semantic_len, cfg.semantic_dim, generator=g),
+        sync=torch.randn(batch, seq.sync_len, cfg.sync_dim, generator=g),
+        text=torch.randn(batch, 4, cfg.text_tokens, cfg.text_dim, generator=g),
+        text_mask=torch.ones(batch, 4, cfg.text_tokens, dtype=torch.bool),
+        track_features=torch.rand(batch, length, cfg.max_sources, len(TRACK_FEATURES), generator=g),
+        track_labels=torch.randint(1, cfg.label_buckets, (batch, cfg.max_sources), generator=g),
+    )
+
+
 def _mlp(dim_in: int, width: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim_in, width), nn.SiLU(), nn.Linear(width, width))
 
