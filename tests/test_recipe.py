@@ -74,7 +74,7 @@ def tiny_parts(tmp_path_factory):
     paths = RecipePaths(work, work / "canvas")
     (bundle / "codec.safetensors").rename(paths.codec)
     export_weights(paths.generator, "generator", 1, pipe.config, pipe.generator)
-    return RecipeConfig(work_dir=str(work)), paths
+    return RecipeConfig(work_dir=str(work), bundle_num_steps=8), paths
 
 
 def test_bundle_records_how_each_component_was_trained_and_loads(tiny_parts):
@@ -88,6 +88,7 @@ def test_bundle_records_how_each_component_was_trained_and_loads(tiny_parts):
     assert head["kind"] and head["version"] >= 1 and "config" in head  # each part's version and training config
     model = PrismAudio.from_pretrained(folder, device="cpu")
     assert model.config.preset == "tiny"
+    assert model.defaults["num_steps"] == cfg.bundle_num_steps  # the recipe's sampling default ships with it
     assert not (paths.bundle.with_name("bundle.partial")).exists()
 
 

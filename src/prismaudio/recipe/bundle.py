@@ -51,7 +51,8 @@ def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
     from ..pipeline import from_checkpoints
 
     generator = paths.generator_rl if paths.generator_rl.is_file() else paths.generator
-    model = from_checkpoints(generator, paths.decoding_codec, device="cpu", name=cfg.name)
+    model = from_checkpoints(generator, paths.decoding_codec, device="cpu", name=cfg.name,
+                             defaults={"num_steps": cfg.bundle_num_steps})
     results = json.loads(paths.results.read_text()) if paths.results.is_file() else None
     extra = {"components": component_record(cfg, paths), "post_training": "fast-grpo" if generator == paths.generator_rl else None,
              "results": results}

@@ -35,6 +35,7 @@ class RecipeConfig:
     grpo_iterations: int | None = None
     eval_splits: dict[str, int] = field(default_factory=lambda: {"test": 64, "ood": 60})
     eval_num_steps: int = 24
+    bundle_num_steps: int = 24  # the shipped model's default sampling steps (benchmarks/bench_steps.py)
     eval_cfg_strength: float = 3.0
     eval_batch: int = 4
     seed: int = 0
@@ -42,8 +43,8 @@ class RecipeConfig:
     def __post_init__(self) -> None:
         if self.extract_workers < 1 or self.val_every_nth < 1 or self.eval_batch < 1:
             raise ValueError("extract_workers, val_every_nth and eval_batch must be at least 1")
-        if self.eval_num_steps < 1:
-            raise ValueError(f"eval_num_steps must be at least 1, got {self.eval_num_steps}")
+        if self.eval_num_steps < 1 or self.bundle_num_steps < 1:
+            raise ValueError("eval_num_steps and bundle_num_steps must be at least 1")
 
 
 @dataclass
