@@ -170,3 +170,16 @@ def test_freeze_encoder_without_a_source_or_with_other_latents_is_a_clear_error(
     export_weights(source, "codec", 1, micro_config(mid_channels=6), StereoCodec(micro_config(mid_channels=6)))
     with pytest.raises(CheckpointError, match="mid_channels"):
         CodecTrainer(micro_config(train={**MICRO_TRAIN, "init_from": str(source)}), _clips(), tmp_path / "y")
+
+
+def test_spectral_convergence_weighs_loud_bins_and_is_zero_for_a_perfect_match():
+    from prismaudio.codec.losses import spectral_convergence
+
+    target = torch.full((1, 8, 10), -18.0)
+    target[:, 3] = 0.0  # one loud harmonic among quiet bins
+    assert float(spectral_convergence(target, target)) == 0.0
+    quiet_miss = target.clone()
+    quiet_miss[:, 6] = -10.0  # a quiet bin 8 nepers off: barely counts
+    loud_miss = target.clone()
+    loud_miss[:, 3] = -2.3  # the loud harmonic 10x too quiet
+    assert float(spectral_convergence(quiet_miss, target)) < 0.01 < 0.8 < float(spectral_convergence(loud_miss, target))

@@ -40,6 +40,7 @@ class LossConfig:
     mel: float = 1.0  # L1 of mid log-mel spectrograms (perceptual weighting of the same)
     mel_bands: int = 64
     kl: float = 1e-5
+    linear: float = 0.0  # spectral convergence on linear magnitudes (energy-weighted; see losses.py)
 
 
 @dataclass

@@ -30,6 +30,15 @@ def log_mel_from_logmag(logmag: torch.Tensor, filterbank: torch.Tensor, floor: f
     return torch.log(torch.einsum("mf,bft->bmt", filterbank, logmag.exp()) + floor)
 
 
+def spectral_convergence(pred_logmag: torch.Tensor, target_logmag: torch.Tensor) -> torch.Tensor:
+    """||S - S^||_F / ||S||_F on linear magnitudes, per clip then averaged. Log-domain L1 weighs
+    every bin alike, so a decoder unsure of exact harmonic positions spreads sustained tones
+    into quiet smears (3-10 dB too quiet on the test split); this term weighs bins by energy."""
+    target, pred = target_logmag.exp(), pred_logmag.exp()
+    num = (pred - target).flatten(1).norm(dim=1)
+    return (num / target.flatten(1).norm(dim=1).clamp(min=1e-8)).mean()
+
+
 def codec_loss(pred_logmag: torch.Tensor, target_logmag: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor,
                filterbank: torch.Tensor, floor: float, cfg: LossConfig) -> LossTerms:
     parts = {
@@ -39,4 +48,7 @@ def codec_loss(pred_logmag: torch.Tensor, target_logmag: torch.Tensor, mean: tor
         "kl": kl_divergence(mean, logvar),
     }
     total = cfg.logmag * parts["logmag"] + cfg.mel * parts["mel"] + cfg.kl * parts["kl"]
+    if cfg.linear:
+        parts["linear"] = spectral_convergence(pred_logmag, target_logmag)
+        total = total + cfg.linear * parts["linear"]
     return LossTerms(total, {k: float(v.detach()) for k, v in parts.items()})
