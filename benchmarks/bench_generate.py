@@ -92,11 +92,11 @@ def main() -> None:
         print(f"  {label:32s} {median.get(key, 0.0):7.3f} s")
     other = median["total"] - sum(median.get(k, 0.0) for k, _ in names[:-1])
     print(f"  {'(other: checks, latents)':32s} {other:7.3f} s")
-    print(f"DiT: {flops / 1e9:.1f} GFLOP in sampling -> {flops / median["sample"] / 1e9:.1f} GFLOP/s achieved; "
+    print(f"DiT: {flops / 1e9:.1f} GFLOP in sampling -> {flops / median['sample'] / 1e9:.1f} GFLOP/s achieved; "
           f"plain 1024x1024 fp32 matmul: {matmul_gflops():.1f} GFLOP/s")
     totals = sorted(t["total"] for t in runs)
-    print(f"target: whole path < 2 s for an 8 s clip -> {'MET' if median["total"] < 2.0 else 'NOT MET'} "
-          f"(median {median["total"]:.2f} s over {len(runs)} runs; min {totals[0]:.2f}, max {totals[-1]:.2f})")
+    print(f"target: whole path < 2 s for an 8 s clip -> {'MET' if median['total'] < 2.0 else 'NOT MET'} "
+          f"(median {median['total']:.2f} s over {len(runs)} runs; min {totals[0]:.2f}, max {totals[-1]:.2f})")
 
 
 if __name__ == "__main__":
