@@ -22,7 +22,7 @@ class RecipeConfig:
     canvas_config: str = "configs/canvas_default.yaml"
     codec_config: str = "configs/codec_tiny.yaml"
     codec_steps: int | None = None  # None: the codec config's max_steps
-    # Decoder fine-tune with the encoder frozen (latents unchanged); None or 0 steps: skipped.
+    # Decoder fine-tune with the encoder frozen (latents unchanged); off without a decoder_config or with 0 steps.
     decoder_config: str | None = None
     decoder_steps: int | None = None  # None: the decoder config's max_steps
     semantic_fps: float = 4.0  # must equal the generator's semantic_rate
