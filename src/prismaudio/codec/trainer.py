@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from ..config import to_dict
 from ..dsp.spectral import mel_filterbank
 from ..errors import CheckpointError, ConfigError
 from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint,
@@ -52,9 +53,7 @@ def init_from_codec(model: StereoCodec, path: str | Path) -> None:
     """Copy a trained codec's encoder and latent normalisation into `model`, and its decoder
     when the shapes match (a resized decoder starts fresh on the same latents)."""
     source = StereoCodec.load(path)
-    mismatched = [k for k in ENCODER_KEYS if getattr(source.config, k) != getattr(model.config, k)]
-    if mismatched:
-        raise CheckpointError(f"{path}: its latents differ from this config's ({', '.join(mismatched)})")
+    check_config_matches(path, to_dict(source.config), model.config, ENCODER_KEYS)  # same latent space
     model.encoder.load_state_dict(source.encoder.state_dict())
     for name in ("latent_mean", "latent_std", "norm_updates"):
         getattr(model, name).copy_(getattr(source, name))

@@ -22,7 +22,7 @@ from torch import nn
 from ..encoders.semantic import SemanticEncoder
 from .analyser import Track
 from .imagenet_sounds import sound_from_probabilities
-from .merged import MergedConfig
+from .merged import WINDOWS, MergedConfig, corner_boxes, corner_track, is_suspicious, object_side, pick_diagonal
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,6 @@ class Recogniser:
                         cfg: MergedConfig | None = None) -> tuple[list[Track], list[Recognition]]:
         """Replace each track that holds two touching objects (see `merged.py`) by two tracks,
         one per object, named by the head. Only with the canvas head (it knows what one object is)."""
-        from .merged import WINDOWS, MergedConfig, corner_boxes, corner_track, is_suspicious, object_side, pick_diagonal
-
         cfg = cfg or MergedConfig()
         if self.head is None or not cfg.enabled or not tracks:
             return tracks, recognitions
@@ -187,7 +185,6 @@ class Recogniser:
                 crops.append(square_crops(frames[tr.frames[picks]], boxes, self.cfg.crop_size, self.cfg.margin))
                 owners += [(k, corner)] * len(picks)
         feats = self.encoder.frame_features(torch.cat(crops), size=None)
-        out_tracks, out_recs = list(tracks), list(recognitions)
         next_id = max(t.id for t in tracks) + 1
         replaced: dict[int, tuple[list[Track], list[Recognition]]] = {}
         for k in check:
