@@ -124,3 +124,51 @@ def test_ppo_clip_and_kl_arithmetic():
     p = torch.distributions.Normal(mean[1], 0.2)
     q = torch.distributions.Normal(ref[1], 0.2)
     torch.testing.assert_close(kl[1], torch.distributions.kl_divergence(p, q).mean())
+
+
+def test_suffix_grid_spreads_the_steps_left_and_ends_at_zero_noise():
+    from prismaudio.rl.rollout import suffix_grid, tree_schedule
+
+    assert suffix_grid(4, 12, 0) == list(range(4, 13))  # every grid step
+    assert suffix_grid(4, 12, 20) == list(range(4, 13))  # more steps than left: every grid step
+    coarse = suffix_grid(2, 24, 5)
+    assert coarse[0] == 2 and coarse[-1] == 24 and len(coarse) == 6 and coarse == sorted(set(coarse))
+    sched = tree_schedule(3, 2, 24, 4)
+    assert [s.sde for s in sched] == [False] * 3 + [True] * 2 + [False] * 4
+    assert all(a.to == b.frm for a, b in zip(sched, sched[1:])) and sched[-1].to == 24
+
+
+class _Counting:
+    def __init__(self, model):
+        self.model, self.rows = model, 0
+
+    def __call__(self, x, sigma, cond):
+        self.rows += x.shape[0]
+        return self.model(x, sigma, cond)
+
+
+def test_coarse_suffix_keeps_the_trained_steps_and_lands_near_the_same_sample():
+    """A coarse ODE suffix changes nothing that is trained (same branch steps, same stored
+    transitions and log-probs), costs fewer model evaluations, and its samples stay close to
+    the full-grid ones (much closer than two branches of one tree are to each other)."""
+    model = TinyVelocity().eval()
+    cond = torch.randn(2, D, generator=torch.Generator().manual_seed(3))
+    sigmas = timestep_schedule(24)
+    out = {}
+    for steps in (0, 6):
+        cfg = GRPOConfig(num_steps=24, branches=4, window=2, trees_per_group=1, suffix_steps=steps)
+        policy = _Counting(model)
+        out[steps] = (rollout(policy, cond, [0, 1], [0, 1], (C, L), sigmas, cfg, iteration=2), policy.rows)
+    (full, full_rows), (coarse, coarse_rows) = out[0], out[6]
+    assert torch.equal(full.branch_step, coarse.branch_step)
+    for a, b in zip(full.transitions, coarse.transitions):
+        assert torch.equal(a.x_next, b.x_next) and torch.equal(a.logp_old, b.logp_old)
+    assert coarse_rows < 0.7 * full_rows
+    gap = (coarse.latents - full.latents).norm(dim=(1, 2))
+    spread = (full.latents[:4] - full.latents[:4].mean(0)).norm(dim=(1, 2)).mean()
+    assert gap.max() < 0.25 * spread
+
+
+def test_negative_suffix_steps_is_a_config_error():
+    with pytest.raises(ValueError, match="suffix_steps"):
+        GRPOConfig(suffix_steps=-1)

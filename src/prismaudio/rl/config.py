@@ -39,6 +39,7 @@ class GRPOConfig:
     branch_max_fraction: float = 0.5  # k is drawn from 0 .. floor(T * this): the high-noise half
     trees_per_group: int = 2  # rollout trees sharing one conditioning (group = trees x M)
     suffix_solver: Literal["euler", "heun"] = "euler"
+    suffix_steps: int = 0  # ODE steps after the window, spread over the grid (0: every grid step; fast/mix only)
     mix_shift_every: int = 25  # mix-grpo: iterations between window moves
     mix_stride: int = 1  # mix-grpo: steps the window moves each time
     # advantages
@@ -76,6 +77,8 @@ class GRPOConfig:
             raise ValueError(
                 f"window of {self.window} SDE steps does not fit in {self.num_steps} steps "
                 f"(at most num_steps - 1 = {self.num_steps - 1}: the last step to sigma = 0 is never an SDE step)")
+        if self.suffix_steps < 0:
+            raise ValueError(f"suffix_steps must be 0 (every grid step) or positive, got {self.suffix_steps}")
         if not 0 <= self.branch_max_fraction <= 1:
             raise ValueError("branch_max_fraction must be in [0, 1]")
         if self.noise_level <= 0:

@@ -4,6 +4,10 @@ Fast-GRPO (one tree per conditioning, ../shared/docs/method.md section 5):
 
     noise --ODE 0..k-1 (one latent)--> branch x M --SDE k..k+W-1 (stored)--> ODE k+W..T-1 --> x0
 
+The ODE suffix runs on the same grid, or (`suffix_steps`) on a coarser one: nothing after the
+window is trained, so it only has to reach x0, which the plain sampler does in 8 steps as well
+as in 24 (benchmarks/bench_steps.py).
+
 k is drawn afresh for every tree from its own seeded torch.Generator (the public code reseeds
 Python's RNG with the rank, so k never changes: not copied). Each tree's generator is seeded
 by (seed, iteration, global tree index) alone, so a tree is the same whichever rank, batch or
@@ -104,6 +108,36 @@ def mix_window_start(config: GRPOConfig, iteration: int) -> int:
     return lo + (iteration // config.mix_shift_every * config.mix_stride) % (hi - lo + 1)
 
 
+def suffix_grid(start: int, num_steps: int, suffix_steps: int) -> list[int]:
+    """Indices into the rollout's sigma grid that the ODE suffix visits, from `start` to
+    `num_steps` (sigma = 0): every index (suffix_steps = 0 or at least the steps left), or
+    `suffix_steps` steps evenly spread over them (MixGRPO-Flash's coarser ODE after the window:
+    nothing after the window is trained, so it only has to land on the same x0)."""
+    left = num_steps - start
+    if left <= 0:
+        return [start]
+    if suffix_steps <= 0 or suffix_steps >= left:
+        return list(range(start, num_steps + 1))
+    return sorted({int(round(v)) for v in np.linspace(start, num_steps, suffix_steps + 1)})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a tree's schedule: from sigmas[frm] to sigmas[to]."""
+
+    frm: int
+    to: int
+    sde: bool
+
+
+def tree_schedule(branch_step: int, window: int, num_steps: int, suffix_steps: int) -> list[Step]:
+    """ODE prefix 0..k-1, SDE window k..k+W-1, ODE suffix to sigma = 0 (see `suffix_grid`)."""
+    k, W = branch_step, window
+    steps = [Step(i, i + 1, False) for i in range(k)] + [Step(i, i + 1, True) for i in range(k, k + W)]
+    grid = suffix_grid(k + W, num_steps, suffix_steps)
+    return steps + [Step(a, b, False) for a, b in zip(grid[:-1], grid[1:])]
+
+
 @torch.no_grad()
 def rollout(
     policy: Callable, cond: Any, tree_ids: list[int], groups: list[int], latent_shape: tuple[int, ...],
@@ -112,8 +146,10 @@ def rollout(
     """Grow one tree per row of `cond` (rows = trees, `tree_ids` their global indices, `groups`
     their conditionings' global indices) and return every sample with its stored transitions.
 
-    All trees advance together, one batched policy call per step (and one more per Heun step);
-    a tree before its branch step contributes one row, after it M rows.
+    All trees advance together, one batched policy call per round (and one more for Heun
+    suffix steps); a tree before its branch step contributes one row, after it M rows. Rounds
+    before k + W are the same grid step for every tree; in the suffix each row carries its own
+    sigmas (trees branch at different k, so their coarse suffix grids differ).
     """
     T, M = len(sigmas) - 1, config.branches
     n = len(tree_ids)
@@ -127,6 +163,7 @@ def rollout(
     else:
         lo, hi = config.branch_range
         ks = [int(torch.randint(lo, hi + 1, (1,), generator=g, device=device)) for g in gens]
+    schedules = [tree_schedule(k, W, T, 0 if flow else config.suffix_steps) for k in ks]
     # state [n, M, ...]: before its branch a tree's row 0 is the only live latent
     x = torch.zeros(n, M, *latent_shape, device=device, dtype=torch.float32)
     for t, g in enumerate(gens):
@@ -134,37 +171,39 @@ def rollout(
         x[t, :count] = torch.randn(count, *latent_shape, generator=g, device=device)
     stored: list[list[tuple]] = [[] for _ in range(n)]
     sigmas = sigmas.to(device)
-    for i in range(T):
-        s, s_next = sigmas[i], sigmas[i + 1]
+    for r in range(max(len(s) for s in schedules)):
         for t in range(n):
-            if not flow and i == ks[t]:
+            if not flow and r == ks[t]:
                 x[t, 1:] = x[t, 0]  # branch: M copies of the prefix latent
-        rows = [(t, m) for t in range(n) for m in range(M if (flow or i >= ks[t]) else 1)]
+        rows = [(t, m) for t in range(n) if r < len(schedules[t]) for m in range(M if (flow or r >= ks[t]) else 1)]
+        steps = [schedules[t][r] for t, _ in rows]
         tree_idx = torch.tensor([t for t, _ in rows], device=device)
         xr = torch.stack([x[t, m] for t, m in rows])
         cond_r = batch_index(cond, tree_idx)
-        sig_r = s.expand(len(rows))
+        sig_r = sigmas[torch.tensor([st.frm for st in steps], device=device)]
+        sig_next_r = sigmas[torch.tensor([st.to for st in steps], device=device)]
         v = policy(xr, sig_r, cond_r).float()
-        is_sde = torch.tensor([ks[t] <= i < ks[t] + W for t, _ in rows], device=device)
-        out = euler_step(xr, v, sig_r, s_next.expand(len(rows)))
-        heun = config.suffix_solver == "heun" and float(s_next) > 0
-        is_suffix = torch.tensor([i >= ks[t] + W for t, _ in rows], device=device)
-        if heun and bool(is_suffix.any()):
-            sel = is_suffix.nonzero().flatten()
-            v2 = policy(out[sel], s_next.expand(len(sel)), batch_index(cond_r, sel)).float()
-            out[sel] = euler_step(xr[sel], 0.5 * (v[sel] + v2), sig_r[sel], s_next.expand(len(sel)))
+        out = euler_step(xr, v, sig_r, sig_next_r)
+        is_sde = torch.tensor([st.sde for st in steps], device=device)
+        is_suffix = torch.tensor([st.frm >= ks[t] + W for st, (t, _) in zip(steps, rows)], device=device)
+        if config.suffix_solver == "heun":
+            sel = (is_suffix & (sig_next_r > 0)).nonzero().flatten()
+            if len(sel):
+                v2 = policy(out[sel], sig_next_r[sel], batch_index(cond_r, sel)).float()
+                out[sel] = euler_step(xr[sel], 0.5 * (v[sel] + v2), sig_r[sel], sig_next_r[sel])
         if bool(is_sde.any()):
             sel = is_sde.nonzero().flatten()
+            s, s_next = sigmas[r], sigmas[r + 1]  # window rounds are grid step r for every tree
             # noise from each tree's own generator, in a fixed order (step, branch)
             noise = torch.cat([torch.randn(M, *latent_shape, generator=gens[t], device=device)
                                for t in sorted({rows[j][0] for j in sel.tolist()})])
             step = sde_step_with_logprob(xr[sel], v[sel], s, s_next, config.noise_level, float(sigmas[1]), noise=noise)
             out[sel] = step.x_next
-            for j, r in enumerate(sel.tolist()):
-                t, m = rows[r]
-                stored[t].append((m, xr[r], step.x_next[j], step.logp[j]))
-        for r, (t, m) in enumerate(rows):
-            x[t, m] = out[r]
+            for j, i in enumerate(sel.tolist()):
+                t, m = rows[i]
+                stored[t].append((m, xr[i], step.x_next[j], step.logp[j]))
+        for i, (t, m) in enumerate(rows):
+            x[t, m] = out[i]
     latents = x.reshape(n * M, *latent_shape)
     transitions = []
     for slot in range(W):
