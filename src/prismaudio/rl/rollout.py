@@ -122,7 +122,7 @@ def suffix_grid(start: int, num_steps: int, suffix_steps: int) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Step:
+class TreeStep:
     """One step of a tree's schedule: from sigmas[frm] to sigmas[to]."""
 
     frm: int
@@ -130,12 +130,12 @@ class Step:
     sde: bool
 
 
-def tree_schedule(branch_step: int, window: int, num_steps: int, suffix_steps: int) -> list[Step]:
+def tree_schedule(branch_step: int, window: int, num_steps: int, suffix_steps: int) -> list[TreeStep]:
     """ODE prefix 0..k-1, SDE window k..k+W-1, ODE suffix to sigma = 0 (see `suffix_grid`)."""
     k, W = branch_step, window
-    steps = [Step(i, i + 1, False) for i in range(k)] + [Step(i, i + 1, True) for i in range(k, k + W)]
+    steps = [TreeStep(i, i + 1, False) for i in range(k)] + [TreeStep(i, i + 1, True) for i in range(k, k + W)]
     grid = suffix_grid(k + W, num_steps, suffix_steps)
-    return steps + [Step(a, b, False) for a, b in zip(grid[:-1], grid[1:])]
+    return steps + [TreeStep(a, b, False) for a, b in zip(grid[:-1], grid[1:])]
 
 
 @torch.no_grad()
