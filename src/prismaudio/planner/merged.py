@@ -44,6 +44,7 @@ class MergedConfig:
     # (checked even when every track of the scene is such a pair, so no median tells it apart).
     max_object_side: float = 0.32
     object_side: float = 0.22  # one object's side (fraction of the shorter frame side) when no lone track shows it
+    lone_side_share: float = 0.45  # lower bound of the one-object windows over an oversized track (share of its shorter side)
 
 
 def object_side(tracks: list[Track]) -> float:

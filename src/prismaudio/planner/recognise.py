@@ -197,13 +197,14 @@ class Recogniser:
         check = [k for k in check if sides[k]]
         if not check:
             return tracks, recognitions
+        shares = (cfg.min_side_share, cfg.lone_side_share)  # the lone-object windows may be smaller
         crops, owners = [], []
         for k in check:
             tr = tracks[k]
             picks = pick_crop_frames(tr, cfg.frames, w, h)
             for scale, side_px in enumerate(sides[k]):
                 for corner in range(WINDOWS):
-                    boxes = [corner_boxes(tr.boxes[i], side_px, cfg.min_side_share)[corner] for i in picks]
+                    boxes = [corner_boxes(tr.boxes[i], side_px, shares[scale])[corner] for i in picks]
                     crops.append(square_crops(frames[tr.frames[picks]], boxes, self.cfg.crop_size, self.cfg.margin))
                     owners += [(k, scale, corner)] * len(picks)
         feats = self.encoder.frame_features(torch.cat(crops), size=None)
@@ -225,7 +226,7 @@ class Recogniser:
             if best is None:
                 continue
             _, scale, pair, corner_recs = best
-            parts = [corner_track(tracks[k], c, sides[k][scale], cfg.min_side_share, next_id + i, w, h) for i, c in enumerate(pair)]
+            parts = [corner_track(tracks[k], c, sides[k][scale], shares[scale], next_id + i, w, h) for i, c in enumerate(pair)]
             next_id += 2
             replaced[k] = (parts, [corner_recs[c] for c in pair])
             log.debug("track %d holds two objects: %s and %s", tracks[k].id, *(corner_recs[c].label for c in pair))
