@@ -129,3 +129,20 @@ def test_a_fragment_that_keeps_its_distance_is_not_a_parting_object():
     assert separations([parent, tr(20, 20, 0.5, 0.03, 0.03)], 0.08) == 1  # born inside it and moving away
     assert separations([parent, tr(20, 20, 0.5, 0.01, 0.03)], 0.08) == 0  # moving with it: a piece of it
     assert separations([parent, tr(20, 20, 0.5, 0.03, 0.001)], 0.08) == 0  # a speck
+
+
+def test_a_lost_track_does_not_jump_to_a_far_object_of_another_colour():
+    h, w, t = 96, 160, 30
+    frames = np.full((t, h, w, 3), 30, np.uint8)
+    for i in range(t):
+        if i < 10:  # a red square moving right, then gone (left the picture, hidden)
+            frames[i, 38:58, 10 + 2 * i : 30 + 2 * i] = (220, 60, 60)
+        elif i >= 13:  # a blue one that turns up further on
+            x = 98 + 2 * (i - 13)
+            frames[i, 38:58, x : x + 20] = (60, 90, 230)
+    tracks = analyse_frames(frames, 25.0).tracks
+    assert len(tracks) == 2
+    red, blue = sorted(tracks, key=lambda tr: tr.start)
+    assert red.end <= 10 and blue.start >= 12
+    # without the colour check the lost red track would take up the blue square
+    assert len(analyse_frames(frames, 25.0, AnalyserConfig(max_colour_change=1.0)).tracks) == 1

@@ -137,6 +137,8 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
                 size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
                 if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
                     dc = 0.0 if tr.colour is None else float(np.linalg.norm(tr.colour - np.asarray(b.colour))) / 441.7
+                    if tr.missed and d > cfg.max_jump and dc > cfg.max_colour_change:
+                        continue  # lost, and this far blob looks different: another object, not this one back
                     cost[i, j] = d + 0.02 * np.log(size_ratio) + cfg.colour_weight * dc
         matched_tracks, matched_blobs = set(), set()
         if cost.size:
