@@ -274,7 +274,10 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
 
 def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
     """Track moving objects in uint8 frames [T, H, W, 3] (already at analysis resolution)."""
-    from .tracking import reversed_track, separations  # (tracking builds on this module's types)
+    from .tracking import (  # (tracking builds on this module's types)
+        reversed_track,
+        separations,
+    )
 
     cfg = cfg or AnalyserConfig()
     frames = np.asarray(frames)
