@@ -175,3 +175,28 @@ def test_fragments_of_one_named_object_become_one_source():
     recs = [Recognition("drum", "", "impact", 0.9, "canvas"), Recognition("drum", "", "impact", 0.8, "canvas"),
             Recognition("drum", "", "impact", 0.7, "canvas")]
     assert group_tracks(tracks, recs) == [[0, 1], [2]]  # track 2 coexists with both: another object
+
+
+def test_side_follows_the_box_centre_of_a_lopsided_object():
+    """An object heavy on one side (its centroid off its middle) is placed by its box centre,
+    except where the box is not its usual size (a ring around it, another object merged in)."""
+    from prismaudio.planner.analyser import analyse_frames
+    from prismaudio.planner.planner import spatial_x
+
+    t, h, w = 30, 96, 160
+    frames = np.full((t, h, w, 3), 40, np.uint8)
+    for i in range(t):
+        left = 20 + 3 * i
+        frames[i, 40:60, left : left + 24] = (230, 200, 60)  # an "L": a bar along the bottom ...
+        frames[i, 20:40, left : left + 6] = (230, 200, 60)  # ... and a post at its left end
+    tracks = analyse_frames(frames, 25.0).tracks
+    assert len(tracks) == 1
+    tr = tracks[0]
+    box_x = spatial_x(tr, w, 0.2)
+    true_centre = (20 + 3 * tr.frames + 12) / w
+    assert np.median(np.abs(box_x - true_centre)) < np.median(np.abs(tr.x - true_centre))
+    assert np.median(np.abs(box_x - true_centre)) < 0.01
+    # a frame whose box is twice the usual width keeps the centroid
+    tr.boxes[5] = (tr.boxes[5][0], tr.boxes[5][1], tr.boxes[5][2], tr.boxes[5][3] + 40)
+    assert spatial_x(tr, w, 0.2)[5] == tr.x[5]
+    assert np.array_equal(spatial_x(tr, w, 0.0), tr.x)  # tolerance 0: the centroid throughout

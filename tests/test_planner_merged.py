@@ -51,3 +51,18 @@ def test_corner_track_follows_its_window():
     assert np.allclose(part.x, 0.7) and np.allclose(part.y, 0.4)
     assert np.allclose(part.area, 0.02)
 
+
+
+def test_a_track_bigger_than_any_known_object_is_checked_even_when_all_tracks_are_pairs():
+    from prismaudio.planner.merged import is_oversized, long_side
+
+    cfg = MergedConfig()
+    pair = _track(0.04, box=(10, 20, 60, 110))  # 90 px long in a 224 px frame: two sprites side by side
+    lone = _track(0.02, box=(10, 20, 60, 65))  # 50 px: one sprite
+    assert long_side(pair) == 90 and long_side(lone) == 50
+    assert is_oversized(pair, 224, cfg) and not is_oversized(lone, 224, cfg)
+    # the box of frames where the object was not seen (bridged gaps) does not count
+    pair.observed[:] = False
+    pair.observed[0] = True
+    pair.boxes = [(10, 20, 60, 110)] + [(10, 20, 60, 65)] * 9
+    assert is_oversized(pair, 224, cfg)

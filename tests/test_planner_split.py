@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from prismaudio.planner.analyser import AnalyserConfig, Track, analyse_frames
 from prismaudio.planner.impacts import box_energy, sync_peaks
 from prismaudio.planner.split import (
     colour_bins,
@@ -88,3 +89,60 @@ def test_two_discs_that_cross_keep_their_own_tracks():
     for track, truth in ((starts_left, clip.x[0]), (max(long, key=lambda t: t.x[0]), clip.x[1])):
         # followed while the two were one blob too (not stuck at the merged centroid)
         assert np.abs(track.x - truth[track.frames]).max() < 0.03
+
+
+def _parting_squares(t: int = 40, part_at: int = 20) -> np.ndarray:
+    """Two squares glued side by side that move right together and part at `part_at`."""
+    h, w = 96, 160
+    frames = np.full((t, h, w, 3), 30, np.uint8)
+    for i in range(t):
+        x = 20 + 2 * i
+        dy = 2 * max(0, i - part_at)
+        frames[i, 38 - dy : 58 - dy, x : x + 20] = (220, 60, 60)
+        frames[i, 38 + dy : 58 + dy, x + 20 : x + 40] = (60, 90, 230)
+    return frames
+
+
+def test_objects_that_part_mid_clip_are_two_tracks_from_the_start():
+
+    frames = _parting_squares()
+    tracks = analyse_frames(frames, 25.0).tracks
+    assert len(tracks) == 2
+    assert all(tr.start == 0 and tr.end == len(frames) - 1 for tr in tracks)
+    # while glued, each track is on its own square (red left of blue), not on the pair's centre
+    left, right = sorted(tracks, key=lambda tr: tr.x[0])
+    assert abs(left.x[5] - (20 + 10 + 10) / 160) < 0.03 and abs(right.x[5] - (20 + 30 + 10) / 160) < 0.03
+    # the forward pass alone sees one object until they part
+    forward = analyse_frames(frames, 25.0, AnalyserConfig(backward=False)).tracks
+    assert min(tr.start for tr in forward) == 0 and max(tr.start for tr in forward) >= 15
+
+
+def test_a_fragment_that_keeps_its_distance_is_not_a_parting_object():
+    from prismaudio.planner.tracking import separations
+
+    def tr(start, n, x, vx, area):
+        f = np.arange(start, start + n)
+        return Track(0, f, x + vx * (f - start), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1), np.full(n, area),
+                     np.full(n, 100.0), np.ones(n, bool), [(40, int(100 * (x + vx * (k)) - 10), 60, int(100 * (x + vx * k) + 10)) for k in range(n)])
+
+    parent = tr(0, 40, 0.3, 0.01, 0.03)
+    assert separations([parent, tr(20, 20, 0.5, 0.03, 0.03)], 0.08) == 1  # born inside it and moving away
+    assert separations([parent, tr(20, 20, 0.5, 0.01, 0.03)], 0.08) == 0  # moving with it: a piece of it
+    assert separations([parent, tr(20, 20, 0.5, 0.03, 0.001)], 0.08) == 0  # a speck
+
+
+def test_a_lost_track_does_not_jump_to_a_far_object_of_another_colour():
+    h, w, t = 96, 160, 30
+    frames = np.full((t, h, w, 3), 30, np.uint8)
+    for i in range(t):
+        if i < 10:  # a red square moving right, then gone (left the picture, hidden)
+            frames[i, 38:58, 10 + 2 * i : 30 + 2 * i] = (220, 60, 60)
+        elif i >= 13:  # a blue one that turns up further on
+            x = 98 + 2 * (i - 13)
+            frames[i, 38:58, x : x + 20] = (60, 90, 230)
+    tracks = analyse_frames(frames, 25.0).tracks
+    assert len(tracks) == 2
+    red, blue = sorted(tracks, key=lambda tr: tr.start)
+    assert red.end <= 10 and blue.start >= 12
+    # without the colour check the lost red track would take up the blue square
+    assert len(analyse_frames(frames, 25.0, AnalyserConfig(max_colour_change=1.0)).tracks) == 1

@@ -9,6 +9,10 @@ one no track claims is cut at narrow necks (`split.py`); blobs are linked frame 
 optimal assignment on predicted positions, short gaps (occlusion) are bridged, and broken
 tracks of the same object are re-linked afterwards.
 
+When an object parts from another mid-clip (the forward pass saw them as one until then), the
+clip is tracked backwards too, where the two are seen apart first and split while merged; that
+result is kept when it accounts for more object-frames.
+
 Positions are normalised: x, y in [0, 1] of the frame width/height; sizes as fractions.
 """
 
@@ -38,10 +42,14 @@ class AnalyserConfig:
     min_frames: int = 3  # shorter tracks are dropped as noise
     background_samples: int = 64  # frames used for the median background
     colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
+    max_colour_change: float = 0.25  # a lost track takes up a far blob only if its mean colour is this close (RGB diagonal)
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     fragment_share: float = 0.25  # ... or shorter than this share of the clip (crowded scenes: objects hug all the time)
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
+    backward: bool = True  # when an object parts from another mid-clip, also track the clip backwards
+    backward_gain: float = 0.1  # ... and keep that when its tracks cover this much more object-frames
+    backward_min_side: float = 0.08  # ... when both are at least this big (sqrt of the area fraction; smaller: fragments)
 
 
 @dataclass
@@ -228,11 +236,47 @@ def find_blobs(mask: np.ndarray, grown: np.ndarray, frame: np.ndarray, cfg: Anal
     return [blob_from_pixels(flat[a:b], frame, factor) for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= min_pixels]
 
 
+def objects(blobs: list[list[Blob]], small: np.ndarray, factor: int, aspect: float, cfg: AnalyserConfig) -> list[Track]:
+    """Tracks of the moving objects in per-frame `blobs` (frames `small` in the same order)."""
+    from .tracking import drop_fragments, track_blobs
+
+    tracks = track_blobs(blobs, aspect=aspect, cfg=cfg, frames=small, factor=factor)
+    # A track that barely moves and never changes size is a flicker or texture, not an object
+    # (also the "ghost" a moving object leaves where the median background still holds it).
+    moving = [tr for tr in tracks if max(np.ptp(tr.x), np.ptp(tr.y)) > cfg.min_travel]
+    return drop_fragments(moving, len(blobs), cfg)
+
+
+def coverage(tracks: list[Track], max_iou: float = 0.5) -> int:
+    """Object-frames the tracks account for: seen frames, not counting a frame where a longer
+    track's box nearly coincides (a duplicate or ghost of that object, not another object)."""
+    total = 0
+    for tr in tracks:
+        for i in np.flatnonzero(tr.observed):
+            f = tr.frames[i]
+            dup = False
+            for other in tracks:
+                j = f - other.start
+                if other is tr or len(other) < len(tr) or not 0 <= j < len(other) or not other.observed[j]:
+                    continue
+                if box_iou(tr.boxes[i], other.boxes[j]) > max_iou:
+                    dup = True
+                    break
+            total += not dup
+    return total
+
+
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
     """Track moving objects in uint8 frames [T, H, W, 3] (already at analysis resolution)."""
     from .tracking import (  # (tracking builds on this module's types)
-        drop_fragments,
-        track_blobs,
+        reversed_track,
+        separations,
     )
 
     cfg = cfg or AnalyserConfig()
@@ -252,15 +296,15 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         return Analysis(fps, t, w, h, [], True, blank, background, notes)
     masks, grown = foreground_masks(small, background, cfg)
     blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
-    tracks = track_blobs(blobs, aspect=w / h, cfg=cfg, frames=small, factor=factor)
-    # A track that barely moves and never changes size is a flicker or texture, not an object.
-    moving = []
-    for tr in tracks:
-        # (also the "ghost" a moving object leaves where the median background still holds it)
-        extent = max(np.ptp(tr.x), np.ptp(tr.y))
-        if extent > cfg.min_travel:
-            moving.append(tr)
-    moving = drop_fragments(moving, t, cfg)
+    moving = objects(blobs, small, factor, w / h, cfg)
+    if cfg.backward and separations(moving, cfg.backward_min_side):
+        # Objects that part only later were one blob, one track, until then: tracked from the
+        # end they are seen apart first and split while merged. Kept when they cover more.
+        back = [reversed_track(tr, t) for tr in objects(blobs[::-1], small[::-1], factor, w / h, cfg)]
+        if coverage(back) > (1 + cfg.backward_gain) * coverage(moving):
+            moving = sorted(back, key=lambda tr: tr.start)
+            for i, tr in enumerate(moving):
+                tr.id = i
     static = not moving
     if static and not blank:
         notes.append("nothing moves in the video")

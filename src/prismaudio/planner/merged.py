@@ -6,6 +6,10 @@ track, one name, and the other object is lost (crowded scenes: several sprites i
 together). Such a track looks like a pair: its box is bigger than one object of the scene
 and the recognition head is unsure about it.
 
+A track whose box is longer than any object the head was trained on is suspicious too, even
+when every track of the scene is such a pair (no median object size tells them apart); its
+windows come in two sizes, the scene's median object and one lone object.
+
 For a suspicious track the head looks at the squares in the box's corners (each about one
 object's size): two touching objects sit in opposite corners. When the two corners of one
 diagonal get different names, each confidently, the track is replaced by two tracks that
@@ -35,6 +39,12 @@ class MergedConfig:
     min_confidence: float = 0.6  # each corner of a split must be named at least this surely
     min_side_share: float = 0.7  # a corner square's side as a share of the box's shorter side (lower bound)
     frames: int = 2  # frames per window the head looks at
+    # The head was trained on SynthCanvas sprites, whose box is at most about 0.3 of the frame's
+    # shorter side: a track named by it whose box is longer than this holds more than one object
+    # (checked even when every track of the scene is such a pair, so no median tells it apart).
+    max_object_side: float = 0.32
+    object_side: float = 0.22  # one object's side (fraction of the shorter frame side) when no lone track shows it
+    lone_side_share: float = 0.45  # lower bound of the one-object windows over an oversized track (share of its shorter side)
 
 
 def object_side(tracks: list[Track]) -> float:
@@ -46,6 +56,19 @@ def object_side(tracks: list[Track]) -> float:
             t, l, b, r = tr.boxes[i]
             sides.append(np.sqrt(max(b - t, 1) * max(r - l, 1)))
     return float(np.median(sides)) if sides else 0.0
+
+
+def long_side(track: Track) -> float:
+    """Median longer side (pixels) of the track's box over the frames where it was seen."""
+    idx = np.flatnonzero(track.observed)
+    if len(idx) == 0:
+        idx = np.arange(len(track))
+    return float(np.median([max(track.boxes[i][2] - track.boxes[i][0], track.boxes[i][3] - track.boxes[i][1]) for i in idx]))
+
+
+def is_oversized(track: Track, frame_side: int, cfg: MergedConfig) -> bool:
+    """Bigger than any one object the head knows: `frame_side` is the frame's shorter side (pixels)."""
+    return long_side(track) > cfg.max_object_side * frame_side
 
 
 def is_suspicious(track: Track, confidence: float, median_area: float, cfg: MergedConfig) -> bool:

@@ -45,6 +45,7 @@ class PlannerConfig:
     crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
+    box_tolerance: float = 0.2  # x from the box centre where the box is this close to the track's usual size (0: centroid)
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
     min_track_seconds: float = 0.2
     head_path: str = ""  # empty: the packaged recognition head
@@ -207,6 +208,24 @@ def _spans(members: list, gap: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans]
 
 
+def spatial_x(track, width: int, tolerance: float) -> np.ndarray:
+    """Horizontal position of the object per track frame (fraction of the width).
+
+    The centre of its box where the blob is the object alone (box within `tolerance` of the
+    track's median width and height): the centroid leans towards the object's heavy side and
+    towards where its colours differ from the background, the box does not. Elsewhere (rings
+    around it on impact, another object merged in, a bridged gap) the centroid."""
+    x = np.asarray(track.x, dtype=float).copy()
+    if tolerance <= 0 or not track.observed.any():
+        return x
+    boxes = np.asarray(track.boxes, dtype=float)
+    bw, bh = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
+    mw, mh = np.median(bw[track.observed]), np.median(bh[track.observed])
+    lone = track.observed & (np.abs(bw / max(mw, 1e-9) - 1) <= tolerance) & (np.abs(bh / max(mh, 1e-9) - 1) <= tolerance)
+    x[lone] = (boxes[lone, 1] + boxes[lone, 3]) / 2 / width
+    return x
+
+
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
                duration: float, cfg: PlannerConfig) -> Plan:
     fps = analysis.fps
@@ -247,7 +266,7 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         for tr in members:
             keep = tr.frames > (frames[-1][-1] if frames else -1)
             frames.append(tr.frames[keep])
-            xs.append(tr.x[keep])
+            xs.append(spatial_x(tr, analysis.width, cfg.box_tolerance)[keep])
             areas.append(tr.area[keep])
             seen.append(tr.observed[keep])
         frames_a, x_a, area_a, seen_a = (np.concatenate(v) for v in (frames, xs, areas, seen))

@@ -22,7 +22,17 @@ from torch import nn
 from ..encoders.semantic import SemanticEncoder
 from .analyser import Track
 from .imagenet_sounds import sound_from_probabilities
-from .merged import WINDOWS, MergedConfig, corner_boxes, corner_track, is_suspicious, object_side, pick_diagonal
+from .merged import (
+    WINDOWS,
+    MergedConfig,
+    corner_boxes,
+    corner_track,
+    is_oversized,
+    is_suspicious,
+    long_side,
+    object_side,
+    pick_diagonal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -171,34 +181,52 @@ class Recogniser:
         areas = [float(np.median(t.area[t.observed])) if t.observed.any() else float(np.median(t.area)) for t in tracks]
         median_area = float(np.median(areas)) if len(tracks) >= 3 else 0.0
         side = object_side([t for t, a in zip(tracks, areas) if not median_area or a <= cfg.suspicious_area * median_area])
+        big = {k for k, (tr, rec) in enumerate(zip(tracks, recognitions)) if rec.origin == "canvas" and is_oversized(tr, min(h, w), cfg)}
+        # one object's side for the windows over an oversized track: the lone objects of the scene
+        # (when the scene has any), else the size of the head's training objects
+        lone = [long_side(t) for k, t in enumerate(tracks) if k not in big and recognitions[k].origin == "canvas"]
+        one_side = float(np.median(lone)) if lone else cfg.object_side * min(h, w)
+        # an oversized track is looked at with windows of both sizes: the scene's median object
+        # (its pairs, when every track is one) and one lone object
+        sides = {k: [side, one_side] if k in big else [side] for k in range(len(tracks))}
         check = [k for k, (tr, rec) in enumerate(zip(tracks, recognitions))
-                 if rec.origin == "canvas" and is_suspicious(tr, rec.confidence, median_area, cfg)
+                 if k in big
+                 or rec.origin == "canvas" and is_suspicious(tr, rec.confidence, median_area, cfg)
                  or rec.origin != "canvas" and len(tracks) >= 2]
-        if not check or side <= 0:
+        sides = {k: [s for s in sides[k] if s > 0] for k in check}
+        check = [k for k in check if sides[k]]
+        if not check:
             return tracks, recognitions
+        shares = (cfg.min_side_share, cfg.lone_side_share)  # the lone-object windows may be smaller
         crops, owners = [], []
         for k in check:
             tr = tracks[k]
             picks = pick_crop_frames(tr, cfg.frames, w, h)
-            for corner in range(WINDOWS):
-                boxes = [corner_boxes(tr.boxes[i], side, cfg.min_side_share)[corner] for i in picks]
-                crops.append(square_crops(frames[tr.frames[picks]], boxes, self.cfg.crop_size, self.cfg.margin))
-                owners += [(k, corner)] * len(picks)
+            for scale, side_px in enumerate(sides[k]):
+                for corner in range(WINDOWS):
+                    boxes = [corner_boxes(tr.boxes[i], side_px, shares[scale])[corner] for i in picks]
+                    crops.append(square_crops(frames[tr.frames[picks]], boxes, self.cfg.crop_size, self.cfg.margin))
+                    owners += [(k, scale, corner)] * len(picks)
         feats = self.encoder.frame_features(torch.cat(crops), size=None)
         next_id = max(t.id for t in tracks) + 1
         replaced: dict[int, tuple[list[Track], list[Recognition]]] = {}
         for k in check:
-            corner_recs = []
-            for corner in range(WINDOWS):
-                sel = torch.tensor([o == (k, corner) for o in owners])
-                corner_recs.append(self.recognise_features(feats[sel]))
-            labels = [self.cfg.classes.index(r.label) if r.origin == "canvas" else -1 - i for i, r in enumerate(corner_recs)]
-            confs = [r.confidence if r.origin == "canvas" else 0.0 for r in corner_recs]
             taken = {self.cfg.classes.index(r.label) for j, r in enumerate(recognitions) if j != k and r.origin == "canvas"}
-            pair = pick_diagonal(labels, confs, cfg.min_confidence, taken)
-            if pair is None:
+            best = None  # (score, scale, pair, window recognitions)
+            for scale in range(len(sides[k])):
+                corner_recs = []
+                for corner in range(WINDOWS):
+                    sel = torch.tensor([o == (k, scale, corner) for o in owners])
+                    corner_recs.append(self.recognise_features(feats[sel]))
+                labels = [self.cfg.classes.index(r.label) if r.origin == "canvas" else -1 - i for i, r in enumerate(corner_recs)]
+                confs = [r.confidence if r.origin == "canvas" else 0.0 for r in corner_recs]
+                pair = pick_diagonal(labels, confs, cfg.min_confidence, taken)
+                if pair is not None and (best is None or min(confs[pair[0]], confs[pair[1]]) > best[0]):
+                    best = (min(confs[pair[0]], confs[pair[1]]), scale, pair, corner_recs)
+            if best is None:
                 continue
-            parts = [corner_track(tracks[k], c, side, cfg.min_side_share, next_id + i, w, h) for i, c in enumerate(pair)]
+            _, scale, pair, corner_recs = best
+            parts = [corner_track(tracks[k], c, sides[k][scale], shares[scale], next_id + i, w, h) for i, c in enumerate(pair)]
             next_id += 2
             replaced[k] = (parts, [corner_recs[c] for c in pair])
             log.debug("track %d holds two objects: %s and %s", tracks[k].id, *(corner_recs[c].label for c in pair))

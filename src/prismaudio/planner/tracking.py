@@ -137,6 +137,8 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
                 size_ratio = max(b.area, last_area) / max(1e-9, min(b.area, last_area))
                 if d < cfg.max_jump * (1 + tr.missed) and size_ratio < 6:
                     dc = 0.0 if tr.colour is None else float(np.linalg.norm(tr.colour - np.asarray(b.colour))) / 441.7
+                    if tr.missed and d > cfg.max_jump and dc > cfg.max_colour_change:
+                        continue  # lost, and this far blob looks different: another object, not this one back
                     cost[i, j] = d + 0.02 * np.log(size_ratio) + cfg.colour_weight * dc
         matched_tracks, matched_blobs = set(), set()
         if cost.size:
@@ -237,3 +239,43 @@ def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) ->
         if touching < 0.5 * len(tr):
             keep.append(tr)
     return keep
+
+
+def reversed_track(tr: Track, num_frames: int) -> Track:
+    """A track found on the reversed clip, in the clip's own frame order."""
+    return Track(
+        id=tr.id, frames=(num_frames - 1 - tr.frames)[::-1].copy(), x=tr.x[::-1].copy(), y=tr.y[::-1].copy(),
+        w=tr.w[::-1].copy(), h=tr.h[::-1].copy(), area=tr.area[::-1].copy(), brightness=tr.brightness[::-1].copy(),
+        observed=tr.observed[::-1].copy(), boxes=tr.boxes[::-1],
+    )
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], pad: float) -> bool:
+    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]
+
+
+def separations(tracks: list[Track], min_side: float, pad: int = 2, window: int = 15, min_speed: float = 0.006) -> int:
+    """How many tracks start out of another live track's box after the first frame and move
+    differently from it: an object that was merged with that one until then (the forward pass
+    could not split it out earlier, having never seen the two apart). Both must be object-sized
+    (sqrt of the area at least `min_side` of the frame) and part at `min_speed` (frame fraction
+    per frame): small pieces that keep their distance are fragments of one object whose colours
+    match the background in places."""
+    count = 0
+    for tr in tracks:
+        if tr.start == 0:
+            continue
+        for other in tracks:
+            j = tr.start - other.start
+            if other is tr or not 0 < j < len(other) or not _overlap(tr.boxes[0], other.boxes[j], pad):
+                continue
+            n = min(window, len(tr), len(other) - j)
+            if n < 3:
+                continue
+            sizes = np.sqrt(np.median(tr.area[:n])), np.sqrt(np.median(other.area[j : j + n]))
+            dvx = np.diff(tr.x[:n]).mean() - np.diff(other.x[j : j + n]).mean()
+            dvy = np.diff(tr.y[:n]).mean() - np.diff(other.y[j : j + n]).mean()
+            if min(sizes) >= min_side and np.hypot(dvx, dvy) >= min_speed:
+                count += 1
+                break
+    return count
