@@ -24,6 +24,8 @@ def main() -> None:
     ap.add_argument("--canvas", default="data/canvas")
     ap.add_argument("--split", default="test")
     ap.add_argument("--clips", type=int, default=16)
+    ap.add_argument("--group", choices=("all", "single", "multi"), default="all",
+                    help="only single-source clips (class accuracy needs one class per clip) or only multi-source ones")
     ap.add_argument("--steps", default="8,12,16,24")
     ap.add_argument("--cfg-strength", type=float, default=None)
     ap.add_argument("--threads", type=int, default=2)
@@ -39,7 +41,8 @@ def main() -> None:
     from prismaudio.recipe.evaluation import copy_references, eval_clips
 
     manifest_path = Path(args.canvas) / "manifest.jsonl"
-    clips = eval_clips(load_manifest(manifest_path), args.split, args.clips)
+    samples = [s for s in load_manifest(manifest_path) if args.group == "all" or s.group == args.group]
+    clips = eval_clips(samples, args.split, args.clips)
     out = Path(args.out)
     reference = out / "reference"
     copy_references(clips, reference)
@@ -58,7 +61,7 @@ def main() -> None:
         rows.append((steps, statistics.median(seconds), scores))
         print(f"{steps} steps: sampling {statistics.median(seconds):.2f} s per clip; "
               + ", ".join(f"{k} {format_value(scores.get(k))}" for k in KEYS), flush=True)
-    print(f"\nmodel {args.model}, {len(clips)} {args.split} clips, CFG {cfg_strength}, {args.threads} threads")
+    print(f"\nmodel {args.model}, {len(clips)} {args.split} clips ({args.group}), CFG {cfg_strength}, {args.threads} threads")
     print("| steps | sampling s/clip | " + " | ".join(KEYS) + " |")
     print("|---|---|" + "---|" * len(KEYS))
     for steps, sample_s, scores in rows:

@@ -232,8 +232,7 @@ def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) ->
                 j = int(f) - other.start
                 if 0 <= j < len(other):
                     b = other.boxes[j]
-                    pad = 0.25 * max(b[2] - b[0], b[3] - b[1])
-                    if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
+                    if _overlap(a, b, 0.25 * max(b[2] - b[0], b[3] - b[1])):
                         touching += 1
                         break
         if touching < 0.5 * len(tr):
