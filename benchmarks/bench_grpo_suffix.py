@@ -8,7 +8,7 @@ Every setting grows the same trees (same seeds: same branch step, same SDE noise
 stored transitions); only the ODE solver after the window differs. Against the first setting
 (the baseline) each other one prints, per reward, the mean over all samples and the mean
 absolute per-sample difference next to the within-group spread (std over the samples of one
-group, what the advantages are made of), and the correlation of the composite advantages.
+group, what the advantages are made of), and the correlation of the advantages (`rl.advantages.group_advantages`, the config's mode).
 A second-order suffix on the full grid (heun:0), closer to the exact ODE, shows how much any
 change of solver moves the rewards: a coarse suffix is good enough when it moves them no more
 than that. Also the time of the rollouts (decode and rewards included).
@@ -29,6 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from grpo_random_world import load_world  # noqa: E402
 
+from prismaudio.rl.advantages import group_advantages  # noqa: E402
 from prismaudio.rl.trainer import GRPOTrainer  # noqa: E402
 
 
@@ -38,15 +39,6 @@ def parse_settings(text: str) -> list[tuple[str, int]]:
     for item in text.split(","):
         solver, _, steps = item.partition(":")
         out.append((solver.strip(), int(steps or 0)))
-    return out
-
-
-def group_normalised(values: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-    """(r - group mean) / group std: the reward-sum advantage before clamping."""
-    out = torch.zeros_like(values)
-    for g in groups.unique():
-        m = groups == g
-        out[m] = (values[m] - values[m].mean()) / (values[m].std(unbiased=False) + 1e-4)
     return out
 
 
@@ -104,11 +96,13 @@ def main() -> None:
             diff = float((a - b).abs().mean())
             rows[key] = {"mean_base": float(a.mean()), "mean": float(b.mean()), "abs_diff": diff, "group_std": spread}
             print(f"{key:12s} {float(a.mean()):12.4f} {float(b.mean()):8.4f} {diff:18.4f} {spread:10.4f} {diff / max(spread, 1e-12):10.2f}")
-        adv_a, adv_b = group_normalised(base["composite"], groups), group_normalised(other["composite"], groups)
+        # the advantages the trainer would compute from each setting's rewards
+        adv_a, adv_b = (group_advantages({k: v for k, v in r.items() if k != "composite"}, groups, cfg.reward_weights,
+                                         cfg.advantage, cfg.advantage_clip).advantages for r in (base, other))
         corr = float(torch.corrcoef(torch.stack([adv_a, adv_b]))[0, 1])
         sign = float(((adv_a > 0) == (adv_b > 0)).float().mean())
         rows["advantage"] = {"correlation": corr, "same_sign": sign}
-        print(f"composite advantage: correlation {corr:.3f} with the baseline's, same sign for {100 * sign:.0f}% of samples")
+        print(f"{cfg.advantage} advantage: correlation {corr:.3f} with the baseline's, same sign for {100 * sign:.0f}% of samples")
         table[name] = rows
     for name, ts in seconds.items():
         print(f"rollout + decode + rewards, suffix {name}: {statistics.median(ts):.2f} s median per batch")

@@ -71,8 +71,13 @@ def is_oversized(track: Track, frame_side: int, cfg: MergedConfig) -> bool:
     return long_side(track) > cfg.max_object_side * frame_side
 
 
+def seen_area(track: Track) -> float:
+    """Median area of the track over the frames where it was seen (all frames if none was)."""
+    return float(np.median(track.area[track.observed])) if track.observed.any() else float(np.median(track.area))
+
+
 def is_suspicious(track: Track, confidence: float, median_area: float, cfg: MergedConfig) -> bool:
-    area = float(np.median(track.area[track.observed])) if track.observed.any() else float(np.median(track.area))
+    area = seen_area(track)
     if median_area > 0 and area < cfg.pair_area * median_area:
         return False  # no bigger than one object: a piece or a lone object the head is unsure of
     return confidence < cfg.suspicious_confidence or (median_area > 0 and area > cfg.suspicious_area * median_area)

@@ -32,6 +32,7 @@ from .merged import (
     long_side,
     object_side,
     pick_diagonal,
+    seen_area,
 )
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ class Recogniser:
         if self.head is None or not cfg.enabled or not tracks:
             return tracks, recognitions
         h, w = frames.shape[1:3]
-        areas = [float(np.median(t.area[t.observed])) if t.observed.any() else float(np.median(t.area)) for t in tracks]
+        areas = [seen_area(t) for t in tracks]
         median_area = float(np.median(areas)) if len(tracks) >= 3 else 0.0
         side = object_side([t for t, a in zip(tracks, areas) if not median_area or a <= cfg.suspicious_area * median_area])
         big = {k for k, (tr, rec) in enumerate(zip(tracks, recognitions)) if rec.origin == "canvas" and is_oversized(tr, min(h, w), cfg)}
