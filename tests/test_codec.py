@@ -118,7 +118,20 @@ def test_paper_preset_builds_and_runs_a_short_input():
 
 def test_tiny_preset_sizes():
     cfg = load_config(CodecConfig, "configs/codec_tiny.yaml")
-    assert (cfg.sample_rate, cfg.latent_rate, cfg.latent_channels) == (16000, 50.0, 32)
+    assert (cfg.sample_rate, cfg.latent_rate, cfg.latent_channels) == (16000, 50.0, 34)
+    assert cfg.pitch and cfg.pitch_channels == 2
+
+
+@pytest.mark.parametrize("codec_file, generator_file", [("codec_tiny.yaml", "generator_tiny.yaml"),
+                                                        ("codec_tiny_decoder.yaml", "generator_tiny.yaml"),
+                                                        ("codec_paper.yaml", "generator_paper.yaml")])
+def test_generator_presets_fit_their_codec_latent(codec_file, generator_file):
+    from prismaudio.config import load_yaml
+
+    codec = load_config(CodecConfig, f"configs/{codec_file}")
+    model = load_yaml(f"configs/{generator_file}")["model"]
+    assert model["latent_channels"] == codec.latent_channels
+    assert (model["sample_rate"], model["hop"]) == (codec.sample_rate, codec.hop)
 
 
 def test_phase_vocoder_start_beats_random_phase_on_a_chord():

@@ -54,6 +54,11 @@ class CodecConfig:
     max_itd_ms: float = 1.0
     itd_upsample: int = 16  # GCC-PHAT sub-sample resolution
     itd_context: int = 1  # latent frames either side whose cross-spectra are pooled for the ITD
+    # Two measured pitch channels (f0 in octaves re 440 Hz, periodicity) after the learned ones;
+    # the decoder draws a harmonic comb from them (codec/pitch.py). False = the version-1 latent.
+    pitch: bool = False
+    f0_min_hz: float = 50.0
+    f0_max_hz: float = 2000.0
     encoder_dim: int = 256
     encoder_blocks: int = 4
     decoder_dim: int = 384
@@ -72,6 +77,8 @@ class CodecConfig:
             raise ValueError("ild_band_edges_hz must be at least two increasing frequencies")
         if self.ild_band_edges_hz[-1] < self.sample_rate / 2:
             raise ValueError("the last ILD band edge must reach the Nyquist frequency")
+        if not 0 < self.f0_min_hz < self.f0_max_hz < self.sample_rate / 4:
+            raise ValueError("need 0 < f0_min_hz < f0_max_hz < sample_rate / 4")
 
     # ---- derived sizes -------------------------------------------------------------------
     @property
@@ -95,8 +102,12 @@ class CodecConfig:
         return self.ild_bands + 1  # per-band ILD + one broadband ITD
 
     @property
+    def pitch_channels(self) -> int:
+        return 2 if self.pitch else 0
+
+    @property
     def latent_channels(self) -> int:
-        return self.mid_channels + self.spatial_channels
+        return self.mid_channels + self.pitch_channels + self.spatial_channels
 
     @property
     def latent_rate(self) -> float:
@@ -108,7 +119,8 @@ class CodecConfig:
 
 # What fixes the latent space (encoder side) and what only shapes the decoder.
 ENCODER_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "max_itd_ms", "itd_upsample",
-                "itd_context", "encoder_dim", "encoder_blocks", "kernel_size", "logvar_offset", "magnitude_floor")
+                "itd_context", "pitch", "f0_min_hz", "f0_max_hz", "encoder_dim", "encoder_blocks", "kernel_size", "logvar_offset", "magnitude_floor")
+PITCH_KEYS = ("pitch", "f0_min_hz", "f0_max_hz")
 DECODER_KEYS = ("decoder_dim", "decoder_blocks", "kernel_size")
-SHAPE_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "encoder_dim",
+SHAPE_KEYS = ("sample_rate", "hop", "upsample", "mid_channels", "ild_band_edges_hz", "pitch", "encoder_dim",
               "encoder_blocks", "decoder_dim", "decoder_blocks", "kernel_size")

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 
 from .config import CodecConfig
+from .pitch import harmonic_comb
+from .stereo import frames_to_stft_grid
 
 
 class ConvNeXtBlock(nn.Module):
@@ -60,22 +62,40 @@ class MidEncoder(nn.Module):
 
 
 class MidDecoder(nn.Module):
-    """Latent [B, C, L] -> mid log-magnitude spectrogram [B, F, L*u + 1]."""
+    """Latent [B, C, L] -> mid log-magnitude spectrogram [B, F, L*u + 1].
+
+    With pitch channels the head predicts two spectra, a noise part and a harmonic envelope,
+    and the output is their sum in linear magnitude, the envelope gated by a harmonic comb
+    drawn exactly from the measured f0 (a harmonic-plus-noise model): the network sets levels
+    and timbre, the comb puts every harmonic in its bin.
+    """
 
     def __init__(self, cfg: CodecConfig) -> None:
         super().__init__()
+        self.cfg = cfg
         dim = cfg.decoder_dim
-        self.inp = nn.Conv1d(cfg.mid_channels, dim, cfg.kernel_size, padding=cfg.kernel_size // 2)
+        self.inp = nn.Conv1d(cfg.mid_channels + cfg.pitch_channels, dim, cfg.kernel_size, padding=cfg.kernel_size // 2)
         self.up = nn.ConvTranspose1d(dim, dim, cfg.upsample, stride=cfg.upsample)
         self.blocks = nn.Sequential(*[ConvNeXtBlock(dim, cfg.kernel_size, 1.0 / cfg.decoder_blocks)
                                       for _ in range(cfg.decoder_blocks)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, cfg.freq_bins)
+        self.head = nn.Linear(dim, cfg.freq_bins * (2 if cfg.pitch else 1))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, pitch: torch.Tensor | None = None) -> torch.Tensor:
+        """z [B, mid, L]; pitch [B, 2, L] (f0 octaves, periodicity) when the config has pitch."""
+        if self.cfg.pitch:
+            if pitch is None:
+                raise ValueError("this decoder draws harmonics from pitch channels: pass pitch")
+            z = torch.cat([z, pitch], dim=1)
         x = self.up(self.inp(z))
         # The centred STFT of L*hop samples has L*u + 1 frames: repeat the last one.
         x = torch.cat([x, x[..., -1:]], dim=-1)
         x = self.blocks(x)
         x = self.norm(x.transpose(1, 2))
-        return self.head(x).transpose(1, 2).clamp(max=4.0)
+        out = self.head(x).transpose(1, 2)
+        if not self.cfg.pitch:
+            return out.clamp(max=4.0)
+        noise, envelope = out.clamp(max=4.0).chunk(2, dim=1)
+        octaves = frames_to_stft_grid(pitch[:, :1], self.cfg.upsample, out.shape[-1])[:, 0]
+        comb = harmonic_comb(octaves, self.cfg.sample_rate, self.cfg.n_fft)
+        return torch.logaddexp(noise, envelope + torch.log(comb + 1e-6))

@@ -1,8 +1,10 @@
 """StereoCodec: the latent space the generator works in.
 
-    latent = [ learned mid channels (VAE posterior mean) | per-band ILD (dB) | ITD (ms) ]
+    latent = [ learned mid channels (VAE posterior mean) | f0, periodicity (with `pitch`)
+               | per-band ILD (dB) | ITD (ms) ]
 
-each channel normalised by a per-channel mean/std kept in the checkpoint (running statistics
+the channels after the learned ones are measured, not learned ("measured" below); each channel
+normalised by a per-channel mean/std kept in the checkpoint (running statistics
 gathered while training), so the generator sees roughly unit-variance channels.
 `encode(wave[B,2,N]) -> [B,C,ceil(N/hop)]`, `decode(latent, length) -> [B,2,length]`.
 """
@@ -10,6 +12,7 @@ gathered while training), so the generator sees roughly unit-variance channels.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from . import stereo
 from .config import SHAPE_KEYS, CodecConfig
 from .griffinlim import griffin_lim
 from .model import MidDecoder, MidEncoder
+from .pitch import pitch_track
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class CodecOutput:
     target_logmag: torch.Tensor  # [B, F, T] the input's mid log-magnitude
     mean: torch.Tensor  # [B, mid, L]
     logvar: torch.Tensor  # [B, mid, L]
-    spatial: torch.Tensor  # [B, bands+1, L]
+    measured: torch.Tensor  # [B, pitch + bands + 1, L]
 
 
 class StereoCodec(nn.Module):
@@ -57,7 +61,7 @@ class StereoCodec(nn.Module):
         self.encoder = MidEncoder(config)
         self.decoder = MidDecoder(config)
         with torch.no_grad():  # start quiet (about -100 dB)
-            self.decoder.head.bias[: config.freq_bins].fill_(-12.0)
+            self.decoder.head.bias.fill_(-12.0)
         self.register_buffer("bands", stereo.band_matrix(config.sample_rate, config.n_fft, tuple(config.ild_band_edges_hz)),
                              persistent=False)
         c = config.latent_channels
@@ -83,27 +87,40 @@ class StereoCodec(nn.Module):
         spec = stereo.codec_stft(padded, cfg.n_fft, cfg.stft_hop)  # [B, 2, F, L*u+1]
         return spec[:, 0], spec[:, 1], frames
 
-    def _spatial(self, left: torch.Tensor, right: torch.Tensor, frames: int) -> torch.Tensor:
+    def _measured(self, wave: torch.Tensor, left: torch.Tensor, right: torch.Tensor, frames: int) -> torch.Tensor:
+        """The analytic channels [B, pitch + bands + 1, L]: pitch (when configured), ILD, ITD."""
         cfg = self.config
         ild = stereo.ild_from_spectra(left, right, self.bands, cfg.upsample, frames)
         itd = stereo.itd_from_spectra(left, right, cfg.sample_rate, cfg.n_fft, cfg.upsample, frames,
                                       cfg.max_itd_ms, cfg.itd_upsample, cfg.itd_context)
-        return torch.cat([ild, itd], dim=1)
+        parts = [ild, itd]
+        if cfg.pitch:
+            # Centred where frames_to_stft_grid puts a latent frame: STFT frame k*u + (u-1)/2.
+            offset = (cfg.upsample - 1) * cfg.stft_hop // 2
+            parts.insert(0, pitch_track(wave, cfg.sample_rate, cfg.hop, frames, cfg.f0_min_hz, cfg.f0_max_hz,
+                                        offset))
+        return torch.cat(parts, dim=1)
+
+    def split_measured(self, measured: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """[B, pitch + bands + 1, L] -> (pitch [B, 2, L] or None, spatial [B, bands + 1, L])."""
+        k = self.config.pitch_channels
+        return (measured[:, :k] if k else None), measured[:, k:]
 
     def _mid_logmag(self, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
         return torch.log(stereo.power_mid(left, right) + self.config.magnitude_floor)
 
     def analyse(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """[B, 2, N] -> (posterior mean, log-variance, spatial [ILD dB per band, ITD ms]) at L frames."""
+        """[B, 2, N] -> (posterior mean, log-variance, measured [pitch, ILD dB per band, ITD ms]) at L frames."""
         left, right, frames = self._spectra(wave)
         mean, logvar = self.encoder(self._mid_logmag(left, right)[..., : frames * self.config.upsample])
-        return mean, logvar, self._spatial(left, right, frames)
+        return mean, logvar, self._measured(wave, left, right, frames)
 
-    def synthesise(self, mid: torch.Tensor, spatial: torch.Tensor, length: int) -> torch.Tensor:
-        """Raw mid latent [B, mid, L] + spatial [B, bands+1, L] -> stereo wave [B, 2, length]."""
+    def synthesise(self, mid: torch.Tensor, measured: torch.Tensor, length: int) -> torch.Tensor:
+        """Raw mid latent [B, mid, L] + measured channels [B, pitch+bands+1, L] -> stereo wave [B, 2, length]."""
         cfg = self.config
         full = mid.shape[-1] * cfg.hop
-        mag = self.decoder(mid).exp()
+        pitch, spatial = self.split_measured(measured)
+        mag = self.decoder(mid, pitch).exp()
         # Below the floor is silence: zero it so Griffin-Lim does not spread it as noise.
         mag = torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
         mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.phase_iterations)
@@ -122,10 +139,10 @@ class StereoCodec(nn.Module):
             mean, logvar = self.encoder(target[..., : frames * self.config.upsample])
         z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if sample else mean
         with torch.no_grad():
-            spatial = self._spatial(left, right, frames)
+            measured = self._measured(wave, left, right, frames)
         if self.training and not self.encoder_frozen:
-            self._update_norm(torch.cat([mean.detach(), spatial], dim=1))
-        return CodecOutput(self.decoder(z), target, mean, logvar, spatial)
+            self._update_norm(torch.cat([mean.detach(), measured], dim=1))
+        return CodecOutput(self.decoder(z, self.split_measured(measured)[0]), target, mean, logvar, measured)
 
     @torch.no_grad()
     def _update_norm(self, latent: torch.Tensor) -> None:
@@ -174,8 +191,8 @@ class StereoCodec(nn.Module):
     def encode(self, wave: torch.Tensor, sample_rate: int | None = None) -> torch.Tensor:
         """[B, 2, N] -> normalised latent [B, C, ceil(N / hop)] (posterior mean: deterministic)."""
         wave = self.prepare(wave, sample_rate)
-        mean, _, spatial = self.analyse(wave)
-        latent = torch.cat([mean, spatial], dim=1)
+        mean, _, measured = self.analyse(wave)
+        latent = torch.cat([mean, measured], dim=1)
         return (latent - self.latent_mean[:, None]) / self.latent_std[:, None]
 
     @torch.no_grad()
@@ -186,13 +203,20 @@ class StereoCodec(nn.Module):
         if not torch.isfinite(latent).all():
             raise CodecInputError("latent contains NaN or inf")
         raw = latent.float() * self.latent_std[:, None] + self.latent_mean[:, None]
-        mid, spatial = raw[:, : self.config.mid_channels], raw[:, self.config.mid_channels :]
-        spatial = torch.cat([spatial[:, :-1].clamp(-stereo.ILD_LIMIT_DB, stereo.ILD_LIMIT_DB),
-                             spatial[:, -1:].clamp(-self.config.max_itd_ms, self.config.max_itd_ms)], dim=1)
+        cfg = self.config
+        mid, measured = raw[:, : cfg.mid_channels], raw[:, cfg.mid_channels :]
+        pitch, spatial = self.split_measured(measured)
+        # Generated latents can stray outside what the analysis ever measures: clamp to it.
+        parts = [spatial[:, :-1].clamp(-stereo.ILD_LIMIT_DB, stereo.ILD_LIMIT_DB),
+                 spatial[:, -1:].clamp(-cfg.max_itd_ms, cfg.max_itd_ms)]
+        if pitch is not None:
+            low, high = math.log2(cfg.f0_min_hz / 440.0), math.log2(cfg.f0_max_hz / 440.0)
+            parts[:0] = [pitch[:, :1].clamp(low, high), pitch[:, 1:].clamp(0.0, 1.0)]
+        measured = torch.cat(parts, dim=1)
         n = latent.shape[-1] * self.hop if length is None else int(length)
         if n <= 0:
             raise CodecInputError(f"length must be positive, got {n}")
-        return self.synthesise(mid, spatial, n)
+        return self.synthesise(mid, measured, n)
 
     # ---- checkpoints -------------------------------------------------------------------
     @classmethod

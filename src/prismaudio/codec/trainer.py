@@ -23,7 +23,7 @@ from ..errors import CheckpointError, ConfigError
 from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint,
                                 restore_training_state, save_training_state)
 from ..train.distributed import DistInfo, all_reduce_mean, init_distributed
-from .config import DECODER_KEYS, ENCODER_KEYS, SHAPE_KEYS, CodecConfig
+from .config import DECODER_KEYS, ENCODER_KEYS, PITCH_KEYS, SHAPE_KEYS, CodecConfig
 from .data import CropSampler
 from .losses import codec_loss
 from .stereo_codec import CHECKPOINT_KIND, CHECKPOINT_VERSION, StereoCodec
@@ -49,18 +49,71 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: f
         be.copy_(bm)
 
 
-def init_from_codec(model: StereoCodec, path: str | Path) -> None:
+def init_from_codec(model: StereoCodec, path: str | Path) -> bool:
     """Copy a trained codec's encoder and latent normalisation into `model`, and its decoder
-    when the shapes match (a resized decoder starts fresh on the same latents)."""
+    when the shapes match (a resized decoder starts fresh on the same latents).
+
+    A codec without pitch channels may seed one with them (`pitch: true`): the learned and
+    spatial channels stay bit-identical, the two pitch channels are inserted after the learned
+    ones (normalised by `calibrate_pitch_norm`), and a same-sized decoder is widened so
+    that it starts out decoding exactly as the source did (`widen_decoder`). Returns whether
+    pitch channels were added.
+    """
     source = StereoCodec.load(path)
-    check_config_matches(path, to_dict(source.config), model.config, ENCODER_KEYS)  # same latent space
+    pitch_added = model.config.pitch and not source.config.pitch
+    keys = tuple(k for k in ENCODER_KEYS if not (pitch_added and k in PITCH_KEYS))
+    check_config_matches(path, to_dict(source.config), model.config, keys)  # same latent space
     model.encoder.load_state_dict(source.encoder.state_dict())
-    for name in ("latent_mean", "latent_std", "norm_updates"):
-        getattr(model, name).copy_(getattr(source, name))
+    mean, std = source.latent_mean, source.latent_std
+    if pitch_added:
+        mid = source.config.mid_channels
+        mean = torch.cat([mean[:mid], torch.zeros(2), mean[mid:]])
+        std = torch.cat([std[:mid], torch.ones(2), std[mid:]])
+    model.latent_mean.copy_(mean)
+    model.latent_std.copy_(std)
+    model.norm_updates.copy_(source.norm_updates)
     same_decoder = all(getattr(source.config, k) == getattr(model.config, k) for k in DECODER_KEYS)
     if same_decoder:
-        model.decoder.load_state_dict(source.decoder.state_dict())
-    log.info("initialised from %s (encoder%s)", path, " and decoder" if same_decoder else "; decoder fresh")
+        state = source.decoder.state_dict()
+        model.decoder.load_state_dict(widen_decoder(state, model.config) if pitch_added else state)
+    log.info("initialised from %s (encoder%s%s)", path, " and decoder" if same_decoder else "; decoder fresh",
+             "; pitch channels added" if pitch_added else "")
+    return pitch_added
+
+
+@torch.no_grad()
+def calibrate_pitch_norm(model: StereoCodec, sampler: CropSampler, batches: int = 32, batch_size: int = 16) -> None:
+    """Set the pitch channels' latent mean/std from crops of the training audio, once, before
+    training: with a frozen encoder the normalisation must not move, or latents cached for the
+    generator would stop matching the codec that decodes them. Leaves the training RNG as it was."""
+    mid = model.config.mid_channels
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        pitch = torch.cat([model.analyse(sampler.batch(batch_size))[2][:, :2] for _ in range(batches)])
+    flat = pitch.transpose(0, 1).reshape(2, -1)
+    model.latent_mean[mid : mid + 2] = flat.mean(1)
+    model.latent_std[mid : mid + 2] = flat.std(1).clamp(min=1e-3)
+    log.info("pitch channels normalised by mean %s, std %s", [round(v, 3) for v in flat.mean(1).tolist()],
+             [round(v, 3) for v in flat.std(1).tolist()])
+
+
+ENVELOPE_START_DB = -2.0  # natural-log units below the source's prediction (see widen_decoder)
+
+
+def widen_decoder(state: dict[str, torch.Tensor], cfg) -> dict[str, torch.Tensor]:
+    """A pitch-less decoder's weights for a pitch decoder of the same size. The two new input
+    channels get zero weights; the harmonic-envelope half of the head starts as a copy of the
+    source's head lowered by 2 (a factor e^-2), so the output is at most log(1 + e^-2) = 0.13
+    above the source's, on the comb's peaks only. Why not far lower (an exact copy of the
+    source's output): logaddexp then saturates and the harmonic branch gets no gradient; from
+    -20 the decoder still drew its old, wrongly spaced comb after 600 CPU steps."""
+    state = dict(state)
+    w = state["inp.weight"]
+    state["inp.weight"] = torch.cat([w, w.new_zeros(w.shape[0], 2, w.shape[2])], dim=1)
+    head_w, head_b = state["head.weight"], state["head.bias"]
+    state["head.weight"] = torch.cat([head_w, head_w.clone()])
+    state["head.bias"] = torch.cat([head_b, head_b + ENVELOPE_START_DB])
+    return state
 
 
 class CodecTrainer:
@@ -71,8 +124,9 @@ class CodecTrainer:
         self.dist = dist or init_distributed()
         torch.manual_seed(cfg.train.seed + self.dist.rank)
         self.model = StereoCodec(cfg)
-        if cfg.train.init_from:
-            init_from_codec(self.model, cfg.train.init_from)
+        self.sampler = CropSampler(clips, int(round(cfg.train.crop_seconds * cfg.sample_rate)))
+        if cfg.train.init_from and init_from_codec(self.model, cfg.train.init_from):
+            calibrate_pitch_norm(self.model, self.sampler)
         if cfg.train.freeze_encoder:
             if not cfg.train.init_from:
                 raise ConfigError("train.freeze_encoder needs train.init_from (a trained codec whose latents to keep)")
@@ -85,7 +139,6 @@ class CodecTrainer:
         self.net = self.model
         if self.dist.enabled:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
-        self.sampler = CropSampler(clips, int(round(cfg.train.crop_seconds * cfg.sample_rate)))
         self.mel_fb = mel_filterbank(cfg.sample_rate, cfg.n_fft, cfg.loss.mel_bands).to(self.dist.device)
         self.step = 0
         self.writer = None

@@ -1,4 +1,4 @@
-"""`prismaudio extract --manifest M --out DIR [--codec PATH] [--split S] [--shard i/n]`: cache features per clip."""
+"""`prismaudio extract --manifest M --out DIR [--codec PATH] [--split S] [--shard i/n] [--reuse DIR]`: cache features per clip."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ def register(sub, common) -> None:
     p.add_argument("--shard", default="0/1", help="i/n: this process takes every n-th clip starting at i")
     p.add_argument("--split", default="", help="comma-separated manifest splits to take (default: all clips)")
     p.add_argument("--semantic-fps", type=float, default=8.0, help="semantic frame rate (4-8)")
+    p.add_argument("--reuse", help="earlier feature folder: take its video and text features where they were made "
+                                    "with the same settings, and encode only the latents (after a codec change)")
     p.set_defaults(func=run)
 
 
@@ -34,6 +36,7 @@ def run(args) -> int:
     shard = parse_shard(args.shard)
     torch.set_num_threads(1)
     counts = extract_manifest(args.manifest, args.out, ExtractConfig(semantic_fps=args.semantic_fps, codec=args.codec), shard,
-                                splits=[s for s in args.split.split(",") if s] or None)
-    print(f"extract: {counts['done']} written, {counts['skipped']} already there, {counts['failed']} failed")
+                                splits=[s for s in args.split.split(",") if s] or None, reuse=args.reuse)
+    reused = f" ({counts['reused']} with reused video and text features)" if args.reuse else ""
+    print(f"extract: {counts['done']} written{reused}, {counts['skipped']} already there, {counts['failed']} failed")
     return 2 if counts["failed"] else 0

@@ -6,6 +6,9 @@ states of the plan's four module texts, when the sample has a plan), `text_mask`
 `latents` when a codec checkpoint is given. The header records the encoder settings; a file
 whose header matches is skipped (idempotent, resumable); `shard=(i, n)` takes every n-th clip
 so several processes split the work. Writes are atomic: a killed run leaves no partial file.
+`reuse=DIR` takes the video and text features from an earlier cache made with the same
+encoder settings and computes only the latents: changing the codec (for example adding its
+pitch channels) costs an audio encode per clip, not a video one.
 """
 
 from __future__ import annotations
@@ -80,17 +83,36 @@ def header_for(cfg: ExtractConfig) -> dict:
     return {"version": CACHE_VERSION, **asdict(cfg)}
 
 
-def is_done(path: Path, header: dict) -> bool:
+def read_header(path: Path) -> dict | None:
+    """The cache header of a feature file (None: missing, damaged or not a cache file)."""
     if not path.is_file():
-        return False
+        return None
     try:
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt") as f:
             meta = (f.metadata() or {}).get("prismaudio-cache")
-        return meta is not None and json.loads(meta) == header
+        return json.loads(meta) if meta is not None else None
     except Exception:  # a damaged file is redone
-        return False
+        return None
+
+
+def is_done(path: Path, header: dict) -> bool:
+    return read_header(path) == header
+
+
+VIDEO_AND_TEXT = ("semantic", "sync", "text", "text_mask")
+
+
+def reusable_features(path: Path, header: dict) -> dict[str, torch.Tensor] | None:
+    """The video and text features of an earlier cache file made with the same encoder settings
+    (any codec), or None when there is no such file."""
+    old = read_header(path)
+    if old is None or {k: v for k, v in old.items() if k != "codec"} != {k: v for k, v in header.items() if k != "codec"}:
+        return None
+    from safetensors.torch import load_file
+
+    return {k: v for k, v in load_file(str(path)).items() if k in VIDEO_AND_TEXT}
 
 
 class Extractor:
@@ -111,12 +133,16 @@ class Extractor:
                 raise ConfigError(f"--codec: the codec module is not available ({e})") from None
             self._codec = StereoCodec.load(cfg.codec)
 
-    def features(self, entry: ClipEntry) -> dict[str, torch.Tensor]:
+    def features(self, entry: ClipEntry, reused: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """All features of a clip; those in `reused` (video and text, see reusable_features) are kept."""
         from .. import media
 
-        out = {"semantic": self.semantic.encode_video(entry.video)[0]}
-        out["sync"] = self.sync.encode_video(entry.video)[0]
-        if entry.plan_texts:
+        if reused:
+            out = dict(reused)
+        else:
+            out = {"semantic": self.semantic.encode_video(entry.video)[0]}
+            out["sync"] = self.sync.encode_video(entry.video)[0]
+        if entry.plan_texts and "text" not in out:
             if self._text is None:
                 from .text import TextEncoder
 
@@ -134,8 +160,9 @@ class Extractor:
 
 def extract_manifest(manifest: str | Path, out_dir: str | Path, cfg: ExtractConfig | None = None,
                      shard: tuple[int, int] = (0, 1), extractor: Extractor | None = None,
-                     splits: list[str] | None = None) -> dict[str, int]:
-    """Write missing feature files; returns counts of done/skipped/failed clips."""
+                     splits: list[str] | None = None, reuse: str | Path | None = None) -> dict[str, int]:
+    """Write missing feature files; returns counts of done/skipped/failed clips (and how many
+    took their video and text features from the `reuse` folder)."""
     from safetensors.torch import save_file
 
     cfg = cfg or ExtractConfig()
@@ -144,13 +171,15 @@ def extract_manifest(manifest: str | Path, out_dir: str | Path, cfg: ExtractConf
     out_dir.mkdir(parents=True, exist_ok=True)
     header = header_for(cfg)
     todo = [e for e in entries if not is_done(out_dir / f"{e.id}.safetensors", header)]
-    counts = {"done": 0, "skipped": len(entries) - len(todo), "failed": 0}
+    counts = {"done": 0, "skipped": len(entries) - len(todo), "failed": 0, "reused": 0}
     if not todo:
         return counts
     extractor = extractor or Extractor(cfg)
     for entry in tqdm(todo, desc=f"extract {shard[0]}/{shard[1]}"):
+        reused = reusable_features(Path(reuse) / f"{entry.id}.safetensors", header) if reuse else None
+        counts["reused"] += reused is not None
         try:
-            feats = extractor.features(entry)
+            feats = extractor.features(entry, reused)
         except MediaError as e:
             log.error("%s", e)
             counts["failed"] += 1

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from ..config import from_dict, load_yaml, to_dict
+from ..errors import ConfigError
 from ..flow.path import flow_matching_loss, sample_logit_normal
 from ..models.conditioning import STREAMS, Conditions
 from ..models.config import SHAPE_KEYS, GeneratorConfig
@@ -69,6 +70,9 @@ class FlowTrainConfig:
     threads: int = 2
     seed: int = 0
     out_dir: str = "runs/generator"
+    # Generator weights to start from (EMA when present). One made for a codec latent without
+    # the codec's pitch channels is widened to take them (models/widen.py; needs data.codec).
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.cfg_dropout) - set(STREAMS)
@@ -92,6 +96,31 @@ def load_run_config(path: str | Path, overrides: dict | None = None) -> Generato
     return from_dict(GeneratorRunConfig, merge(data, overrides or {}), where=str(path))
 
 
+def init_generator(model: FlowDiT, path: str | Path, codec_path: str | None) -> None:
+    """Load a trained generator's weights into `model`; widen them when `model` takes the
+    pitch channels that the codec at `codec_path` adds to the latent the weights were made for."""
+    from ..models.widen import widen_latent_channels
+
+    ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    state = ckpt.group("ema") or ckpt.group("model")
+    old = int(ckpt.config.get("latent_channels", model.config.latent_channels))
+    new = model.config.latent_channels
+    if old != new:
+        from ..codec import StereoCodec
+
+        if not codec_path:
+            raise ConfigError(f"{path}: made for {old} latent channels, the model has {new}; set data.codec to widen it")
+        codec = StereoCodec.load(codec_path).config
+        if new - old != codec.pitch_channels:
+            raise ConfigError(f"{path}: made for {old} latent channels; the codec {codec_path} has {new} "
+                              f"({codec.pitch_channels} pitch channels), which does not explain the difference")
+        state = widen_latent_channels(state, old, model.config.patch, codec.mid_channels, new - old)
+    check_config_matches(path, {**ckpt.config, "latent_channels": new}, model.config,
+                         tuple(k for k in SHAPE_KEYS if k != "latent_channels"))
+    model.load_state_dict(state)
+    log.info("initialised from %s%s", path, f" (widened from {old} to {new} latent channels)" if old != new else "")
+
+
 def lr_at(step: int, cfg: FlowTrainConfig) -> float:
     """Linear warm-up, then cosine from lr to lr_min at max_steps (pure)."""
     if step < cfg.warmup_steps:
@@ -109,7 +138,10 @@ class FlowTrainer:
         self.device = self.dist.device
         self.out_dir = Path(self.cfg.out_dir)
         torch.manual_seed(self.cfg.seed)
-        self.model = FlowDiT(run.model).to(self.device)
+        self.model = FlowDiT(run.model)
+        if self.cfg.init_from:
+            init_generator(self.model, self.cfg.init_from, run.data.codec)
+        self.model = self.model.to(self.device)
         self.ema = EMA(self.model, self.cfg.ema_decay)
         decay, no_decay = [], []
         for name, p in self.model.named_parameters():
