@@ -19,6 +19,7 @@ from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
+from .onsets import OnsetConfig, appearances
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import (
     Aesthetic,
@@ -42,6 +43,7 @@ class PlannerConfig:
     events: EventConfig = field(default_factory=EventConfig)
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
     merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
+    onsets: OnsetConfig = field(default_factory=OnsetConfig)  # objects that appear inside another one's blob
     crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
@@ -108,9 +110,11 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
                  trace: list | None, decode_seconds: float) -> Plan:
     t1 = time.perf_counter()
     analysis = analyse_frames(frames, fps, cfg.analyser)
+    appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
+    appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
@@ -120,7 +124,7 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
     visual = visual_events(frames, analysis, recognitions, generic, cfg)
     t3 = time.perf_counter()
-    plan = build_plan(analysis, recognitions, visual, duration, cfg)
+    plan = build_plan(analysis, recognitions, visual, duration, cfg, appeared)
     if not tracks and not analysis.blank and len(frames):
         scene = recogniser.scene(frames[len(frames) // 2])
         if scene is not None:
@@ -198,13 +202,16 @@ def group_tracks(tracks: list, recognitions: list[Recognition], max_overlap: int
     return groups
 
 
-def _spans(members: list, gap: int) -> list[tuple[int, int]]:
+def _spans(members: list, gap: int, appeared: dict[int, int] | None = None) -> list[tuple[int, int]]:
+    """(first, last) frames the members cover, joined over gaps up to `gap`; a member that began
+    inside another object's blob counts from when it appeared (`appeared`, by track id)."""
     spans: list[list[int]] = []
     for tr in sorted(members, key=lambda t: t.start):
-        if spans and tr.start - spans[-1][1] <= gap:
-            spans[-1][1] = max(spans[-1][1], tr.end)
+        start = min(tr.start, (appeared or {}).get(tr.id, tr.start))
+        if spans and start - spans[-1][1] <= gap:
+            spans[-1] = [min(spans[-1][0], start), max(spans[-1][1], tr.end)]
         else:
-            spans.append([tr.start, tr.end])
+            spans.append([start, tr.end])
     return [(a, b) for a, b in spans]
 
 
@@ -227,7 +234,7 @@ def spatial_x(track, width: int, tolerance: float) -> np.ndarray:
 
 
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
-               duration: float, cfg: PlannerConfig) -> Plan:
+               duration: float, cfg: PlannerConfig, appeared: dict[int, int] | None = None) -> Plan:
     fps = analysis.fps
     sources, events, tracks, names = [], [], [], []
     end_time = duration
@@ -250,7 +257,7 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         sources.append(Source(sid, rec.label, rec.description))
         names.append(rec.label)
         if rec.kind == "sustained":
-            for a, b in _spans(members, gap=max(2, int(0.2 * fps))):
+            for a, b in _spans(members, gap=max(2, int(0.2 * fps)), appeared=appeared):
                 start = 0.0 if a == 0 else min(a / fps, end_time)
                 stop = end_time if b >= analysis.num_frames - 1 else min((b + 1) / fps, end_time)
                 if stop > start:
