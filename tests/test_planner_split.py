@@ -192,3 +192,21 @@ def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
     out = split_merged([big, small], [lone, inside, other], 1, frame, 1)
     assert not any(b.owner == 0 for b in out)  # the small object keeps its own blob
     assert {b.owner for b in out if b.owner is not None} == {1, 2}  # the big blob is still split between its two
+
+
+def test_a_short_track_that_passes_a_longer_one_by_is_not_its_fragment():
+    from prismaudio.planner.tracking import drop_fragments
+
+    def tr(tid, start, n, x, vx, area, side=0.1):
+        f = np.arange(start, start + n)
+        xs = x + vx * (f - start)
+        return Track(tid, f, xs, np.full(n, 0.5), np.full(n, side), np.full(n, side), np.full(n, area), np.full(n, 100.0),
+                     np.ones(n, bool), [(40, int(100 * v) - 10, 60, int(100 * v) + 10) for v in xs])
+
+    cfg = AnalyserConfig()
+    parent = tr(0, 0, 100, 0.5, 0.0, 0.02)  # a long track that stays put
+    passing = tr(1, 10, 20, 0.35, 0.015, 0.015)  # crosses it: 0.3 of the frame in 20 frames
+    piece = tr(2, 10, 20, 0.55, 0.0, 0.015)  # sits on it
+    speck = tr(3, 10, 20, 0.35, 0.015, 0.002)  # crosses it, but tiny: a piece flung off
+    kept = drop_fragments([parent, passing, piece, speck], 100, cfg)
+    assert [t.id for t in kept] == [0, 1]

@@ -254,28 +254,46 @@ def _join(a: Track, b: Track) -> Track:
 
 
 def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) -> list[Track]:
-    """Drop short tracks that spend most of their life touching a longer track: the ghost an
-    object leaves in the background model, or a piece split off an object while it merged."""
+    """Drop short tracks that spend most of their life touching a longer track and moving with
+    it: the ghost an object leaves in the background model, or a piece split off an object while
+    it merged. A short track that travels and passes the other by (moves, and moves relative to
+    it, by more than its own size over its life, and is not much smaller: a fast object crossing
+    the picture near others) is an object of its own."""
     keep = []
     for tr in tracks:
         if len(tr) >= max(cfg.fragment_frames, cfg.fragment_share * num_frames):
             keep.append(tr)
             continue
-        touching = 0
-        for i, f in enumerate(tr.frames):
-            a = tr.boxes[i]
-            for other in tracks:
-                if other is tr or len(other) <= len(tr):
-                    continue
+        touching = np.zeros(len(tr), dtype=bool)
+        size = max(float(np.median(tr.w)), float(np.median(tr.h)))
+        travels = np.hypot(tr.x[-1] - tr.x[0], tr.y[-1] - tr.y[0]) >= cfg.fragment_pass * size
+        for other in tracks:
+            if other is tr or len(other) <= len(tr):
+                continue
+            here = np.zeros(len(tr), dtype=bool)
+            for i, f in enumerate(tr.frames):
                 j = int(f) - other.start
                 if 0 <= j < len(other):
                     b = other.boxes[j]
-                    if _overlap(a, b, 0.25 * max(b[2] - b[0], b[3] - b[1])):
-                        touching += 1
-                        break
-        if touching < 0.5 * len(tr):
+                    here[i] = _overlap(tr.boxes[i], b, 0.25 * max(b[2] - b[0], b[3] - b[1]))
+            passes = travels and relative_shift(tr, other) >= cfg.fragment_pass * size
+            if here.any() and not (passes and np.median(tr.area) >= cfg.fragment_pass_area * np.median(other.area)):
+                touching |= here
+        if touching.sum() < 0.5 * len(tr):
             keep.append(tr)
     return keep
+
+
+def relative_shift(tr: Track, other: Track) -> float:
+    """How far (frame fractions) `tr` moved relative to `other` from its first to its last frame
+    that both cover: a piece of `other` (or its ghost) ends where it began, relative to it; an
+    object passing by does not."""
+    both = np.flatnonzero((tr.frames >= other.start) & (tr.frames <= other.end))
+    if len(both) < 2:
+        return 0.0
+    a, b = int(both[0]), int(both[-1])
+    ja, jb = int(tr.frames[a]) - other.start, int(tr.frames[b]) - other.start
+    return float(np.hypot((tr.x[b] - other.x[jb]) - (tr.x[a] - other.x[ja]), (tr.y[b] - other.y[jb]) - (tr.y[a] - other.y[ja])))
 
 
 def reversed_track(tr: Track, num_frames: int) -> Track:
