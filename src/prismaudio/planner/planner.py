@@ -44,7 +44,7 @@ class PlannerConfig:
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
     merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
     onsets: OnsetConfig = field(default_factory=OnsetConfig)  # objects that appear inside another one's blob
-    crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
+    crops_per_track: int = 5  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
     box_tolerance: float = 0.2  # x from the box centre where the box is this close to the track's usual size (0: centroid)
@@ -249,6 +249,13 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         size = sum(int(analysis.tracks[i].observed.sum()) for i in g)
         if rec.label not in best or size > sum(int(analysis.tracks[i].observed.sum()) for i in best[rec.label]):
             best[rec.label] = g
+    # ... but the impacts the sync encoder gave to such a piece are still hits: they go to the
+    # object kept under that name (events are timed on the whole frame, not by the tracker)
+    absorbed: dict[str, list[int]] = {}
+    for g in groups:
+        label = recognitions[g[0]].label
+        if recognitions[g[0]].origin == "canvas" and best[label] is not g:
+            absorbed.setdefault(label, []).extend(g)
     groups = [g for g in groups if recognitions[g[0]].origin != "canvas" or best[recognitions[g[0]].label] is g]
     for k, group in enumerate(sorted(groups, key=lambda g: min(analysis.tracks[i].start for i in g))):
         members = sorted((analysis.tracks[i] for i in group), key=lambda t: t.start)
@@ -263,11 +270,16 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
                 if stop > start:
                     events.append(Event(sid, round(start, 3), round(stop, 3), "sustained"))
         else:
-            for tr in members:
+            pieces = [analysis.tracks[i] for i in absorbed.get(rec.label, [])] if rec.origin == "canvas" else []
+            onsets: list[float] = []
+            for tr in members + pieces:
                 for ev in visual.get(tr.id, []):
                     if ev.kind in ("contact", "squash", "flash"):
                         onset = float(np.clip(ev.time, 0.0, end_time))
-                        events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
+                        if all(abs(onset - o) >= 1.0 / fps for o in onsets):  # one hit, not twice
+                            onsets.append(onset)
+            for onset in sorted(onsets):
+                events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
         # spatial: x in [-1, 1], distance relative to the object's typical size (bigger = closer)
         frames, xs, areas, seen = [], [], [], []
         for tr in members:
