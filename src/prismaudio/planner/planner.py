@@ -20,6 +20,7 @@ from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
 from .onsets import OnsetConfig, appearances
+from .swaps import SwapConfig, repair_swaps
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import (
     Aesthetic,
@@ -44,6 +45,7 @@ class PlannerConfig:
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
     merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
     onsets: OnsetConfig = field(default_factory=OnsetConfig)  # objects that appear inside another one's blob
+    swaps: SwapConfig = field(default_factory=SwapConfig)  # a track that swapped onto a newcomer, cut at the swap
     crops_per_track: int = 5  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
@@ -120,6 +122,7 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     recogniser = _recogniser(cfg)
     recognitions = recogniser.recognise(frames, tracks)
     tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
+    tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
     analysis.tracks = tracks
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
     visual = visual_events(frames, analysis, recognitions, generic, cfg)
