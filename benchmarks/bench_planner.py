@@ -12,6 +12,7 @@ and planner speed in seconds per 8 s clip on 2 threads, measured end to end
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -115,7 +116,8 @@ def match_sources(plan, sources: list[GroundTruthSource], fps: float, max_dist: 
     return {int(j): tracks[i].source for j, i in zip(rows, cols) if cost[j, i] < max_dist}
 
 
-def evaluate(samples: list[Sample]) -> dict:
+def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
+    """Pooled figures; with `dump`, one dict of per-clip counts per sample is appended to it."""
     stats = {k: [0, 0] for k in ("rec_single", "rec_multi", "side")}
     ev = {"all": [0, 0, 0], "impact": [0, 0, 0]}  # hits, predicted, true
     per_split: dict[str, dict] = {}
@@ -125,6 +127,7 @@ def evaluate(samples: list[Sample]) -> dict:
         fps = trace[0].analysis.fps
         matched = match_sources(plan, s.sources, fps)
         key = "rec_single" if s.group == "single" else "rec_multi"
+        clip = {"id": s.id, "rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0], "labels": []}
         sp = per_split.setdefault(s.split, {"rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0]})
         for j, src in enumerate(s.sources):
             sid = matched.get(j)
@@ -133,6 +136,9 @@ def evaluate(samples: list[Sample]) -> dict:
                 label = plan.source(sid).label
                 label = label.rsplit(" ", 1)[0] if label.rsplit(" ", 1)[-1].isdigit() else label
             ok = label == src.class_name
+            clip["rec"][0] += ok
+            clip["rec"][1] += 1
+            clip["labels"].append([src.class_name, label])
             stats[key][0] += ok
             stats[key][1] += 1
             sp["rec"][0] += ok
@@ -142,6 +148,8 @@ def evaluate(samples: list[Sample]) -> dict:
             for f in frames:
                 good = track is not None and side_of(float(track.x_at(f / fps))) == side_of(float(src.x[f]))
                 stats["side"][0] += good
+                clip["side"][0] += good
+                clip["side"][1] += 1
                 stats["side"][1] += 1
                 sp["side"][0] += good
                 sp["side"][1] += 1
@@ -156,6 +164,9 @@ def evaluate(samples: list[Sample]) -> dict:
                 sp["ev"][0] += h
                 sp["ev"][1] += len(pred)
                 sp["ev"][2] += len(true)
+                clip["ev"] = [h, len(pred), len(true)]
+        if dump is not None:
+            dump.append(clip)
     return {"stats": stats, "events": ev, "per_split": per_split}
 
 
@@ -190,6 +201,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most this many samples per split (0: all)")
     ap.add_argument("--synthetic", type=int, default=0, help="use N canvas-style clips made here instead")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dump", default="", help="write per-clip counts (JSON lines) here")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     ap.add_argument("--speed-only", action="store_true", help="only the speed measurement")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -210,9 +223,12 @@ def main() -> int:
             samples = canvas_samples(args.canvas, args.splits.split(","), args.limit)
             source = f"SynthCanvas {args.canvas}, splits {args.splits}: {len(samples)} samples"
         t0 = time.perf_counter()
-        res = evaluate(samples)
+        dump: list = []
+        res = evaluate(samples, dump)
         elapsed = time.perf_counter() - t0
-        times = speed(samples, tmp)
+        if args.dump:
+            Path(args.dump).write_text("".join(json.dumps(c) + "\n" for c in dump))
+        times = [] if args.no_speed else speed(samples, tmp)
     st, ev = res["stats"], res["events"]
     print(f"planner benchmark on {source}")
     print(f"source recognition accuracy, single-event: {pct(*st['rec_single'])}   (target >= 95%)")
@@ -225,7 +241,8 @@ def main() -> int:
     for split, d in res["per_split"].items():
         h, p, t = d["ev"]
         print(f"  {split}: recognition {pct(*d['rec'])}, side {pct(*d['side'])}, event P {h / max(p, 1):.3f} R {h / max(t, 1):.3f}")
-    print(f"planner speed: {statistics.median(times):.3f} s median, {max(times):.3f} s max per 8 s clip "
+    if times:
+        print(f"planner speed: {statistics.median(times):.3f} s median, {max(times):.3f} s max per 8 s clip "
           f"({len(times)} clips, {args.threads} threads, decode + analysis + features + recognition)   (target < 0.5 s)")
     print(f"(evaluation wall time {elapsed:.1f} s for {len(samples)} samples)")
     return 0

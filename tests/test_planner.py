@@ -200,3 +200,23 @@ def test_side_follows_the_box_centre_of_a_lopsided_object():
     tr.boxes[5] = (tr.boxes[5][0], tr.boxes[5][1], tr.boxes[5][2], tr.boxes[5][3] + 40)
     assert spatial_x(tr, w, 0.2)[5] == tr.x[5]
     assert np.array_equal(spatial_x(tr, w, 0.0), tr.x)  # tolerance 0: the centroid throughout
+
+
+def test_impacts_of_a_dropped_namesake_go_to_the_object_kept_under_that_name():
+    from prismaudio.planner.analyser import Analysis, Track
+    from prismaudio.planner.events import VisualEvent
+    from prismaudio.planner.planner import build_plan
+    from prismaudio.planner.recognise import Recognition
+
+    def tr(i, a, b, x):
+        n = b - a + 1
+        return Track(i, np.arange(a, b + 1), np.full(n, x), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1),
+                     np.full(n, 0.01), np.full(n, 100.0), np.ones(n, bool), [(40, int(200 * x) - 10, 60, int(200 * x) + 10)] * n)
+
+    tracks = [tr(0, 0, 99, 0.3), tr(1, 50, 90, 0.7)]  # the second, smaller one coexists with the first
+    recs = [Recognition("claves", "", "impact", 0.99, "canvas"), Recognition("claves", "", "impact", 0.9, "canvas")]
+    visual = {0: [VisualEvent(0, 0.8, "contact", 1.0)], 1: [VisualEvent(1, 2.4, "contact", 1.0), VisualEvent(1, 0.8, "contact", 1.0)]}
+    analysis = Analysis(25.0, 100, 200, 100, tracks, False, False, np.zeros((50, 100, 3), np.uint8))
+    plan = build_plan(analysis, recs, visual, 4.0, PlannerConfig())
+    assert [s.label for s in plan.semantic.sources] == ["claves"]
+    assert [e.onset for e in plan.temporal.events] == [0.8, 2.4]  # its hit kept, the shared one once

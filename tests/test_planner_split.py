@@ -146,3 +146,67 @@ def test_a_lost_track_does_not_jump_to_a_far_object_of_another_colour():
     assert red.end <= 10 and blue.start >= 12
     # without the colour check the lost red track would take up the blue square
     assert len(analyse_frames(frames, 25.0, AnalyserConfig(max_colour_change=1.0)).tracks) == 1
+
+
+def test_cascade_match_gives_an_object_to_the_track_that_just_saw_it():
+    from scipy.optimize import linear_sum_assignment
+
+    from prismaudio.planner.tracking import cascade_match
+
+    # track 0 was seen last frame and sits on blob 0; track 1 has been lost for 4 frames and its
+    # extrapolated prediction happens to fall on blob 0 too; blob 1 is a sliver that only
+    # track 0 could reach
+    cost = np.array([[0.0, 0.15], [0.02, 1e6]])
+    rows, cols = linear_sum_assignment(cost)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]  # one joint assignment swaps them
+    assert cascade_match(cost, [0, 4]) == [(0, 0)]
+    assert cascade_match(np.zeros((0, 3)), []) == []
+
+
+def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
+    from prismaudio.planner.analyser import blob_from_pixels
+    from prismaudio.planner.split import colour_bins, colour_histogram
+    from prismaudio.planner.tracking import _Builder, split_merged
+
+    h = w = 60
+    frame = np.full((h, w, 3), 30, np.uint8)
+    frame[5:45, 5:35] = (60, 90, 230)  # two objects glued into one big blob,
+    frame[15:30, 28:35] = (220, 60, 60)  # one with a patch the colour of the small object
+    frame[20:27, 36:43] = (220, 60, 60)  # a small object beside it (one pixel apart), in the big blob's grown box
+    big_mask, small_mask = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    big_mask[5:45, 5:35] = True
+    small_mask[20:27, 36:43] = True
+    big, small = (blob_from_pixels(np.flatnonzero(m), frame) for m in (big_mask, small_mask))
+
+    def builder(tid, blob, area):
+        b = _Builder(tid)
+        b.add(0, blob)
+        b.typical_area = area
+        b.hist = colour_histogram(colour_bins(frame.reshape(-1, 3)[blob.pix]))
+        return b
+
+    lone = builder(0, small, small.area)
+    inside = builder(1, big, 0.2)
+    other = builder(2, big, 0.2)
+    other.rows[-1] = (0, 0.2, 0.4, *other.rows[-1][3:])  # a second object in the big blob
+    out = split_merged([big, small], [lone, inside, other], 1, frame, 1)
+    assert not any(b.owner == 0 for b in out)  # the small object keeps its own blob
+    assert {b.owner for b in out if b.owner is not None} == {1, 2}  # the big blob is still split between its two
+
+
+def test_a_short_track_that_passes_a_longer_one_by_is_not_its_fragment():
+    from prismaudio.planner.tracking import drop_fragments
+
+    def tr(tid, start, n, x, vx, area, side=0.1):
+        f = np.arange(start, start + n)
+        xs = x + vx * (f - start)
+        return Track(tid, f, xs, np.full(n, 0.5), np.full(n, side), np.full(n, side), np.full(n, area), np.full(n, 100.0),
+                     np.ones(n, bool), [(40, int(100 * v) - 10, 60, int(100 * v) + 10) for v in xs])
+
+    cfg = AnalyserConfig()
+    parent = tr(0, 0, 100, 0.5, 0.0, 0.02)  # a long track that stays put
+    passing = tr(1, 10, 20, 0.35, 0.015, 0.015)  # crosses it: 0.3 of the frame in 20 frames
+    piece = tr(2, 10, 20, 0.55, 0.0, 0.015)  # sits on it
+    speck = tr(3, 10, 20, 0.35, 0.015, 0.002)  # crosses it, but tiny: a piece flung off
+    kept = drop_fragments([parent, passing, piece, speck], 100, cfg)
+    assert [t.id for t in kept] == [0, 1]

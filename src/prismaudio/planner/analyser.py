@@ -45,6 +45,8 @@ class AnalyserConfig:
     max_colour_change: float = 0.25  # a lost track takes up a far blob only if its mean colour is this close (RGB diagonal)
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     fragment_share: float = 0.25  # ... or shorter than this share of the clip (crowded scenes: objects hug all the time)
+    fragment_pass: float = 1.0  # ... and end up less than this many of their own sizes away from where they began, relative to it
+    fragment_pass_area: float = 0.4  # ... (or are smaller than this share of its area: a piece flung off it)
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
     backward: bool = True  # when an object parts from another mid-clip, also track the clip backwards

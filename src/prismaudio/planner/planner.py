@@ -19,6 +19,8 @@ from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
+from .onsets import OnsetConfig, appearances
+from .swaps import SwapConfig, repair_swaps
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import (
     Aesthetic,
@@ -42,7 +44,9 @@ class PlannerConfig:
     events: EventConfig = field(default_factory=EventConfig)
     impacts: ImpactConfig = field(default_factory=ImpactConfig)
     merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
-    crops_per_track: int = 3  # crops per track for recognition (EfficientNet cost grows with it)
+    onsets: OnsetConfig = field(default_factory=OnsetConfig)  # objects that appear inside another one's blob
+    swaps: SwapConfig = field(default_factory=SwapConfig)  # a track that swapped onto a newcomer, cut at the swap
+    crops_per_track: int = 5  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
     box_tolerance: float = 0.2  # x from the box centre where the box is this close to the track's usual size (0: centroid)
@@ -108,19 +112,22 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
                  trace: list | None, decode_seconds: float) -> Plan:
     t1 = time.perf_counter()
     analysis = analyse_frames(frames, fps, cfg.analyser)
+    appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
+    appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
     recognitions = recogniser.recognise(frames, tracks)
     tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
+    tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
     analysis.tracks = tracks
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
     visual = visual_events(frames, analysis, recognitions, generic, cfg)
     t3 = time.perf_counter()
-    plan = build_plan(analysis, recognitions, visual, duration, cfg)
+    plan = build_plan(analysis, recognitions, visual, duration, cfg, appeared)
     if not tracks and not analysis.blank and len(frames):
         scene = recogniser.scene(frames[len(frames) // 2])
         if scene is not None:
@@ -198,13 +205,16 @@ def group_tracks(tracks: list, recognitions: list[Recognition], max_overlap: int
     return groups
 
 
-def _spans(members: list, gap: int) -> list[tuple[int, int]]:
+def _spans(members: list, gap: int, appeared: dict[int, int] | None = None) -> list[tuple[int, int]]:
+    """(first, last) frames the members cover, joined over gaps up to `gap`; a member that began
+    inside another object's blob counts from when it appeared (`appeared`, by track id)."""
     spans: list[list[int]] = []
     for tr in sorted(members, key=lambda t: t.start):
-        if spans and tr.start - spans[-1][1] <= gap:
-            spans[-1][1] = max(spans[-1][1], tr.end)
+        start = min(tr.start, (appeared or {}).get(tr.id, tr.start))
+        if spans and start - spans[-1][1] <= gap:
+            spans[-1] = [min(spans[-1][0], start), max(spans[-1][1], tr.end)]
         else:
-            spans.append([tr.start, tr.end])
+            spans.append([start, tr.end])
     return [(a, b) for a, b in spans]
 
 
@@ -227,7 +237,7 @@ def spatial_x(track, width: int, tolerance: float) -> np.ndarray:
 
 
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
-               duration: float, cfg: PlannerConfig) -> Plan:
+               duration: float, cfg: PlannerConfig, appeared: dict[int, int] | None = None) -> Plan:
     fps = analysis.fps
     sources, events, tracks, names = [], [], [], []
     end_time = duration
@@ -242,6 +252,13 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         size = sum(int(analysis.tracks[i].observed.sum()) for i in g)
         if rec.label not in best or size > sum(int(analysis.tracks[i].observed.sum()) for i in best[rec.label]):
             best[rec.label] = g
+    # ... but the impacts the sync encoder gave to such a piece are still hits: they go to the
+    # object kept under that name (events are timed on the whole frame, not by the tracker)
+    absorbed: dict[str, list[int]] = {}
+    for g in groups:
+        label = recognitions[g[0]].label
+        if recognitions[g[0]].origin == "canvas" and best[label] is not g:
+            absorbed.setdefault(label, []).extend(g)
     groups = [g for g in groups if recognitions[g[0]].origin != "canvas" or best[recognitions[g[0]].label] is g]
     for k, group in enumerate(sorted(groups, key=lambda g: min(analysis.tracks[i].start for i in g))):
         members = sorted((analysis.tracks[i] for i in group), key=lambda t: t.start)
@@ -250,17 +267,22 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         sources.append(Source(sid, rec.label, rec.description))
         names.append(rec.label)
         if rec.kind == "sustained":
-            for a, b in _spans(members, gap=max(2, int(0.2 * fps))):
+            for a, b in _spans(members, gap=max(2, int(0.2 * fps)), appeared=appeared):
                 start = 0.0 if a == 0 else min(a / fps, end_time)
                 stop = end_time if b >= analysis.num_frames - 1 else min((b + 1) / fps, end_time)
                 if stop > start:
                     events.append(Event(sid, round(start, 3), round(stop, 3), "sustained"))
         else:
-            for tr in members:
+            pieces = [analysis.tracks[i] for i in absorbed.get(rec.label, [])] if rec.origin == "canvas" else []
+            onsets: list[float] = []
+            for tr in members + pieces:
                 for ev in visual.get(tr.id, []):
                     if ev.kind in ("contact", "squash", "flash"):
                         onset = float(np.clip(ev.time, 0.0, end_time))
-                        events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
+                        if all(abs(onset - o) >= 1.0 / fps for o in onsets):  # one hit, not twice
+                            onsets.append(onset)
+            for onset in sorted(onsets):
+                events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
         # spatial: x in [-1, 1], distance relative to the object's typical size (bigger = closer)
         frames, xs, areas, seen = [], [], [], []
         for tr in members:

@@ -70,6 +70,18 @@ def _neck_pieces(b: Blob, frame: np.ndarray, factor: int, min_radius: float) -> 
     return [blob_from_pixels(b.pix[owner == k], frame, factor) for k in range(int(owner.max()) + 1) if (owner == k).any()]
 
 
+def _lone_blobs(tr: _Builder, blobs: list[Blob], f: int, h: int, w: int) -> set[int]:
+    """Indices of blobs of the track's own size where it is predicted: the object may be there,
+    alone. (Its prediction may also fall in the grown box of a big merged blob nearby; cutting a
+    piece of that blob for it would pull the track off its object onto a sliver of the others.)"""
+    if not tr.typical_area:
+        return set()
+    px, py = tr.predict(f)
+    radius = 0.5 * np.sqrt(tr.typical_area * h * w)
+    return {j for j, b in enumerate(blobs)
+            if 0.6 < b.area / tr.typical_area < 1.6 and np.hypot((b.x - px) * w, (b.y - py) * h) < radius}
+
+
 def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int,
                  neck_radius: float = 0.0) -> list[Blob]:
     """Blobs of frame `f`, where a blob that two or more live tracks have entered (their
@@ -77,8 +89,9 @@ def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.nd
     piece per track by `split_pixels` (colour model + position prior)."""
     h, w = frame.shape[:2]
     min_radius = neck_radius * max(h, w)
+    lone = {tr.id: _lone_blobs(tr, blobs, f, h, w) for tr in active}
     out: list[Blob] = []
-    for b in blobs:
+    for k, b in enumerate(blobs):
         if b.pix is None:
             out.append(b)
             continue
@@ -86,7 +99,7 @@ def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.nd
         gy, gx = 0.15 * (bottom - top), 0.15 * (right - left)
         inside = []
         for tr in active:
-            if tr.missed > 2 or tr.hist is None or not tr.typical_area:
+            if tr.missed > 2 or tr.hist is None or not tr.typical_area or lone[tr.id] - {k}:
                 continue
             px, py = tr.predict(f)
             if left - gx <= px * w <= right + gx and top - gy <= py * h <= bottom + gy:
@@ -141,14 +154,11 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
                         continue  # lost, and this far blob looks different: another object, not this one back
                     cost[i, j] = d + 0.02 * np.log(size_ratio) + cfg.colour_weight * dc
         matched_tracks, matched_blobs = set(), set()
-        if cost.size:
-            rows, cols = linear_sum_assignment(cost)
-            for i, j in zip(rows, cols):
-                if cost[i, j] < 1e6:
-                    active[i].add(f, blobs[j])
-                    active[i].learn_appearance(blobs[j], frame)
-                    matched_tracks.add(i)
-                    matched_blobs.add(j)
+        for i, j in cascade_match(cost, [tr.missed for tr in active]):
+            active[i].add(f, blobs[j])
+            active[i].learn_appearance(blobs[j], frame)
+            matched_tracks.add(i)
+            matched_blobs.add(j)
         still = []
         for i, tr in enumerate(active):
             if i not in matched_tracks:
@@ -165,6 +175,34 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
     done.extend(active)
     tracks = [t.build() for t in done if sum(r[7] for r in t.rows) >= cfg.min_frames]
     return relink(sorted(tracks, key=lambda t: t.start), aspect, cfg)
+
+
+def cascade_match(cost: np.ndarray, missed: list[int], infeasible: float = 1e6) -> list[tuple[int, int]]:
+    """(track, blob) pairs: tracks seen in the previous frame choose first, lost ones take what is left.
+
+    One joint assignment must match min(tracks, blobs) pairs, so a lost track whose (long,
+    extrapolated) prediction happens to fall on an object that a live track follows can take it
+    over, the live track being pushed onto whatever is left (a fragment, another object): a swap.
+    Matching in order of how long a track has gone unseen (a cascade, as in DeepSORT) gives an
+    object to the track that just saw it; a lost track only gets blobs nobody fresher wants.
+    """
+    pairs: list[tuple[int, int]] = []
+    if not cost.size:
+        return pairs
+    free = list(range(cost.shape[1]))
+    for level in sorted(set(missed)):
+        rows = [i for i, m in enumerate(missed) if m == level]
+        if not free:
+            break
+        sub = cost[np.ix_(rows, free)]
+        r, c = linear_sum_assignment(sub)
+        taken = set()
+        for a, b in zip(r, c):
+            if sub[a, b] < infeasible:
+                pairs.append((rows[a], free[b]))
+                taken.add(free[b])
+        free = [j for j in free if j not in taken]
+    return pairs
 
 
 def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Track]:
@@ -216,28 +254,46 @@ def _join(a: Track, b: Track) -> Track:
 
 
 def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) -> list[Track]:
-    """Drop short tracks that spend most of their life touching a longer track: the ghost an
-    object leaves in the background model, or a piece split off an object while it merged."""
+    """Drop short tracks that spend most of their life touching a longer track and moving with
+    it: the ghost an object leaves in the background model, or a piece split off an object while
+    it merged. A short track that travels and passes the other by (moves, and moves relative to
+    it, by more than its own size over its life, and is not much smaller: a fast object crossing
+    the picture near others) is an object of its own."""
     keep = []
     for tr in tracks:
         if len(tr) >= max(cfg.fragment_frames, cfg.fragment_share * num_frames):
             keep.append(tr)
             continue
-        touching = 0
-        for i, f in enumerate(tr.frames):
-            a = tr.boxes[i]
-            for other in tracks:
-                if other is tr or len(other) <= len(tr):
-                    continue
+        touching = np.zeros(len(tr), dtype=bool)
+        size = max(float(np.median(tr.w)), float(np.median(tr.h)))
+        travels = np.hypot(tr.x[-1] - tr.x[0], tr.y[-1] - tr.y[0]) >= cfg.fragment_pass * size
+        for other in tracks:
+            if other is tr or len(other) <= len(tr):
+                continue
+            here = np.zeros(len(tr), dtype=bool)
+            for i, f in enumerate(tr.frames):
                 j = int(f) - other.start
                 if 0 <= j < len(other):
                     b = other.boxes[j]
-                    if _overlap(a, b, 0.25 * max(b[2] - b[0], b[3] - b[1])):
-                        touching += 1
-                        break
-        if touching < 0.5 * len(tr):
+                    here[i] = _overlap(tr.boxes[i], b, 0.25 * max(b[2] - b[0], b[3] - b[1]))
+            passes = travels and relative_shift(tr, other) >= cfg.fragment_pass * size
+            if here.any() and not (passes and np.median(tr.area) >= cfg.fragment_pass_area * np.median(other.area)):
+                touching |= here
+        if touching.sum() < 0.5 * len(tr):
             keep.append(tr)
     return keep
+
+
+def relative_shift(tr: Track, other: Track) -> float:
+    """How far (frame fractions) `tr` moved relative to `other` from its first to its last frame
+    that both cover: a piece of `other` (or its ghost) ends where it began, relative to it; an
+    object passing by does not."""
+    both = np.flatnonzero((tr.frames >= other.start) & (tr.frames <= other.end))
+    if len(both) < 2:
+        return 0.0
+    a, b = int(both[0]), int(both[-1])
+    ja, jb = int(tr.frames[a]) - other.start, int(tr.frames[b]) - other.start
+    return float(np.hypot((tr.x[b] - other.x[jb]) - (tr.x[a] - other.x[ja]), (tr.y[b] - other.y[jb]) - (tr.y[a] - other.y[ja])))
 
 
 def reversed_track(tr: Track, num_frames: int) -> Track:
