@@ -118,8 +118,10 @@ def test_paper_preset_builds_and_runs_a_short_input():
 
 def test_tiny_preset_sizes():
     cfg = load_config(CodecConfig, "configs/codec_tiny.yaml")
-    assert (cfg.sample_rate, cfg.latent_rate, cfg.latent_channels) == (16000, 50.0, 34)
-    assert cfg.pitch and cfg.pitch_channels == 2
+    assert (cfg.sample_rate, cfg.latent_rate, cfg.latent_channels) == (16000, 50.0, 32)
+    assert not cfg.pitch
+    pitch = load_config(CodecConfig, "configs/codec_tiny_pitch.yaml")
+    assert pitch.latent_channels == 34 and pitch.pitch_channels == 2 and pitch.train.freeze_encoder
 
 
 @pytest.mark.parametrize("codec_file, generator_file", [("codec_tiny.yaml", "generator_tiny.yaml"),
