@@ -166,7 +166,7 @@ def test_cascade_match_gives_an_object_to_the_track_that_just_saw_it():
 def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
     from prismaudio.planner.analyser import blob_from_pixels
     from prismaudio.planner.split import colour_bins, colour_histogram
-    from prismaudio.planner.tracking import _Builder, split_merged
+    from prismaudio.planner.tracking import TrackBuilder, split_merged
 
     h = w = 60
     frame = np.full((h, w, 3), 30, np.uint8)
@@ -179,7 +179,7 @@ def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
     big, small = (blob_from_pixels(np.flatnonzero(m), frame) for m in (big_mask, small_mask))
 
     def builder(tid, blob, area):
-        b = _Builder(tid)
+        b = TrackBuilder(tid)
         b.add(0, blob)
         b.typical_area = area
         b.hist = colour_histogram(colour_bins(frame.reshape(-1, 3)[blob.pix]))

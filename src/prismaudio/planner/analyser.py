@@ -4,6 +4,8 @@ Works on any static-camera footage: the colour each pixel shows most often is th
 background (`background_model`); pixels that differ from it (by more than the frame's own
 noise) are foreground; foreground pixels are grouped into blobs (connected components after a
 one-pixel dilation, so an object whose colours partly match the background stays one blob);
+a blob where the centre net (`centres.py`, trained on SynthCanvas) sees two or more object
+centres is cut into one piece per centre (objects touching from the start, crowded scenes);
 a blob that several live tracks entered is split between them by colour and position, and
 one no track claims is cut at narrow necks (`split.py`); blobs are linked frame to frame by
 optimal assignment on predicted positions, short gaps (occlusion) are bridged, and broken
@@ -49,6 +51,7 @@ class AnalyserConfig:
     fragment_pass_area: float = 0.4  # ... (or are smaller than this share of its area: a piece flung off it)
     neck_radius: float = 0.06  # objects at least this deep (fraction of the frame side) touching at a narrow neck are cut apart (0: never)
     min_travel: float = 0.015  # a track whose centre moves less than this (frame fraction) is not an object
+    centres: bool = True  # cut blobs where the centre net (centres.py) sees several objects in one
     backward: bool = True  # when an object parts from another mid-clip, also track the clip backwards
     backward_gain: float = 0.1  # ... and keep that when its tracks cover this much more object-frames
     backward_min_side: float = 0.08  # ... when both are at least this big (sqrt of the area fraction; smaller: fragments)
@@ -274,6 +277,20 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
     return inter / union if union > 0 else 0.0
 
 
+def split_crowded(blobs: list[list[Blob]], masks: np.ndarray, small: np.ndarray, factor: int,
+                  cfg: AnalyserConfig) -> list[list[Blob]]:
+    """Per-frame blobs with each blob that holds several object centres (the centre net's
+    peaks) cut into one piece per object; unchanged when the net is not installed."""
+    from .centres import load_detector, split_blobs
+
+    detector = load_detector()
+    if detector is None or not any(len(b) for b in blobs):
+        return blobs
+    centres = detector(small, masks)
+    min_pixels = max(1.0, cfg.min_area * small.shape[1] * small.shape[2])
+    return [split_blobs(b, c, f, factor, min_pixels) for b, c, f in zip(blobs, centres, small)]
+
+
 def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
     """Track moving objects in uint8 frames [T, H, W, 3] (already at analysis resolution)."""
     from .tracking import (  # (tracking builds on this module's types)
@@ -298,6 +315,8 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
         return Analysis(fps, t, w, h, [], True, blank, background, notes)
     masks, grown = foreground_masks(small, background, cfg)
     blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
+    if cfg.centres:
+        blobs = split_crowded(blobs, masks, small, factor, cfg)
     moving = objects(blobs, small, factor, w / h, cfg)
     if cfg.backward and separations(moving, cfg.backward_min_side):
         # Objects that part only later were one blob, one track, until then: tracked from the

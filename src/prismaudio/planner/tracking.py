@@ -10,7 +10,7 @@ from .analyser import AnalyserConfig, Blob, Track, blob_from_pixels
 from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 
-class _Builder:
+class TrackBuilder:
     def __init__(self, tid: int):
         self.id = tid
         self.rows: list[tuple] = []  # (frame, x, y, w, h, area, brightness, observed, box)
@@ -70,7 +70,7 @@ def _neck_pieces(b: Blob, frame: np.ndarray, factor: int, min_radius: float) -> 
     return [blob_from_pixels(b.pix[owner == k], frame, factor) for k in range(int(owner.max()) + 1) if (owner == k).any()]
 
 
-def _lone_blobs(tr: _Builder, blobs: list[Blob], f: int, h: int, w: int) -> set[int]:
+def _lone_blobs(tr: TrackBuilder, blobs: list[Blob], f: int, h: int, w: int) -> set[int]:
     """Indices of blobs of the track's own size where it is predicted: the object may be there,
     alone. (Its prediction may also fall in the grown box of a big merged blob nearby; cutting a
     piece of that blob for it would pull the track off its object onto a sliver of the others.)"""
@@ -82,7 +82,7 @@ def _lone_blobs(tr: _Builder, blobs: list[Blob], f: int, h: int, w: int) -> set[
             if 0.6 < b.area / tr.typical_area < 1.6 and np.hypot((b.x - px) * w, (b.y - py) * h) < radius}
 
 
-def split_merged(blobs: list[Blob], active: list[_Builder], f: int, frame: np.ndarray, factor: int,
+def split_merged(blobs: list[Blob], active: list[TrackBuilder], f: int, frame: np.ndarray, factor: int,
                  neck_radius: float = 0.0) -> list[Blob]:
     """Blobs of frame `f`, where a blob that two or more live tracks have entered (their
     predicted centres fall inside it and it is bigger than either alone) is cut into one
@@ -127,8 +127,8 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
 
     With the analysis `frames` (blob pixels index them), blobs that several tracks entered
     are split between those tracks (touching objects stay separate)."""
-    active: list[_Builder] = []
-    done: list[_Builder] = []
+    active: list[TrackBuilder] = []
+    done: list[TrackBuilder] = []
     next_id = 0
     diag = np.hypot(1.0, 1.0 / aspect)
     for f, blobs in enumerate(blobs_per_frame):
@@ -167,7 +167,7 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
         active = still
         for j, b in enumerate(blobs):
             if j not in matched_blobs and b.owner is None:
-                tr = _Builder(next_id)
+                tr = TrackBuilder(next_id)
                 next_id += 1
                 tr.add(f, b)
                 tr.learn_appearance(b, frame)

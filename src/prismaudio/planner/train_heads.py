@@ -36,6 +36,9 @@ class PlannerTrainConfig:
     lr: float = 2e-3
     sync_clips: int = 80
     sync_steps: int = 300
+    centre_clips: int = 700  # crowded clips for the centre net (`--centres-only`)
+    centre_steps: int = 8000
+    centre_width: int = 24
     run_dir: str = "/work/runs/planner"
     out_dir: str = ""  # empty: the package's assets/planner
 
@@ -261,6 +264,7 @@ def register_train(targets, common) -> None:
     p.add_argument("--out", help="where to write the heads (default: the package's assets/planner)")
     p.add_argument("--sync-only", action="store_true", help="train only the sync encoder")
     p.add_argument("--no-sync", action="store_true", help="do not train the sync encoder")
+    p.add_argument("--centres-only", action="store_true", help="train only the centre net (objects in crowded frames)")
     p.set_defaults(func=_run)
 
 
@@ -271,6 +275,14 @@ def _run(args) -> int:
     cfg = load_config(PlannerTrainConfig, args.config) if args.config else PlannerTrainConfig()
     if args.out:
         cfg.out_dir = args.out
+    if args.centres_only:
+        from .train_centres import train_centres
+
+        torch.set_num_threads(2)
+        path = train_centres(cfg.centre_clips, cfg.centre_steps, run_dir=cfg.run_dir, out_dir=cfg.out_dir,
+                             width=cfg.centre_width)
+        print(f"centre_net: {path}")
+        return 0
     paths = {} if args.sync_only else train(cfg)
     if not args.no_sync:
         paths["sync_encoder"] = train_sync(cfg, cfg.sync_clips, cfg.sync_steps)
