@@ -56,7 +56,7 @@ def main() -> int:
         "retrieval, 64 it.": lambda x, spec: stereo.codec_istft(griffin_lim(spec.abs(), n_fft, hop, x.shape[-1], 64), n_fft, hop, x.shape[-1]),
         "codec": lambda x, spec: codec.decode(codec.encode(x[None]), x.shape[-1])[0],
     }
-    print(f"SynthCanvas test, {', '.join(f'{len(v)} {k}' for k, v in groups.items())} clips; codec step {codec.checkpoint_step}")
+    print(f"SynthCanvas test, {', '.join(f'{len(v)} {k}' for k, v in groups.items())} clips")
     print(f"{'group':<10} {'way':<18} {'onset F1':>9} {'log-mel L1':>11}")
     for group, samples in groups.items():
         waves = []

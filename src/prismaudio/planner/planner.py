@@ -19,6 +19,7 @@ from .. import media
 from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
+from .namesakes import NamesakeConfig, rename_namesakes
 from .onsets import OnsetConfig, appearances
 from .swaps import SwapConfig, repair_swaps
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
@@ -46,6 +47,7 @@ class PlannerConfig:
     merged: MergedConfig = field(default_factory=MergedConfig)  # one track holding two touching objects
     onsets: OnsetConfig = field(default_factory=OnsetConfig)  # objects that appear inside another one's blob
     swaps: SwapConfig = field(default_factory=SwapConfig)  # a track that swapped onto a newcomer, cut at the swap
+    namesakes: NamesakeConfig = field(default_factory=NamesakeConfig)  # two objects seen together, given one name
     crops_per_track: int = 5  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
@@ -123,6 +125,7 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     recognitions = recogniser.recognise(frames, tracks)
     tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
     tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
+    recognitions = rename_namesakes(tracks, recognitions, recogniser, cfg.namesakes)
     analysis.tracks = tracks
     generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
     visual = visual_events(frames, analysis, recognitions, generic, cfg)

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "planner"
 HEAD_PATH = ASSET_DIR / "recognition_head.safetensors"
 HEAD_KIND = "planner-recognition"
+ALTERNATIVES = 4  # next choices kept with each recognition (a namesake of another object is renamed to one)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Recognition:
     kind: str  # impact | sustained
     confidence: float
     origin: str  # canvas | imagenet | generic
+    alternatives: tuple[tuple[str, float], ...] = ()  # the head's next choices (label, probability), best first
 
 
 def square_crops(frames: np.ndarray, boxes: list[tuple[int, int, int, int]], size: int, margin: float) -> torch.Tensor:
@@ -160,13 +162,22 @@ class Recogniser:
                 i = int(cls)
                 kind = self.cfg.kinds[i] if i < len(self.cfg.kinds) else "impact"
                 desc = self.cfg.descriptions[i] if i < len(self.cfg.descriptions) else ""
-                return Recognition(self.cfg.classes[i], desc, kind, float(conf), "canvas")
+                top = torch.topk(probs, min(ALTERNATIVES + 1, len(probs)))
+                others = tuple((self.cfg.classes[int(j)], float(p)) for p, j in zip(top.values[1:], top.indices[1:]))
+                return Recognition(self.cfg.classes[i], desc, kind, float(conf), "canvas", others)
         imagenet = self.encoder.classify_features(feats).mean(0).numpy()
         hit = sound_from_probabilities(imagenet)
         if hit is not None:
             label, desc, kind, mass = hit
             return Recognition(label, desc, kind, mass, "imagenet")
         return Recognition("moving object", "an object moving and touching things", "impact", 0.0, "generic")
+
+    def named(self, label: str, confidence: float) -> Recognition:
+        """A canvas recognition of the head's class `label` (its kind and description)."""
+        i = self.cfg.classes.index(label)
+        kind = self.cfg.kinds[i] if i < len(self.cfg.kinds) else "impact"
+        desc = self.cfg.descriptions[i] if i < len(self.cfg.descriptions) else ""
+        return Recognition(label, desc, kind, float(confidence), "canvas")
 
     def recognise(self, frames: np.ndarray, tracks: list[Track]) -> list[Recognition]:
         return [self.recognise_features(f) for f in self.track_features(frames, tracks)]
