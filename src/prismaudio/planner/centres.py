@@ -15,7 +15,6 @@ it is a prior on compact objects, used only where it finds two centres inside on
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,19 +26,16 @@ from torch import nn
 
 from .analyser import Blob, blob_from_pixels
 
-log = logging.getLogger(__name__)
-
 CENTRES_KIND = "planner-centres"
 CENTRES_PATH = Path(__file__).resolve().parent.parent / "assets" / "planner" / "centre_net.safetensors"
 
 
 @dataclass
 class CentreConfig:
-    width: int = 32  # channels of the inner layers
+    width: int = 24  # channels of the inner layers (32 found no more objects and cost more time)
     stride: int = 4  # heatmap cell size, analysis pixels
     threshold: float = 0.35  # a peak this confident is an object centre
     min_distance: float = 2.0  # peaks closer than this (cells) are one object
-    temporal: int = 0  # heatmaps averaged over this many frames either side (0: none; measured no better)
     every: int = 2  # the net runs on every n-th frame; frames between take the peaks interpolated (speed)
     match_distance: float = 2.0  # ... where a peak in the frames either side is this close (cells)
     persistent: bool = True  # a peak counts only when a looked-at frame next to it has one this close too
@@ -48,7 +44,7 @@ class CentreConfig:
 class CentreNet(nn.Module):
     """[B, 4, H, W] (masked RGB in 0..1, mask) -> [B, 3, H/4, W/4] (centre logit, x and y offset)."""
 
-    def __init__(self, width: int = 32):
+    def __init__(self, width: int = 24):
         super().__init__()
         w = width
 
@@ -75,10 +71,6 @@ def net_input(frames: np.ndarray, masks: np.ndarray) -> torch.Tensor:
 def find_peaks(out: torch.Tensor, cfg: CentreConfig) -> list[np.ndarray]:
     """Net output [T, 3, h, w] -> per frame the centres [n, 2] as (x, y) in analysis pixels."""
     heat = torch.sigmoid(out[:, 0])
-    if cfg.temporal > 0 and len(heat) > 1:
-        k = 2 * cfg.temporal + 1
-        padded = nn.functional.pad(heat.permute(1, 2, 0), (cfg.temporal, cfg.temporal), mode="replicate")
-        heat = padded.unfold(-1, k, 1).mean(-1).permute(2, 0, 1)
     pooled = nn.functional.max_pool2d(heat[:, None], 3, 1, 1)[:, 0]
     peaks = (heat >= pooled) & (heat >= cfg.threshold)
     result = []
@@ -102,6 +94,8 @@ class CentreDetector:
     @torch.no_grad()
     def __call__(self, frames: np.ndarray, masks: np.ndarray, batch: int = 64) -> list[np.ndarray]:
         """Centres (x, y in pixels of `frames`) per frame."""
+        if not len(frames):
+            return []
         step = max(1, self.cfg.every)
         looked = list(range(0, len(frames), step))
         if looked[-1] != len(frames) - 1:
@@ -120,7 +114,7 @@ class CentreDetector:
                 continue
             a = max(g for g in looked if g < f)
             b = min(g for g in looked if g > f)
-            result.append(interpolate_peaks(peaks[a], peaks[b], (f - a) / (b - a), self.cfg.match_distance * self.cfg.stride))
+            result.append(interpolate_peaks(peaks[a], peaks[b], (f - a) / (b - a), reach))
         return result
 
 

@@ -10,7 +10,7 @@ to a sound-source word.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -159,12 +159,9 @@ class Recogniser:
             probs = torch.softmax(logp, dim=-1)
             conf, cls = probs.max(dim=-1)
             if conf >= self.cfg.min_confidence:
-                i = int(cls)
-                kind = self.cfg.kinds[i] if i < len(self.cfg.kinds) else "impact"
-                desc = self.cfg.descriptions[i] if i < len(self.cfg.descriptions) else ""
                 top = torch.topk(probs, min(ALTERNATIVES + 1, len(probs)))
                 others = tuple((self.cfg.classes[int(j)], float(p)) for p, j in zip(top.values[1:], top.indices[1:]))
-                return Recognition(self.cfg.classes[i], desc, kind, float(conf), "canvas", others)
+                return replace(self.named(self.cfg.classes[int(cls)], float(conf)), alternatives=others)
         imagenet = self.encoder.classify_features(feats).mean(0).numpy()
         hit = sound_from_probabilities(imagenet)
         if hit is not None:
