@@ -124,6 +124,11 @@ def analysis_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return h, w
 
 
+def motion_factor(height: int, width: int, motion_side: int) -> int:
+    """How much frames are block-averaged for motion analysis (longer side to about `motion_side`)."""
+    return max(1, int(np.ceil(max(height, width) / motion_side - 1e-9)))
+
+
 def block_mean(frames: np.ndarray, factor: int) -> np.ndarray:
     """[T, H, W, 3] uint8 reduced by `factor`: the mean of the two diagonal pixels of each block
     (nearly as smooth as a full block mean at a fraction of the cost)."""
@@ -301,7 +306,7 @@ def analyse_frames(frames: np.ndarray, fps: float, cfg: AnalyserConfig | None = 
     cfg = cfg or AnalyserConfig()
     frames = np.asarray(frames)
     t, h, w = frames.shape[:3]
-    factor = max(1, int(np.ceil(max(h, w) / cfg.motion_side - 1e-9)))
+    factor = motion_factor(h, w, cfg.motion_side)
     small = block_mean(frames, factor)
     background = background_model(small, cfg.background_samples)
     notes: list[str] = []

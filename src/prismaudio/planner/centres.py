@@ -112,8 +112,8 @@ class CentreDetector:
             if f in peaks:
                 result.append(peaks[f])
                 continue
-            a = max(g for g in looked if g < f)
-            b = min(g for g in looked if g > f)
+            a = f - f % step  # the looked-at frames either side (the last frame is always looked at)
+            b = min(a + step, len(frames) - 1)
             result.append(interpolate_peaks(peaks[a], peaks[b], (f - a) / (b - a), reach))
         return result
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analyser import Analysis, Track, block_mean
+from .analyser import Analysis, Track, block_mean, motion_factor
 from .events import VisualEvent
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,7 @@ def impact_probability(frames: np.ndarray, cfg: ImpactConfig) -> np.ndarray | No
     import torch
 
     h, w = frames.shape[1:3]
-    factor = max(1, int(np.ceil(max(h, w) / cfg.motion_side - 1e-9)))
-    small = block_mean(frames, factor)
+    small = block_mean(frames, motion_factor(h, w, cfg.motion_side))
     _, prob = SyncEncoder().encode_with_impacts(torch.from_numpy(np.ascontiguousarray(small)))
     return prob[0].numpy()
 

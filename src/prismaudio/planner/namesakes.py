@@ -31,9 +31,14 @@ class NamesakeConfig:
 
 
 def distinct_objects(a: Track, b: Track, cfg: NamesakeConfig) -> bool:
-    """Whether two tracks are two objects seen together, not one object and a piece of it."""
+    """Whether two tracks are two objects seen together, not one object and a piece of it
+    (or its ghost): seen together enough, apart, and neither much smaller or shorter-lived."""
     fa = a.frames[a.observed]
     fb = b.frames[b.observed]
+    areas = sorted((float(np.median(a.area)), float(np.median(b.area))))
+    seen = sorted((len(fa), len(fb)))
+    if areas[0] < cfg.min_size * areas[1] or seen[0] < cfg.min_seen * seen[1]:
+        return False
     shared = np.intersect1d(fa, fb)
     if len(shared) < cfg.min_shared * min(len(fa), len(fb)) or not len(shared):
         return False
@@ -58,10 +63,6 @@ def rename_namesakes(tracks: list[Track], recognitions: list[Recognition], recog
                 if not distinct_objects(tracks[i], tracks[j], cfg):
                     continue
                 k = i if recs[i].confidence < recs[j].confidence else j
-                areas = sorted(float(np.median(tracks[n].area)) for n in (i, j))
-                seen = sorted(int(tracks[n].observed.sum()) for n in (i, j))
-                if areas[0] < cfg.min_size * areas[1] or seen[0] < cfg.min_seen * seen[1]:
-                    continue  # one is much smaller or shorter-lived: a piece of the other, or its ghost
                 taken = {r.label for r in recs if r.origin == "canvas"}
                 choice = next(((label, p) for label, p in recs[k].alternatives
                                if label not in taken and p >= cfg.min_probability), None)

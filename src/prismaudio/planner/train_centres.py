@@ -22,11 +22,16 @@ from .centres import CENTRES_KIND, CENTRES_PATH, CentreConfig, CentreNet, net_in
 log = logging.getLogger(__name__)
 
 
+def centre_cells(heat: torch.Tensor) -> torch.Tensor:
+    """Where Gaussian targets peak (value 1): the cells that hold an object's centre."""
+    return heat >= 1.0 - 1e-6
+
+
 def centre_focal_loss(logits: torch.Tensor, heat: torch.Tensor, alpha: float = 2.0, beta: float = 4.0) -> torch.Tensor:
     """CenterNet's penalty-reduced focal loss: logits and Gaussian targets [B, h, w] (1 at centres),
     normalised by the number of centres."""
     p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
-    centre = heat >= 1.0 - 1e-6
+    centre = centre_cells(heat)
     pos = -((1 - p) ** alpha) * torch.log(p) * centre
     neg = -((1 - heat) ** beta) * (p**alpha) * torch.log(1 - p) * ~centre
     return (pos.sum() + neg.sum()) / centre.sum().clamp(min=1)
@@ -52,7 +57,7 @@ def centre_targets(centres: list[tuple[float, float, float]], h: int, w: int, st
 
 def collect(clips: int, seed: int, run_dir: Path, every: int = 4) -> dict[str, np.ndarray]:
     from ..canvas.choreography import SPRITE_FRACTION
-    from .analyser import AnalyserConfig, background_model, block_mean, foreground_masks
+    from .analyser import AnalyserConfig, background_model, block_mean, foreground_masks, motion_factor
     from .canvas_clips import make_clip
 
     cache = run_dir / "centres_data.npz"
@@ -68,7 +73,7 @@ def collect(clips: int, seed: int, run_dir: Path, every: int = 4) -> dict[str, n
         except ValueError:
             continue
         t, h, w = clip.frames.shape[:3]
-        factor = max(1, int(np.ceil(max(h, w) / acfg.motion_side - 1e-9)))
+        factor = motion_factor(h, w, acfg.motion_side)
         small = block_mean(clip.frames, factor)
         masks, _ = foreground_masks(small, background_model(small, acfg.background_samples), acfg)
         sh, sw = small.shape[1:3]
@@ -97,7 +102,7 @@ def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir
     x = net_input(data["frames"], data["masks"])
     heat = torch.from_numpy(data["heat"])
     offset = torch.from_numpy(data["offset"])
-    log.info("centre net: %d frames, %d centres", len(x), int((heat >= 1 - 1e-6).sum()))
+    log.info("centre net: %d frames, %d centres", len(x), int(centre_cells(heat).sum()))
     net = CentreNet(cfg.width)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
@@ -109,7 +114,7 @@ def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir
         if flip:
             xb, hb, ob = xb.flip(-1), hb.flip(-1), ob.flip(-1) * torch.tensor([-1.0, 1.0])[None, :, None, None]
         out = net(xb)
-        at_centre = (hb >= 1 - 1e-6)[:, None]
+        at_centre = centre_cells(hb)[:, None]
         off_loss = ((out[:, 1:] - ob).abs() * at_centre).sum() / at_centre.sum().clamp(min=1)
         loss = centre_focal_loss(out[:, 0], hb) + off_loss
         opt.zero_grad()
