@@ -51,6 +51,7 @@ class PlannerConfig:
     crops_per_track: int = 5  # crops per track for recognition (EfficientNet cost grows with it)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     spatial_rate: float = 5.0  # spatial track points per second
+    smooth_frames: int = 3  # x is averaged over this many frames (centroid jitter; more would flatten wobbles)
     box_tolerance: float = 0.2  # x from the box centre where the box is this close to the track's usual size (0: centroid)
     max_sources: int = 6  # the strongest (longest-lived) tracks become sources
     min_track_seconds: float = 0.2
@@ -239,6 +240,16 @@ def spatial_x(track, width: int, tolerance: float) -> np.ndarray:
     return x
 
 
+def smoothed(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over `width` frames (edges repeat): a point of the plan's
+    spatial track should not carry one frame's centroid jitter."""
+    if width <= 1 or len(x) < 2:
+        return x
+    from scipy.ndimage import uniform_filter1d
+
+    return uniform_filter1d(np.asarray(x, dtype=float), size=width, mode="nearest")
+
+
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
                duration: float, cfg: PlannerConfig, appeared: dict[int, int] | None = None) -> Plan:
     fps = analysis.fps
@@ -291,7 +302,7 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
         for tr in members:
             keep = tr.frames > (frames[-1][-1] if frames else -1)
             frames.append(tr.frames[keep])
-            xs.append(spatial_x(tr, analysis.width, cfg.box_tolerance)[keep])
+            xs.append(smoothed(spatial_x(tr, analysis.width, cfg.box_tolerance), cfg.smooth_frames)[keep])
             areas.append(tr.area[keep])
             seen.append(tr.observed[keep])
         frames_a, x_a, area_a, seen_a = (np.concatenate(v) for v in (frames, xs, areas, seen))

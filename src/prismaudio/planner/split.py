@@ -28,6 +28,11 @@ def colour_histogram(bins: np.ndarray) -> np.ndarray:
     return h / max(1.0, h.sum())
 
 
+def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Hellinger distance of two normalised histograms: 0 the same colours, 1 none shared."""
+    return float(np.sqrt(max(0.0, 1.0 - float(np.sqrt(a * b).sum()))))
+
+
 def split_pixels(ys: np.ndarray, xs: np.ndarray, bins: np.ndarray, centres: np.ndarray, sigmas: np.ndarray,
                  hists: np.ndarray) -> np.ndarray:
     """Owner (index into `centres`) of each pixel.

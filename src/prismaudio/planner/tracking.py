@@ -7,6 +7,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .analyser import AnalyserConfig, Blob, Track, blob_from_pixels
+from .crossings import repair_crossings
 from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
 
 
@@ -174,7 +175,10 @@ def track_blobs(blobs_per_frame: list[list[Blob]], aspect: float, cfg: AnalyserC
                 active.append(tr)
     done.extend(active)
     tracks = [t.build() for t in done if sum(r[7] for r in t.rows) >= cfg.min_frames]
-    return relink(sorted(tracks, key=lambda t: t.start), aspect, cfg)
+    tracks = relink(sorted(tracks, key=lambda t: t.start), aspect, cfg)
+    if frames is not None and cfg.crossings:
+        tracks = repair_crossings(tracks, blobs_per_frame, frames)
+    return tracks
 
 
 def cascade_match(cost: np.ndarray, missed: list[int], infeasible: float = 1e6) -> list[tuple[int, int]]:
@@ -216,11 +220,15 @@ def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Trac
                 gap = b.start - a.end
                 if b is a or gap < 0 or gap > cfg.relink_gap:
                     continue
+                if _at_border(b, 0) and not _at_border(a, -1):
+                    continue  # b enters the picture: a new object, not a's continuation
                 n = min(len(a), 4)
                 vx = (a.x[-1] - a.x[-n]) / max(1, n - 1)
                 vy = (a.y[-1] - a.y[-n]) / max(1, n - 1)
                 d = np.hypot(a.x[-1] + vx * gap - b.x[0], (a.y[-1] + vy * gap - b.y[0]) / aspect)
-                ratio = max(a.area[-1], b.area[0]) / max(1e-9, min(a.area[-1], b.area[0]))
+                # sizes over a few frames: a track often begins or ends merged with something
+                end_area, start_area = float(np.median(a.area[-5:])), float(np.median(b.area[:5]))
+                ratio = max(end_area, start_area) / max(1e-9, min(end_area, start_area))
                 if d < cfg.max_jump * (1 + 0.25 * gap) and ratio < 2.5 and d < best_d:
                     best, best_d = b, d
             if best is not None:
@@ -231,6 +239,12 @@ def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Trac
     for i, t in enumerate(tracks):
         t.id = i
     return tracks
+
+
+def _at_border(tr: Track, i: int, margin: float = 0.02) -> bool:
+    """Whether the track's box touches the edge of the picture at index `i`."""
+    return bool(min(tr.x[i] - tr.w[i] / 2, tr.y[i] - tr.h[i] / 2) < margin
+                or max(tr.x[i] + tr.w[i] / 2, tr.y[i] + tr.h[i] / 2) > 1 - margin)
 
 
 def _join(a: Track, b: Track) -> Track:

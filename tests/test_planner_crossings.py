@@ -1,0 +1,98 @@
+"""Swaps of two objects that met, undone by their colours (planner/crossings.py), and the
+plan's smoothed positions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prismaudio.planner.analyser import Track, blob_from_pixels
+from prismaudio.planner.crossings import meetings, repair_crossings, splice
+from prismaudio.planner.planner import smoothed
+from prismaudio.planner.split import colour_bins, colour_histogram, histogram_distance
+
+RED, BLUE = (220, 40, 40), (40, 40, 220)
+H, W, T = 40, 80, 40
+
+
+def _scene():
+    """Red comes from the left, blue from the right; they touch around frames 17-23 and turn
+    back (each stays on its own side). Returns frames and per-frame blobs (red, blue)."""
+    frames = np.full((T, H, W, 3), 128, np.uint8)
+    blobs = []
+    for f in range(T):
+        gap = abs(f - 20)  # they are 2 * gap + 1 pixels apart
+        here = []
+        for colour, x0 in ((RED, 30 - gap - 8), (BLUE, 31 + gap)):
+            frames[f, 15:23, x0 : x0 + 8] = colour
+            yy, xx = np.mgrid[15:23, x0 : x0 + 8]
+            here.append(blob_from_pixels((yy * W + xx).ravel(), frames[f]))
+        blobs.append(here)
+    return frames, blobs
+
+
+def _track(tid: int, blobs: list) -> Track:
+    return Track(
+        id=tid, frames=np.arange(len(blobs)), x=np.array([b.x for b in blobs]), y=np.array([b.y for b in blobs]),
+        w=np.array([b.w for b in blobs]), h=np.array([b.h for b in blobs]), area=np.array([b.area for b in blobs]),
+        brightness=np.array([b.brightness for b in blobs]), observed=np.ones(len(blobs), bool), boxes=[b.box for b in blobs],
+    )
+
+
+def _colour_at(track: Track, frame: int, blobs: list) -> tuple:
+    box = track.boxes[frame - track.start]
+    return next(b.colour for b in blobs[frame] if b.box == box)
+
+
+def test_histogram_distance_bounds_and_symmetry():
+    red = colour_histogram(colour_bins(np.array([RED] * 10)))
+    blue = colour_histogram(colour_bins(np.array([BLUE] * 10)))
+    both = colour_histogram(colour_bins(np.array([RED] * 5 + [BLUE] * 5)))
+    assert histogram_distance(red, red) == 0.0
+    assert abs(histogram_distance(red, blue) - 1.0) < 1e-9
+    assert 0.0 < histogram_distance(red, both) == histogram_distance(both, red) < 1.0
+
+
+def test_splice_joins_head_of_one_track_to_tail_of_another():
+    _, blobs = _scene()
+    a = _track(0, [b[0] for b in blobs])
+    b = _track(1, [b[1] for b in blobs])
+    s = splice(a, b, 20)
+    assert s.id == 0 and len(s) == T and s.start == 0 and s.end == T - 1
+    assert s.x[19] == a.x[19] and s.x[20] == b.x[20] and s.boxes[25] == b.boxes[25]
+
+
+def test_tracks_that_left_a_meeting_with_each_others_object_are_swapped_back():
+    frames, blobs = _scene()
+    red = [b[0] for b in blobs]
+    blue = [b[1] for b in blobs]
+    # the tracker's mistake: at the meeting, each track went on with the other object
+    swapped = [_track(0, red[:20] + blue[20:]), _track(1, blue[:20] + red[20:])]
+    assert any(m.start <= 20 <= m.end for m in meetings(swapped))
+    repaired = repair_crossings(swapped, blobs, frames)
+    for track, colour in zip(repaired, (RED, BLUE)):
+        assert all(np.allclose(_colour_at(track, f, blobs), colour) for f in range(T))
+    # right from the start: nothing changes
+    kept = repair_crossings([_track(0, red), _track(1, blue)], blobs, frames)
+    assert [_colour_at(t, T - 1, blobs) for t in kept] == [red[-1].colour, blue[-1].colour]
+
+
+def test_objects_that_look_alike_are_not_swapped():
+    frames, blobs = _scene()
+    frames[:] = np.where(frames == 220, 40, frames)  # make red and blue the same dark grey-ish colour
+    frames[:, 15:23] = np.where(frames[:, 15:23] != 128, 40, 128)
+    blobs = [[blob_from_pixels(b.pix, frames[f]) for b in here] for f, here in enumerate(blobs)]
+    a = [b[0] for b in blobs]
+    b = [b[1] for b in blobs]
+    swapped = [_track(0, a[:20] + b[20:]), _track(1, b[:20] + a[20:])]
+    repaired = repair_crossings(swapped, blobs, frames)
+    assert [t.boxes for t in repaired] == [t.boxes for t in swapped]  # no colour evidence: left alone
+
+
+def test_smoothed_removes_jitter_keeps_motion():
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0.2, 0.8, 50)
+    noisy = ramp + rng.normal(0, 0.01, 50)
+    out = smoothed(noisy, 3)
+    assert np.abs(out - ramp)[1:-1].std() < np.abs(noisy - ramp)[1:-1].std()
+    assert abs(out[25] - ramp[25]) < 0.02 and out.shape == ramp.shape
+    assert smoothed(noisy, 1) is noisy
