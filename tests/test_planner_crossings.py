@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from prismaudio.planner.analyser import Track, blob_from_pixels
-from prismaudio.planner.crossings import meetings, repair_crossings, splice
+from prismaudio.planner.crossings import exchange_gain, meetings, repair_crossings, span_mean, splice
 from prismaudio.planner.planner import smoothed
 from prismaudio.planner.split import colour_bins, colour_histogram, histogram_distance
 
@@ -14,13 +14,14 @@ RED, BLUE = (220, 40, 40), (40, 40, 220)
 H, W, T = 40, 80, 40
 
 
-def _scene():
-    """Red comes from the left, blue from the right; they touch around frames 17-23 and turn
-    back (each stays on its own side). Returns frames and per-frame blobs (red, blue)."""
+def _scene(apart=lambda f: abs(f - 20)):
+    """Red on the left, blue on the right, 2 * apart(f) + 1 pixels between them: by default
+    they come together, touch at frame 20 and turn back (each stays on its own side).
+    Returns frames and per-frame blobs (red, blue)."""
     frames = np.full((T, H, W, 3), 128, np.uint8)
     blobs = []
     for f in range(T):
-        gap = abs(f - 20)  # they are 2 * gap + 1 pixels apart
+        gap = apart(f)
         here = []
         for colour, x0 in ((RED, 30 - gap - 8), (BLUE, 31 + gap)):
             frames[f, 15:23, x0 : x0 + 8] = colour
@@ -74,6 +75,28 @@ def test_tracks_that_left_a_meeting_with_each_others_object_are_swapped_back():
     # right from the start: nothing changes
     kept = repair_crossings([_track(0, red), _track(1, blue)], blobs, frames)
     assert [_colour_at(t, T - 1, blobs) for t in kept] == [red[-1].colour, blue[-1].colour]
+
+
+def test_a_swap_inside_a_long_meeting_is_found_where_it_happened():
+    frames, blobs = _scene(apart=lambda f: 0)  # touching from the first frame to the last
+    red = [b[0] for b in blobs]
+    blue = [b[1] for b in blobs]
+    swapped = [_track(0, red[:12] + blue[12:]), _track(1, blue[:12] + red[12:])]
+    assert [(m.start, m.end) for m in meetings(swapped)] == [(0, T - 1)]
+    repaired = repair_crossings(swapped, blobs, frames)
+    assert all(np.allclose(_colour_at(repaired[0], f, blobs), RED) for f in range(T))
+
+
+def test_span_mean_and_exchange_gain():
+    hists = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    running = (np.concatenate([np.zeros((1, 2)), np.cumsum(hists, 0)]), np.arange(5.0))
+    assert span_mean(running, 0, 2, 2).tolist() == [1.0, 0.0]
+    assert span_mean(running, 1, 3, 2).tolist() == [0.5, 0.5]
+    assert span_mean(running, -5, 1, 2) is None  # one frame only
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert exchange_gain([a, b], [b, a]) == 2.0  # each went on with the other's colours
+    assert exchange_gain([a, b], [a, b]) == -2.0
+    assert exchange_gain([a, a], [a, a]) == 0.0  # alike: no evidence either way
 
 
 def test_objects_that_look_alike_are_not_swapped():

@@ -8,8 +8,9 @@ a blob where the centre net (`centres.py`, trained on SynthCanvas) sees two or m
 centres is cut into one piece per centre (objects touching from the start, crowded scenes);
 a blob that several live tracks entered is split between them by colour and position, and
 one no track claims is cut at narrow necks (`split.py`); blobs are linked frame to frame by
-optimal assignment on predicted positions, short gaps (occlusion) are bridged, and broken
-tracks of the same object are re-linked afterwards.
+optimal assignment on predicted positions (and mean colour), short gaps (occlusion) are
+bridged, broken tracks of the same object are re-linked afterwards, and two tracks that met
+and went on with each other's objects get them back by their colours (`crossings.py`).
 
 When an object parts from another mid-clip (the forward pass saw them as one until then), the
 clip is tracked backwards too, where the two are seen apart first and split while merged; that

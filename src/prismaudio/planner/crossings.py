@@ -1,12 +1,14 @@
 """Undo identity swaps where two tracked objects met.
 
-When two objects touch or pass each other, background subtraction sees one blob for a while;
-when they part, each track takes the piece nearest its prediction, and objects that turned
-(bounce, oscillate) or crossed leave with each other's tracks. Positions alone cannot tell,
-but appearance can: each track's colour histogram just before the meeting (while it was
-alone) is compared with both tracks' histograms just after. When the crossed pairing
-explains the colours clearly better, the tracks exchange their tails from the middle of the
-meeting on.
+When two objects touch or pass each other, background subtraction sees one blob, or pieces
+cut from one blob, for a while; when they part, each track takes the piece nearest its
+prediction, and objects that turned (bounce, oscillate) or crossed go on with each other's
+tracks. Positions alone cannot tell, but appearance can. For every meeting of two tracks,
+every frame in it is a candidate swap point: each track's colour histogram (mean over up
+to a second of frames where its blob is about its usual size, i.e. holds it alone) before
+that frame is compared with both tracks' histograms after it. Where the crossed pairing
+explains the colours clearly better than the kept one, the tracks exchange their tails there.
+Objects that touch for seconds can part anywhere in the meeting, hence the search.
 
 Pure post-processing of finished tracks; the pixels come from the blobs they were made of.
 """
@@ -18,12 +20,12 @@ import dataclasses
 import numpy as np
 
 from .analyser import Blob, Track
-from .split import colour_bins, colour_histogram, histogram_distance
+from .split import NUM_BINS, colour_bins, colour_histogram, histogram_distance
 
 
 @dataclasses.dataclass
 class Meeting:
-    """Frames [start, end] where tracks `a` and `b` touch, with both seen alone around it."""
+    """Frames [start, end] where tracks `a` and `b` (indices into the track list) touch."""
 
     a: int
     b: int
@@ -77,33 +79,67 @@ def splice(a: Track, b: Track, frame: int) -> Track:
 
 
 class Appearance:
-    """Mean colour histogram of a track over frames where it is alone, from its blobs' pixels."""
+    """Colour histograms of tracks from their blobs' pixels, over frames where they are alone."""
 
     def __init__(self, blobs_per_frame: list[list[Blob]], frames: np.ndarray):
         self.by_box = [{b.box: b.pix for b in blobs if b.pix is not None} for blobs in blobs_per_frame]
         self.frames = frames
-        self.cache: dict[tuple, np.ndarray] = {}
+        self.cache: dict[tuple, np.ndarray | None] = {}
 
-    def _blob_histogram(self, f: int, box: tuple) -> np.ndarray | None:
+    def blob_histogram(self, f: int, box: tuple) -> np.ndarray | None:
         key = (f, box)
         if key not in self.cache:
             pix = self.by_box[f].get(box)
             self.cache[key] = None if pix is None else colour_histogram(colour_bins(self.frames[f].reshape(-1, 3)[pix]))
         return self.cache[key]
 
-    def histogram(self, tr: Track, first: int, last: int, alone: np.ndarray, min_frames: int) -> np.ndarray | None:
-        """Over the track's frames in [first, last] marked `alone` (per track frame)."""
-        hists = []
-        for f in range(max(first, tr.start), min(last, tr.end) + 1):
-            k = f - tr.start
-            if not (tr.observed[k] and alone[k]):
-                continue
-            hist = self._blob_histogram(f, tr.boxes[k])
+    def running(self, tr: Track, alone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Prefix sums over the track's frames of its histograms [n + 1, bins] and of how many
+        frames had one [n + 1]: the mean over any span is two subtractions."""
+        hists = np.zeros((len(tr), NUM_BINS))
+        have = np.zeros(len(tr))
+        for k in np.flatnonzero(tr.observed & alone):
+            hist = self.blob_histogram(int(tr.frames[k]), tr.boxes[k])
             if hist is not None:
-                hists.append(hist)
-        if len(hists) < min_frames:
-            return None
-        return np.mean(hists, axis=0)
+                hists[k], have[k] = hist, 1.0
+        zero = np.zeros((1, NUM_BINS))
+        return np.concatenate([zero, np.cumsum(hists, 0)]), np.concatenate([[0.0], np.cumsum(have)])
+
+
+def span_mean(running: tuple[np.ndarray, np.ndarray], lo: int, hi: int, min_frames: int) -> np.ndarray | None:
+    """Mean histogram over track frames [lo, hi) (clipped), None with fewer than `min_frames`."""
+    sums, counts = running
+    lo, hi = max(0, lo), min(len(counts) - 1, hi)
+    if hi <= lo or counts[hi] - counts[lo] < min_frames:
+        return None
+    return (sums[hi] - sums[lo]) / (counts[hi] - counts[lo])
+
+
+def exchange_gain(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """How much closer the crossed pairing of two tracks' colours before and after a frame is
+    than the kept one (Hellinger distances, summed): > 0 means they swapped objects there."""
+    keep = histogram_distance(before[0], after[0]) + histogram_distance(before[1], after[1])
+    cross = histogram_distance(before[0], after[1]) + histogram_distance(before[1], after[0])
+    return keep - cross
+
+
+def best_exchange(a: Track, b: Track, runs: list, m: Meeting, window: int, min_frames: int) -> tuple[float, int]:
+    """(gain, frame) of the frame in the meeting where exchanging tails explains the colours
+    best: for each candidate frame, `window` frames on either side (objects may touch for
+    seconds and part anywhere in between)."""
+    best = (-np.inf, m.start)
+    for f in range(m.start, m.end + 2):  # (end + 1: they parted right after the meeting)
+        if f > min(a.end, b.end):
+            break
+        ka, kb = f - a.start, f - b.start
+        before = [span_mean(runs[0], ka - window, ka, min_frames), span_mean(runs[1], kb - window, kb, min_frames)]
+        after = [span_mean(runs[0], ka, ka + window, min_frames), span_mean(runs[1], kb, kb + window, min_frames)]
+        if any(h is None for h in before + after):
+            continue
+        gain = exchange_gain(before, after)
+        if gain > best[0]:
+            best = (gain, f)
+    return best
 
 
 def alone_frames(tracks: list[Track], low: float = 0.6, high: float = 1.6) -> list[np.ndarray]:
@@ -119,10 +155,10 @@ def alone_frames(tracks: list[Track], low: float = 0.6, high: float = 1.6) -> li
 
 
 def repair_crossings(tracks: list[Track], blobs_per_frame: list[list[Blob]], frames: np.ndarray,
-                     window: int = 25, min_frames: int = 6, margin: float = 0.1) -> list[Track]:
+                     window: int = 25, min_frames: int = 6, margin: float = 0.2) -> list[Track]:
     """Tracks with the tails of each pair that met exchanged where their colours (alone, up to
-    `window` frames before and after the meeting, at least `min_frames` each) say the tracks
-    left with each other's objects: the crossed pairing closer by `margin` (Hellinger, summed)."""
+    `window` frames on either side, at least `min_frames` each) say the tracks went on with
+    each other's objects: the crossed pairing closer by `margin` (Hellinger, summed)."""
     if len(tracks) < 2:
         return tracks
     tracks = list(tracks)
@@ -130,22 +166,20 @@ def repair_crossings(tracks: list[Track], blobs_per_frame: list[list[Blob]], fra
     done: set[tuple[int, int, int]] = set()
     for _ in range(4 * len(tracks)):  # each exchange changes the tracks: look again (bounded)
         alone = alone_frames(tracks)
+        runs: dict[int, tuple] = {}
         swapped = False
         for m in meetings(tracks):
             key = (m.a, m.b, m.start)
             if key in done:
                 continue
             done.add(key)
+            for i in (m.a, m.b):
+                if i not in runs:
+                    runs[i] = looks.running(tracks[i], alone[i])
             a, b = tracks[m.a], tracks[m.b]
-            before = [looks.histogram(t, m.start - window, m.start - 1, al, min_frames) for t, al in ((a, alone[m.a]), (b, alone[m.b]))]
-            after = [looks.histogram(t, m.end + 1, m.end + window, al, min_frames) for t, al in ((a, alone[m.a]), (b, alone[m.b]))]
-            if any(h is None for h in before + after):
-                continue
-            keep = histogram_distance(before[0], after[0]) + histogram_distance(before[1], after[1])
-            cross = histogram_distance(before[0], after[1]) + histogram_distance(before[1], after[0])
-            if cross + margin < keep:
-                mid = (m.start + m.end) // 2
-                tracks[m.a], tracks[m.b] = splice(a, b, mid), splice(b, a, mid)
+            gain, frame = best_exchange(a, b, [runs[m.a], runs[m.b]], m, window, min_frames)
+            if gain > margin:
+                tracks[m.a], tracks[m.b] = splice(a, b, frame), splice(b, a, frame)
                 swapped = True
                 break
         if not swapped:
