@@ -119,3 +119,29 @@ def test_smoothed_removes_jitter_keeps_motion():
     assert np.abs(out - ramp)[1:-1].std() < np.abs(noisy - ramp)[1:-1].std()
     assert abs(out[25] - ramp[25]) < 0.02 and out.shape == ramp.shape
     assert smoothed(noisy, 1) is noisy
+
+
+def _line(tid: int, frames: range, x0: float, dx: float, area: float = 0.01) -> Track:
+    n = len(frames)
+    x = x0 + dx * np.arange(n)
+    return Track(
+        id=tid, frames=np.array(list(frames)), x=x, y=np.full(n, 0.5), w=np.full(n, 0.1), h=np.full(n, 0.1),
+        area=np.full(n, area), brightness=np.full(n, 100.0), observed=np.ones(n, bool), boxes=[(0, 0, 1, 1)] * n,
+    )
+
+
+def test_relink_joins_a_broken_track_but_not_a_newcomer_at_the_edge():
+    from prismaudio.planner.analyser import AnalyserConfig
+    from prismaudio.planner.tracking import relink
+
+    cfg = AnalyserConfig()
+    # lost mid-picture for 5 frames, found again where it was heading: one object
+    joined = relink([_line(0, range(0, 20), 0.3, 0.005), _line(1, range(25, 40), 0.43, 0.005)], 1.0, cfg)
+    assert len(joined) == 1 and len(joined[0]) == 40
+    # the same gap, but the second one comes in at the right edge of the picture: another object
+    apart = relink([_line(0, range(0, 20), 0.7, 0.005), _line(1, range(25, 40), 0.94, -0.005)], 1.0, cfg)
+    assert len(apart) == 2
+    # a track that begins merged with something (first frame twice its size) is still the same object
+    merged_start = _line(1, range(25, 40), 0.43, 0.005)
+    merged_start.area[0] = 0.03
+    assert len(relink([_line(0, range(0, 20), 0.3, 0.005), merged_start], 1.0, cfg)) == 1

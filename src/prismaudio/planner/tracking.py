@@ -242,7 +242,8 @@ def relink(tracks: list[Track], aspect: float, cfg: AnalyserConfig) -> list[Trac
 
 
 def _at_border(tr: Track, i: int, margin: float = 0.02) -> bool:
-    """Whether the track's box touches the edge of the picture at index `i`."""
+    """Whether the object reaches the edge of the picture at index `i` (its centre plus or
+    minus half its box size)."""
     return bool(min(tr.x[i] - tr.w[i] / 2, tr.y[i] - tr.h[i] / 2) < margin
                 or max(tr.x[i] + tr.w[i] / 2, tr.y[i] + tr.h[i] / 2) > 1 - margin)
 
