@@ -44,7 +44,7 @@ class AnalyserConfig:
     relink_gap: int = 25  # frames between a track's end and another's start that may still be one object
     min_frames: int = 3  # shorter tracks are dropped as noise
     background_samples: int = 64  # frames used for the median background
-    colour_weight: float = 1.0  # weight of the mean-colour difference in frame-to-frame association
+    colour_weight: float = 0.5  # weight of the mean-colour difference in frame-to-frame association
     max_colour_change: float = 0.25  # a lost track takes up a far blob only if its mean colour is this close (RGB diagonal)
     fragment_frames: int = 25  # tracks shorter than this that hug a longer one are fragments
     fragment_share: float = 0.25  # ... or shorter than this share of the clip (crowded scenes: objects hug all the time)
