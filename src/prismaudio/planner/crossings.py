@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from .analyser import Blob, Track
-from .split import NUM_BINS, colour_bins, colour_histogram, histogram_distance
+from .split import NUM_BINS, histogram_distance, pixels_histogram
 
 
 @dataclasses.dataclass
@@ -90,7 +90,7 @@ class Appearance:
         key = (f, box)
         if key not in self.cache:
             pix = self.by_box[f].get(box)
-            self.cache[key] = None if pix is None else colour_histogram(colour_bins(self.frames[f].reshape(-1, 3)[pix]))
+            self.cache[key] = None if pix is None else pixels_histogram(self.frames[f], pix)
         return self.cache[key]
 
     def running(self, tr: Track, alone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

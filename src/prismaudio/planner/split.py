@@ -28,6 +28,11 @@ def colour_histogram(bins: np.ndarray) -> np.ndarray:
     return h / max(1.0, h.sum())
 
 
+def pixels_histogram(frame: np.ndarray, pix: np.ndarray) -> np.ndarray:
+    """Normalised colour histogram [64] of the pixels `pix` (flat indices) of `frame` [h, w, 3]."""
+    return colour_histogram(colour_bins(frame.reshape(-1, 3)[pix]))
+
+
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Hellinger distance of two normalised histograms: 0 the same colours, 1 none shared."""
     return float(np.sqrt(max(0.0, 1.0 - float(np.sqrt(a * b).sum()))))

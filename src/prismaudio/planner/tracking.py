@@ -8,7 +8,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .analyser import AnalyserConfig, Blob, Track, blob_from_pixels
 from .crossings import repair_crossings
-from .split import colour_bins, colour_histogram, split_by_necks, split_pixels
+from .split import colour_bins, pixels_histogram, split_by_necks, split_pixels
 
 
 class TrackBuilder:
@@ -47,7 +47,7 @@ class TrackBuilder:
         if self.typical_area and not 0.6 < b.area / self.typical_area < 1.6:
             return  # merged with something, or half hidden
         self.typical_area = b.area if not self.typical_area else 0.8 * self.typical_area + 0.2 * b.area
-        hist = colour_histogram(colour_bins(frame.reshape(-1, 3)[b.pix]))
+        hist = pixels_histogram(frame, b.pix)
         self.hist = hist if self.hist is None else 0.8 * self.hist + 0.2 * hist
 
     def build(self) -> Track:
