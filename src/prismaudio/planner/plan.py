@@ -33,17 +33,30 @@ class PlanError(PrismError):
 
 @dataclass
 class Source:
+    """One sound source. `exemplar`: an optional recording of the sound it should make (a
+    path relative to the plan file, or absolute); `diffuse`: an ambience rendered wide, not
+    at a point; `confidence`: how sure the planner is that something on screen makes it."""
+
     id: str
     label: str
     description: str = ""
+    exemplar: str | None = None
+    diffuse: bool = False
+    confidence: float = 1.0
 
 
 @dataclass
 class Event:
+    """One sound event. `strength` in (0, 1] is its relative loudness (1 = the loudest the
+    source makes; from the motion: speed or deceleration at a contact); `confidence` how
+    sure the planner is of it."""
+
     source: str
     onset: float
     offset: float
     kind: EventKind = "impact"
+    strength: float = 1.0
+    confidence: float = 1.0
 
 
 @dataclass
@@ -128,6 +141,8 @@ class Plan:
         for i, s in enumerate(self.semantic.sources):
             if not s.id or not s.label:
                 raise PlanError(f"plan.semantic.sources[{i}]: id and label must be non-empty")
+            if not 0.0 <= s.confidence <= 1.0:
+                raise PlanError(f"plan.semantic.sources[{i}].confidence: must lie in [0, 1], got {s.confidence}")
         end = self.duration + tolerance
         for i, e in enumerate(self.temporal.events):
             where = f"plan.temporal.events[{i}]"
@@ -139,6 +154,10 @@ class Plan:
                 raise PlanError(f"{where}: offset {e.offset} is before onset {e.onset}")
             if e.onset > end or e.offset > end:
                 raise PlanError(f"{where}: time past the end of the video ({self.duration:.2f} s)")
+            if not 0.0 < e.strength <= 1.0:
+                raise PlanError(f"{where}.strength: must lie in (0, 1], got {e.strength}")
+            if not 0.0 <= e.confidence <= 1.0:
+                raise PlanError(f"{where}.confidence: must lie in [0, 1], got {e.confidence}")
         for i, t in enumerate(self.spatial.tracks):
             where = f"plan.spatial.tracks[{i}]"
             if t.source not in ids:
