@@ -245,7 +245,11 @@ def build_library(cfg: LibraryBuildConfig, progress: bool = True) -> BuildResult
     state = _load_state(root)
     done: dict = state.setdefault("files", {})
     plan = make_plan(cfg, state)
-    todo = [j for j in plan.jobs if done.get(j.rel, {}).get("fingerprint") != j.fingerprint or not (root / j.rel).is_file()]
+    def reusable(job: Job) -> bool:  # same source, same settings: its file, or the reason it has none
+        entry = done.get(job.rel, {})
+        return entry.get("fingerprint") == job.fingerprint and (bool(entry.get("reason")) or (root / job.rel).is_file())
+
+    todo = [j for j in plan.jobs if not reusable(j)]
     log.info("sound library: %d classes, %d recordings (%d to process, %d reused) -> %s",
              len(plan.classes), len(plan.jobs), len(todo), len(plan.jobs) - len(todo), root)
     soundfont = cfg.soundfont or default_soundfont()
