@@ -113,7 +113,7 @@ def test_second_run_reuses_everything_and_redoes_only_what_changed(fixture):
     (tmp / "pkg" / "steps" / "step_snow2.wav").unlink()                           # a source removed
     build_library(_cfg(out, table), progress=False)
     now = SoundLibrary.load(out).recordings_of("footsteps on snow")
-    assert len(now) == len(kept) - 1 and not (out / kept[-1].path).exists()
+    assert len(now) == len(kept) - 1 and not (out / kept[-1].path).exists()  # the folder follows its sources
 
 
 def test_user_folder_replaces_the_library(fixture):

@@ -91,12 +91,13 @@ def finish_build(root: Path, cfg, plan, state: dict, progress: bool):
     classes = {name: c for name, c in plan.classes.items() if recordings[name]}
     recordings = {name: recordings[name] for name in classes}
     library = SoundLibrary(root, classes, recordings, cfg.sample_rate)
-    # the folder holds exactly what the index lists
-    kept = {r.path for recs in recordings.values() for r in recs}
+    # the folder holds what is planned: the index's files, plus those YAMNet curated out (kept
+    # so a relabelled class can take them back without processing them again)
+    planned = {j.rel for j in plan.jobs}
     for path in root.glob("*/*.flac"):
-        if str(path.relative_to(root)) not in kept:
+        if str(path.relative_to(root)) not in planned:
             path.unlink()
-    for rel in [r for r in files if r not in {j.rel for j in plan.jobs}]:
+    for rel in [r for r in files if r not in planned]:
         del files[rel]
     all_recs = [r for recs in recordings.values() for r in recs]
     with atomic_path(root / INDEX_NAME) as tmp:
