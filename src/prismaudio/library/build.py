@@ -122,7 +122,7 @@ def _add_class(plan: Plan, cls: LibraryClass, slugs: dict[str, str], replace: bo
 
 def _soundfont_part(plan: Plan, cfg: LibraryBuildConfig, slugs: dict[str, str]) -> None:
     from ..canvas.soundbank import check_soundfont, default_soundfont
-    from .soundfont import DESKTOP_LICENCE, DESKTOP_PACKAGE, note_plan, soundfont_classes, soundfont_licence
+    from .soundfont import DESKTOP_LICENCE, DESKTOP_PACKAGE, desktop_licence, note_plan, soundfont_classes, soundfont_licence
 
     classes = soundfont_classes()
     soundfont = cfg.soundfont or default_soundfont()
@@ -140,7 +140,7 @@ def _soundfont_part(plan: Plan, cfg: LibraryBuildConfig, slugs: dict[str, str]) 
                     plan.problems.append(f"{path}: desktop sound not found (class '{s.name}'); skipped")
                     continue
                 plan.jobs.append(Job(s.name, s.kind, f"{slug(s.name)}/{_stem(path.stem)}.flac", DESKTOP_PACKAGE,
-                                     DESKTOP_LICENCE, str(path), file_fingerprint(path, cfg.sample_rate)))
+                                     desktop_licence(path) or DESKTOP_LICENCE, str(path), file_fingerprint(path, cfg.sample_rate)))
             continue
         r = s.recipe
         for key, velocity in note_plan(r):

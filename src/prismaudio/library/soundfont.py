@@ -27,7 +27,7 @@ SUSTAIN_S = 3.0
 SOUNDFONT_LICENCE = "MIT (FluidR3_GM soundfont, Frank Wen)"
 TIMIDITY_LICENCE = "GPL-2 (TimGM6mb soundfont, Tim Brechbill)"
 DESKTOP_PACKAGE = "sound-theme-freedesktop"
-DESKTOP_LICENCE = "GPL-2+ / CC-BY-SA-3.0 / CC-BY-3.0 (freedesktop sound theme; see its copyright file)"
+DESKTOP_LICENCE = "see /usr/share/doc/sound-theme-freedesktop/copyright"
 
 
 @dataclass
@@ -130,3 +130,13 @@ def soundfont_licence(path: str | None) -> str:
     if name.startswith("timgm6mb"):
         return TIMIDITY_LICENCE
     return f"see the licence of {Path(path or '?').name}"
+
+
+def desktop_licence(path: Path) -> str | None:
+    """A freedesktop sound's licence from its package's machine-readable copyright file."""
+    from .sources import COPYRIGHT, licence_from_copyright
+
+    copyright_file = Path(COPYRIGHT.format(package=DESKTOP_PACKAGE))
+    if not copyright_file.is_file():
+        return None
+    return licence_from_copyright(copyright_file.read_text(encoding="utf-8", errors="replace"), str(path))
