@@ -1,5 +1,7 @@
 """The library build's pure maths and tables: loudness, trimming, licences, note plans."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,14 @@ def test_every_table_label_is_a_yamnet_class_and_every_class_has_visual_words():
         assert set(c.sound.audioset) <= names, (c.sound.name, set(c.sound.audioset) - names)
     assert len(table.classes) + len(sf) >= 300
     assert not {c.name for c in table.classes} & {c.sound.name for c in sf}
+
+
+def test_no_recording_ships_in_the_package():
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = data["tool"]["setuptools"]["package-data"]["prismaudio"]
+    assert "library/*.yaml" in patterns and not any(p.startswith("library/") and not p.endswith(".yaml") for p in patterns)
+    audio = [p for p in (root / "src" / "prismaudio").rglob("*") if p.suffix.lower() in (".wav", ".flac", ".ogg", ".oga", ".mp3")]
+    assert audio == []
