@@ -245,6 +245,8 @@ def build_library(cfg: LibraryBuildConfig, progress: bool = True) -> BuildResult
     state = _load_state(root)
     done: dict = state.setdefault("files", {})
     plan = make_plan(cfg, state)
+    current = {j.fingerprint for j in plan.jobs}
+    state["hashes"] = {fp: h for fp, h in state.get("hashes", {}).items() if fp in current}
     def reusable(job: Job) -> bool:  # same source, same settings: its file, or the reason it has none
         entry = done.get(job.rel, {})
         return entry.get("fingerprint") == job.fingerprint and (bool(entry.get("reason")) or (root / job.rel).is_file())
