@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Callable, Iterable, TypeVar
 
@@ -41,9 +42,19 @@ T = TypeVar("T")
 _debug = False
 
 
+class CommandParser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (`error: prismaudio plan: argument --seed: ...`),
+    exit code 2; subcommand parsers inherit it."""
+
+    def error(self, message: str):
+        from .validate import clip
+
+        self.exit(2, f"error: {self.prog}: {clip(message, 300)} (see {self.prog} --help)\n")
+
+
 def common_options() -> argparse.ArgumentParser:
     """Flags accepted before or after the subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = CommandParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="warnings and errors only")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
@@ -52,7 +63,7 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="prismaudio",
         description="PrismAudio: synchronized stereo soundtracks for videos, planned in four modules.",
         parents=[common],
@@ -94,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe surfaces here, not in the interpreter's exit
+        return code
     except PrismError as e:
         if debug:
             raise
@@ -103,3 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`prismaudio canvas classes | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
