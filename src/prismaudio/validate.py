@@ -173,26 +173,52 @@ def same_path(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def _writable_folder(folder: Path, what: str) -> None:
+def _writable_folder(folder: Path, what: str, named: Path | None = None) -> None:
     """`folder` exists as a writable folder, or can be created (its first existing ancestor is one)."""
+    folder_named, folder = folder, folder
+    if named is not None:
+        folder_named = named
     probe = folder
     while not probe.exists():
         if probe.is_symlink():
-            raise ConfigError(f"{what} {folder}: {probe} is a broken link")
+            raise ConfigError(f"{what} {folder_named}: {probe} is a broken link")
         if probe.parent == probe:
             break
         probe = probe.parent
     if not probe.is_dir():
-        raise ConfigError(f"{what} {folder}: {probe} is a file, not a folder")
+        raise ConfigError(f"{what} {folder_named}: {probe} is a file, not a folder")
     # Try it (os.access says yes to root everywhere, /proc included): a file made and removed.
     try:
         fd, name = tempfile.mkstemp(prefix=".prismaudio-probe.", dir=probe)
         os.close(fd)
         os.unlink(name)
     except OSError as e:
-        raise ConfigError(f"{what} {folder}: cannot write in {probe} ({e.strerror})") from None
+        raise ConfigError(f"{what} {folder_named}: cannot write in {probe} ({e.strerror})") from None
 
 
+def _name_lengths(path: Path, what: str) -> None:
+    """Names past the file system's limits (255 bytes a name, 4096 a path) as one line, not an
+    OSError from the first stat."""
+    raw = os.fsencode(str(path))
+    if len(raw) > 4095 or any(len(part) > 255 for part in raw.split(b"/")):
+        raise ConfigError(f"{what} {excerpt(str(path))}: file name too long")
+
+
+def _checked(check: Callable[..., Path]) -> Callable[..., Path]:
+    """Any OSError from a path check (a loop of links, a name too long) becomes one line."""
+    import functools
+
+    @functools.wraps(check)
+    def wrapper(path, what, *args, **kwargs):
+        _name_lengths(Path(path), what)
+        try:
+            return check(path, what, *args, **kwargs)
+        except OSError as e:
+            raise ConfigError(f"{what} {excerpt(str(path))}: {e.strerror or e}") from None
+    return wrapper
+
+
+@_checked
 def output_file(path: str | Path, what: str, inputs: Iterable[str | Path] = ()) -> Path:
     """A file the command will write: not a folder, inside a writable (or creatable) folder,
     and not one of `inputs`. An existing file is overwritten (atomically) as before."""
@@ -203,13 +229,14 @@ def output_file(path: str | Path, what: str, inputs: Iterable[str | Path] = ()) 
         raise ConfigError(f"{what} {path}: is a folder, expected a file")
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"{what} {path}: the file is not writable")
-    _writable_folder(path.parent if str(path.parent) else Path("."), what)
+    _writable_folder(path.parent if str(path.parent) else Path("."), what, named=path)
     for source in inputs:
         if source and same_path(path, source):
             raise ConfigError(f"{what} {path}: is an input of this command; it would be overwritten")
     return path
 
 
+@_checked
 def output_dir(path: str | Path, what: str, inputs: Iterable[str | Path] = ()) -> Path:
     """A folder the command will write into: a folder or creatable, writable, and not an input."""
     path = Path(path)
@@ -228,6 +255,7 @@ def package_root() -> Path:
     return Path(__file__).resolve().parent
 
 
+@_checked
 def outside_package(path: str | Path, what: str) -> Path:
     """Refuse a path inside the installed prismaudio package (its shipped models and assets)."""
     path = Path(path)

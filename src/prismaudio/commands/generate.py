@@ -171,10 +171,10 @@ def _warn_if_silent(video: Path, result) -> None:
 
     wave = result.waveform.detach().cpu().numpy() if hasattr(result.waveform, "detach") else np.asarray(result.waveform)
     if wave.size == 0 or float(np.abs(wave).max()) < SILENT_PEAK:
-        why = "no sound events were found in it" if not result.plan.temporal.events else "its plan's events made no sound"
+        why = "its plan has no sound events" if not result.plan.temporal.events else "its plan's events made no sound"
         print(f"warning: {video}: the soundtrack is silent ({why})", file=sys.stderr)
     elif not result.plan.temporal.events:
-        print(f"warning: {video}: no sound events were found; the soundtrack is ambience only", file=sys.stderr)
+        print(f"warning: {video}: its plan has no sound events; the soundtrack is ambience only", file=sys.stderr)
 
 
 def _move(pipe, device: str):
