@@ -407,3 +407,18 @@ def test_yaml_numbers_without_a_dot_are_numbers(tmp_path):
         path.write_text(bad + "\n")
         with pytest.raises(ConfigError, match="c.yaml.(lr|steps)"):
             load_config(Opt, path)
+
+
+@pytest.mark.parametrize("argv", [
+    ["info", "{long}.mp4"],
+    ["plan", "{long}.mp4", "--check", "{long}.json"],
+    ["eval", "--pred-audio", "{long}", "--gt-audio", "{t}", "-o", "{t}/e"],
+    ["generate", "{v}", "-o", "{t}/g", "--plan", "{long}.json"],
+    ["plan", "{v}", "-o", "{t}/{long}.json"],
+])
+def test_names_too_long_are_one_line(argv, video, tmp_path, capsys):
+    long = "x" * 300
+    argv = [a.replace("{long}", long).replace("{v}", str(video)).replace("{t}", str(tmp_path)) for a in argv]
+    code, _, err = run(argv, capsys)
+    line = one_error(code, err, "too long")
+    assert len(line) < 300

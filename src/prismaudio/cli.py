@@ -122,3 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as e:
+        # An OS error about a named file (a name too long, a loop of links, no permission, a
+        # full disk) is the user's environment, not a bug: one line. Others keep the traceback.
+        if debug or e.filename is None:
+            raise
+        from .validate import clip
+
+        print(f"error: {clip(str(e.filename), 120)}: {e.strerror or e}", file=sys.stderr)
+        return 2

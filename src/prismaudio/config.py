@@ -154,6 +154,8 @@ def load_yaml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid YAML ({clip(str(e).splitlines()[0], 120)})") from None
     except RecursionError:
         raise ConfigError(f"{path}: not a usable YAML config (nested too deeply)") from None
+    except (ValueError, OverflowError) as e:  # an integer of thousands of digits
+        raise ConfigError(f"{path}: not a usable YAML config ({clip(str(e), 80)})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
