@@ -89,6 +89,13 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
                 raise
             failed += 1
             print(f"error: {e}", file=sys.stderr)
+        except OSError as e:  # about a named file (see main): that item fails, the rest go on
+            if _debug or e.filename is None or isinstance(e, BrokenPipeError):
+                raise
+            from .validate import clip
+
+            failed += 1
+            print(f"error: {clip(str(e.filename), 120)}: {e.strerror or e}", file=sys.stderr)
     if failed:
         print(f"error: {failed} of {total} {what}(s) failed", file=sys.stderr)
         return 2
