@@ -11,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from ..validate import SEED
+from ..validate import SEED, float_arg
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def register(sub, common) -> None:
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--model", default="tiny", help="model name or bundle folder (default: the bundled tiny model)")
     p.add_argument("--seed", type=SEED, default=7, help="seed of the demo clip and of generation")
-    p.add_argument("--duration", type=float, default=8.0, help="clip length in seconds")
+    p.add_argument("--duration", type=float_arg(0, 600, lo_open=True), default=8.0, help="clip length in seconds")
     p.set_defaults(func=run)
 
 
