@@ -175,9 +175,7 @@ def same_path(a: str | Path, b: str | Path) -> bool:
 
 def _writable_folder(folder: Path, what: str, named: Path | None = None) -> None:
     """`folder` exists as a writable folder, or can be created (its first existing ancestor is one)."""
-    folder_named, folder = folder, folder
-    if named is not None:
-        folder_named = named
+    folder_named = named if named is not None else folder
     probe = folder
     while not probe.exists():
         if probe.is_symlink():

@@ -100,7 +100,6 @@ def run(args) -> int:
     from ..log import progress_enabled
     from ..pipeline import PrismAudio
     from ..planner.plan import Plan
-
     from ..validate import output_dir
 
     videos = collect_videos(args.inputs)
