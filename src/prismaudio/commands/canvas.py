@@ -16,7 +16,7 @@ def _size(text: str) -> tuple[int, int]:
             return int(w), int(h)
         return int(text), int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected N or WxH, got {excerpt(text)}") from None
 
 
 def _class_options(p: argparse.ArgumentParser) -> None:

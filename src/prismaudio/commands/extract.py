@@ -27,7 +27,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     except ValueError:
         raise ConfigError(f"--shard: expected i/n (e.g. 0/4), got {text[:40]!r}") from None
     if n < 1 or not 0 <= i < n:
-        raise ConfigError(f"--shard: expected 0 <= i < n, got {text!r}")
+        raise ConfigError(f"--shard: expected 0 <= i < n, got {text[:40]!r}")
     return i, n
 
 
