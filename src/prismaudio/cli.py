@@ -104,7 +104,10 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors (one line, see CommandParser), --help, --version
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     global _debug
     debug = _debug = getattr(args, "debug", False)
     setup_logging(verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
