@@ -121,7 +121,10 @@ def run_cli(args, capsys):
 
 def test_bad_inputs_are_one_line_exit_2_and_other_files_still_processed(tmp_path, capsys):
     good = make_video(tmp_path / "good.mp4", 1.2)
-    other = plan_for(3.0).save(tmp_path / "other.json")
+    other = plan_for(3.0)
+    for e in other.temporal.events:  # a plan file's events must last (zero length is refused on load)
+        e.offset = e.onset + 0.1
+    other = other.save(tmp_path / "other.json")
     out = tmp_path / "out"
     base = ["--model", "tiny-random", "--num-steps", "1", "-o", out]
     code, err = run_cli([good, "--plan", other, *base], capsys)

@@ -144,8 +144,8 @@ class Plan:
             _number(e.offset, f"{where}.offset")
             if e.onset < 0 or e.offset < 0:
                 raise PlanError(f"{where}: negative time (onset {e.onset}, offset {e.offset})")
-            if e.offset <= e.onset:
-                raise PlanError(f"{where}.offset: {e.offset} must be after onset {e.onset} (an event of zero length makes no sound)")
+            if e.offset < e.onset:
+                raise PlanError(f"{where}.offset: {e.offset} is before onset {e.onset}")
             if e.onset > end or e.offset > end:
                 raise PlanError(f"{where}: time past the end of the video ({self.duration:.2f} s)")
         seen: set[str] = set()
@@ -244,9 +244,19 @@ class Plan:
             raise PlanError(str(e)) from None
         origin = where.removesuffix("plan").rstrip(": .")
         try:
-            return plan.validate()
+            return plan.validate().require_audible_events()
         except PlanError as e:  # name the file (or manifest row) the plan came from
             raise (PlanError(f"{origin}: {e}") if origin else e) from None
+
+    def require_audible_events(self) -> "Plan":
+        """Refuse events of zero length in a plan a user wrote (file, manifest, editor): the
+        generator, trained on sounds that last, renders them as silence. Plans built in code
+        may still mark an instant (offset == onset) for conditioning."""
+        for i, e in enumerate(self.temporal.events):
+            if e.offset <= e.onset:
+                raise PlanError(f"plan.temporal.events[{i}].offset: {e.offset} must be after onset {e.onset} "
+                                "(an event of zero length makes no sound)")
+        return self
 
     @classmethod
     def from_json(cls, text: str, where: str = "plan") -> "Plan":
