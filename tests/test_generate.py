@@ -60,7 +60,7 @@ def test_result_is_typed_seeded_and_follows_the_plan(pipe, tmp_path):
     assert a.sample_rate == SR and a.waveform.shape == (2, round(1.6 * SR)) and a.plan is plan
     assert {"check_inputs", "plan", "decode", "features", "prepare_latents", "sample", "decode_audio"} <= set(a.timings)
     torch.testing.assert_close(a.waveform, b.waveform)
-    edited = Plan.from_dict({**plan.to_dict(), "temporal": {"events": [{"source": "s", "onset": 1.2, "offset": 1.2}]}})
+    edited = Plan.from_dict({**plan.to_dict(), "temporal": {"events": [{"source": "s", "onset": 1.2, "offset": 1.3}]}})
     c = pipe.generate(video, plan=edited, seed=1, num_steps=2, cfg_strength=2.0)
     assert not torch.allclose(a.waveform, c.waveform)  # a plan edit changes the audio
     d = pipe.generate(video, plan=plan, seed=1, num_steps=2, cfg_strength=2.0, negative_prompt="speech")
@@ -121,7 +121,10 @@ def run_cli(args, capsys):
 
 def test_bad_inputs_are_one_line_exit_2_and_other_files_still_processed(tmp_path, capsys):
     good = make_video(tmp_path / "good.mp4", 1.2)
-    other = plan_for(3.0).save(tmp_path / "other.json")
+    other = plan_for(3.0)
+    for e in other.temporal.events:  # a plan file's events must last (zero length is refused on load)
+        e.offset = e.onset + 0.1
+    other = other.save(tmp_path / "other.json")
     out = tmp_path / "out"
     base = ["--model", "tiny-random", "--num-steps", "1", "-o", out]
     code, err = run_cli([good, "--plan", other, *base], capsys)

@@ -37,10 +37,10 @@ def test_mixed_bad_files_are_reported_and_the_rest_evaluated(refset, tmp_path, c
     (pred / f"{d.id}.wav").write_bytes(b"RIFF not really a wave file")                  # unreadable
     write_audio(pred / "stray_clip.wav", a.audio, 16000)                              # unpaired
     code, out = _eval(tmp_path, pred, paths["gt"], "--manifest", str(paths["manifest"]))
-    assert code == 0
+    assert code == 2  # the batch finishes, and says that one pair failed
     err = capsys.readouterr().err
     assert "without a reference" in err and "stray_clip" in err
-    assert f"{d.id}: skipped" in err
+    assert f"{d.id}: skipped" in err and "error: 1 of 4 pair(s) failed" in err
     data = json.loads((out / "metrics.json").read_text())
     per = data["per_sample"]
     assert set(per) == {a.id, b.id, c.id}
@@ -51,7 +51,9 @@ def test_mixed_bad_files_are_reported_and_the_rest_evaluated(refset, tmp_path, c
     assert len(list((out / "plots").glob("*.png"))) == 2
 
 
-def test_nan_samples_are_zeroed_and_noted(refset, tmp_path):
+def test_nan_samples_are_refused(refset, tmp_path):
+    """Zeroing NaN/inf would give finite-looking metrics for broken audio: the pair is refused."""
+    from prismaudio.errors import MediaError
     from prismaudio.metrics.evaluate import _load_audio
     import soundfile as sf
 
@@ -59,9 +61,8 @@ def test_nan_samples_are_zeroed_and_noted(refset, tmp_path):
     wave[0, 100:110] = np.nan
     path = tmp_path / "nan.wav"
     sf.write(str(path), wave.T, 16000, subtype="FLOAT")
-    notes = []
-    out = _load_audio(path, notes)
-    assert np.isfinite(out).all() and "10 NaN" in notes[0]
+    with pytest.raises(MediaError, match="10 NaN/inf samples"):
+        _load_audio(path, [])
 
 
 def test_resampled_rates_give_the_same_metrics(refset, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import Callable, Iterable, TypeVar
 
@@ -42,9 +43,19 @@ T = TypeVar("T")
 _debug = False
 
 
+class CommandParser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (`error: prismaudio plan: argument --seed: ...`),
+    exit code 2; subcommand parsers inherit it."""
+
+    def error(self, message: str):
+        from .validate import clip
+
+        self.exit(2, f"error: {self.prog}: {clip(message, 300)} (see {self.prog} --help)\n")
+
+
 def common_options() -> argparse.ArgumentParser:
     """Flags accepted before or after the subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = CommandParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="warnings and errors only")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors")
@@ -53,7 +64,7 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="prismaudio",
         description="PrismAudio: synchronized stereo soundtracks for videos, planned in four modules.",
         parents=[common],
@@ -79,6 +90,13 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
                 raise
             failed += 1
             print(f"error: {e}", file=sys.stderr)
+        except OSError as e:  # about a named file (see main): that item fails, the rest go on
+            if _debug or e.filename is None or isinstance(e, BrokenPipeError):
+                raise
+            from .validate import clip
+
+            failed += 1
+            print(f"error: {clip(str(e.filename), 120)}: {e.strerror or e}", file=sys.stderr)
     if failed:
         print(f"error: {failed} of {total} {what}(s) failed", file=sys.stderr)
         return 2
@@ -87,7 +105,10 @@ def run_each(items: Iterable[T], fn: Callable[[T], None], what: str = "input") -
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors (one line, see CommandParser), --help, --version
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     global _debug
     debug = _debug = getattr(args, "debug", False)
     setup_logging(verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
@@ -95,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe surfaces here, not in the interpreter's exit
+        return code
     except PrismError as e:
         if debug:
             raise
@@ -104,3 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`prismaudio canvas classes | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as e:
+        # An OS error about a named file (a name too long, a loop of links, no permission, a
+        # full disk) is the user's environment, not a bug: one line. Others keep the traceback.
+        if debug or e.filename is None:
+            raise
+        from .validate import clip
+
+        print(f"error: {clip(str(e.filename), 120)}: {e.strerror or e}", file=sys.stderr)
+        return 2

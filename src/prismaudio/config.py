@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -17,8 +19,12 @@ from typing import Any, TypeVar, Union
 import yaml
 
 from .errors import ConfigError
+from .validate import clip, excerpt, read_text
 
 T = TypeVar("T")
+# A number written as text: YAML 1.1 (PyYAML) reads `3e-4` (no dot) as a string, so float fields
+# accept such strings; words like "nan" or "fast" stay errors.
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _closest(key: str, options: list[str]) -> str:
@@ -48,16 +54,16 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
                 return _convert(value, arg, where)
             except ConfigError as e:
                 errors.append(str(e))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {value!r} matches none of {_type_name(tp)}")
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: {excerpt(value)} matches none of {_type_name(tp)}")
     if origin is typing.Literal:
         if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, args))}")
+            raise ConfigError(f"{where}: {excerpt(value)} is not one of {', '.join(map(repr, args))}")
         return value
     if dataclasses.is_dataclass(tp):
         return from_dict(tp, value, where)
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise ConfigError(f"{where}: expected a list, got {excerpt(value)}")
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(value) != len(args):
                 raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
@@ -67,27 +73,35 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         return tuple(out) if origin is tuple else out
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{where}: expected a mapping, got {excerpt(value)}")
         key_tp, val_tp = args if args else (Any, Any)
         return {_convert(k, key_tp, where): _convert(v, val_tp, f"{where}.{k}") for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true/false, got {value!r}")
+            raise ConfigError(f"{where}: expected true/false, got {excerpt(value)}")
         return value
     if tp is float:
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{where}: expected a number, got {excerpt(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ConfigError(f"{where}: number too large ({excerpt(value)})") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{where}: must be a finite number, got {number}")
+        return number
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+            raise ConfigError(f"{where}: expected an integer, got {excerpt(value)}")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
+            raise ConfigError(f"{where}: expected a string, got {excerpt(value)}")
         return value
     if isinstance(tp, type) and not isinstance(value, tp):
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {excerpt(value)}")
     return value
 
 
@@ -96,13 +110,13 @@ def from_dict(cls: type[T], data: Any, where: str = "config") -> T:
     if isinstance(data, cls):
         return data
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping for {cls.__name__}, got {data!r}")
+        raise ConfigError(f"{where}: expected a mapping for {cls.__name__}, got {excerpt(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     kwargs = {}
     for key, value in data.items():
         if key not in fields:
-            raise ConfigError(f"{where}: unknown key '{key}'{_closest(str(key), list(fields))}")
+            raise ConfigError(f"{where}: unknown key '{clip(str(key), 40)}'{_closest(str(key)[:100], list(fields))}")
         kwargs[key] = _convert(value, hints[key], f"{where}.{key}")
     missing = [
         name for name, f in fields.items()
@@ -113,7 +127,7 @@ def from_dict(cls: type[T], data: Any, where: str = "config") -> T:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as e:  # __post_init__ validation
-        raise ConfigError(f"{where}: {e}") from None
+        raise ConfigError(f"{where}: {clip(str(e), 200)}") from None
 
 
 def to_dict(obj: Any) -> dict:
@@ -133,10 +147,15 @@ def load_yaml(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
+    text = read_text(path, "YAML config")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid YAML ({clip(str(e).splitlines()[0], 120)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not a usable YAML config (nested too deeply)") from None
+    except (ValueError, OverflowError) as e:  # an integer of thousands of digits
+        raise ConfigError(f"{path}: not a usable YAML config ({clip(str(e), 80)})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -12,14 +12,24 @@ from typing import Iterator
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    from .errors import PrismError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    if path.is_dir():
+        raise PrismError(f"{path}: is a folder, cannot write a file there")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:100]}.", suffix=path.suffix, dir=path.parent)
+    except OSError as e:  # a file where a folder should be, no permission, a read-only place
+        raise PrismError(f"{path}: cannot write here ({e.strerror or e})") from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise PrismError(f"{path}: cannot write here ({e.strerror or e})") from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -32,8 +42,9 @@ def read_jsonl(path: Path) -> list[tuple[int, dict]]:
     import logging
 
     from .errors import ConfigError
+    from .validate import read_text
 
-    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    lines = read_text(path, "JSON lines file").split("\n")
     out = []
     for i, line in enumerate(lines):
         if not line.strip():
@@ -45,6 +56,9 @@ def read_jsonl(path: Path) -> list[tuple[int, dict]]:
                 logging.getLogger(__name__).warning("%s: ignoring an incomplete last line", path)
                 continue
             raise ConfigError(f"{path}:{i + 1}: not valid JSON ({e.msg})") from None
+        except (RecursionError, ValueError) as e:  # nested too deeply; an integer too long
+            what = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:80]
+            raise ConfigError(f"{path}:{i + 1}: not a usable JSON object ({what})") from None
         if not isinstance(value, dict):
             raise ConfigError(f"{path}:{i + 1}: expected a JSON object")
         out.append((i + 1, value))

@@ -131,8 +131,8 @@ def _session(threads: int):
 def log_mel_frames(wave: np.ndarray) -> np.ndarray:
     """YAMNet log-mel [frames, 64] of a 16 kHz mono signal (no centring, as YAMNet)."""
     x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
-    if x.numel() < WIN:
-        x = torch.nn.functional.pad(x, (0, WIN - x.numel()))
+    if x.numel() < N_FFT:  # stft needs one whole FFT frame (a clip of 1 or 10 samples)
+        x = torch.nn.functional.pad(x, (0, N_FFT - x.numel()))
     spec = torch.stft(x, n_fft=N_FFT, hop_length=HOP, win_length=WIN, window=torch.hann_window(WIN),
                       center=False, return_complex=True).abs()  # [257, frames]
     mel = mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS, F_MIN, F_MAX) @ spec

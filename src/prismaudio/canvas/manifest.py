@@ -55,6 +55,7 @@ from ..config import from_dict, to_dict
 from ..errors import ConfigError, PrismError
 from ..fsutil import read_jsonl
 from ..planner.plan import Plan, PlanError
+from ..validate import excerpt
 from .classes import SoundClass, SoundRecipe
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class CanvasSample:
             raise ConfigError(f"{where}: expected a JSON object")
         version = data.get("version", MANIFEST_VERSION)
         if not isinstance(version, int) or version > MANIFEST_VERSION:
-            raise ConfigError(f"{where}: manifest version {version!r} is newer than this prismaudio ({MANIFEST_VERSION})")
+            raise ConfigError(f"{where}: manifest version {excerpt(version)} is newer than this prismaudio ({MANIFEST_VERSION})")
         data = dict(data)
         try:
             plan = Plan.from_dict(data.pop("plan", None) or {}, where=f"{where}.plan")
@@ -196,7 +197,7 @@ def _source(d: dict) -> CanvasSource:
     if set(d) != {"id", "class_name", "kind", "motion", "sprite", "track"}:
         raise ValueError(f"unexpected keys {sorted(set(d))}")
     if d["kind"] not in ("impact", "sustained"):
-        raise ValueError(f"kind {d['kind']!r}")
+        raise ValueError(f"kind {excerpt(d['kind'])}")
     return CanvasSource(str(d["id"]), str(d["class_name"]), d["kind"], str(d["motion"]), str(d["sprite"]), track)
 
 

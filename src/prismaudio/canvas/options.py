@@ -50,8 +50,10 @@ class CanvasConfig:
             raise ValueError("nothing to build: single_per_class, multi and ood are all 0")
         if not 0.0 <= self.degraded_fraction <= 1.0:
             raise ValueError(f"degraded_fraction must be in [0, 1], got {self.degraded_fraction}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not 1 <= self.workers <= 256:
+            raise ValueError(f"workers must be in 1..256, got {self.workers}")
+        if not 0 <= self.seed <= 2**32 - 1:
+            raise ValueError(f"seed must be in 0..{2**32 - 1}, got {self.seed}")
 
     def fingerprint(self) -> dict:
         """What decides the content of a build (everything but the worker count)."""

@@ -53,6 +53,13 @@ def check_soundfont(path: str | None, classes: list[SoundClass]) -> None:
         raise ConfigError(f"no General MIDI soundfont found (needed by '{needs[0]}'); install fluid-soundfont-gm or pass --soundfont")
     if not Path(path).is_file():
         raise ConfigError(f"soundfont not found: {path} (needed by '{needs[0]}')")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError as e:
+        raise ConfigError(f"soundfont {path}: cannot be read ({e.strerror})") from None
+    if head[:4] != b"RIFF" or head[8:12] != b"sfbk":  # an .sf2 is a RIFF file of form 'sfbk'
+        raise ConfigError(f"soundfont {path}: not a SoundFont 2 (.sf2) file")
 
 
 def check_recordings(classes: list[SoundClass]) -> None:

@@ -22,6 +22,7 @@ from typing import Literal
 
 from ..config import from_dict, load_yaml
 from ..errors import ConfigError
+from ..validate import excerpt
 from .classes import SoundClass, SoundRecipe
 from .sprites import is_image_path
 
@@ -57,7 +58,7 @@ def load_user_bank(bank: str | Path, used_sprites: set[str]) -> list[SoundClass]
         data = load_yaml(yaml_path)
         for name, entry in data.items():
             if not isinstance(name, str) or not name.strip():
-                raise ConfigError(f"{yaml_path}: class names must be non-empty strings, got {name!r}")
+                raise ConfigError(f"{yaml_path}: class names must be non-empty strings, got {excerpt(name)}")
             specs[name] = from_dict(UserClassSpec, entry if entry is not None else {}, where=f"{yaml_path}: {name}")
     folders = {p.name: p for p in sorted(bank.iterdir()) if p.is_dir() and not p.name.startswith(".")}
     for name in specs:

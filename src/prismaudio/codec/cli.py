@@ -9,7 +9,10 @@ import json
 import logging
 from pathlib import Path
 
+from ..validate import THREADS, int_arg
+
 log = logging.getLogger(__name__)
+MAX_PHASE_ITERATIONS = 1000  # Griffin-Lim converges in tens; 100000 is hours of work
 
 DEFAULT_CHECKPOINT = "runs/codec/codec_tiny.safetensors"
 
@@ -22,7 +25,7 @@ def register_train(train_sub, common) -> None:
     p.add_argument("--out", default="runs/codec", help="run folder (checkpoints, TensorBoard)")
     p.add_argument("--max-steps", type=int, help="stop at this step (default: the config's max_steps)")
     p.add_argument("--resume", help="training checkpoint to continue from (default: newest in --out)")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: the config's)")
+    p.add_argument("--threads", type=THREADS, help="torch CPU threads (default: the config's)")
     p.set_defaults(func=run_train)
 
 
@@ -34,6 +37,9 @@ def run_train(args) -> int:
     from .data import find_audio_files, load_clips, synth_clips
     from .trainer import CodecTrainer
 
+    from ..validate import outside_package, output_dir
+
+    output_dir(outside_package(args.out, "--out"), "--out")
     cfg = load_config(CodecConfig, args.config)
     torch.set_num_threads(args.threads or cfg.train.threads)
     if args.data:
@@ -63,8 +69,8 @@ def register(sub, common) -> None:
     e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
     e.add_argument("-o", "--output", default="codec_eval.json", help="report JSON")
     e.add_argument("--plots", help="folder for spectrogram-pair PNGs (default: beside the report)")
-    e.add_argument("--limit", type=int, help="evaluate at most this many files")
-    e.add_argument("--phase-iterations", type=int, help="Griffin-Lim iterations at decode (default: the checkpoint's)")
+    e.add_argument("--limit", type=int_arg(1, 10**9), help="evaluate at most this many files")
+    e.add_argument("--phase-iterations", type=int_arg(0, MAX_PHASE_ITERATIONS), help="Griffin-Lim iterations at decode (default: the checkpoint's)")
     e.add_argument("--class-check", action="store_true",
                    help="train a log-mel classifier on the manifest's train split and compare accuracies")
     e.set_defaults(func=run_eval)
@@ -86,25 +92,32 @@ def register(sub, common) -> None:
 def run_eval(args) -> int:
     import torch
 
-    from ..errors import ConfigError
     from ..fsutil import atomic_path
+    from ..validate import output_dir, output_file
     from .evaluate import evaluate_folder
     from .stereo_codec import StereoCodec
 
+    out = output_file(args.output, "-o", [args.audio, args.checkpoint])
+    plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
+    output_dir(plots, "--plots", [args.audio])
     torch.set_num_threads(2)
     codec = StereoCodec.load(args.checkpoint)
     if args.phase_iterations is not None:  # a decode-time knob: the latents do not change
-        if args.phase_iterations < 0:
-            raise ConfigError(f"--phase-iterations must be at least 0, got {args.phase_iterations}")
         codec.config.phase_iterations = args.phase_iterations
-    out = Path(args.output)
-    plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
     report = evaluate_folder(codec, args.audio, split=args.split, plot_dir=plots, limit=args.limit,
                              class_check=args.class_check)
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(report, indent=2))
     print(json.dumps(report["summary"], indent=2))
     log.info("report written to %s, plots in %s", out, plots)
+    if report["failed"]:
+        import sys
+
+        for line in report["failed"]:
+            print(f"error: {line}", file=sys.stderr)
+        total = len(report["failed"]) + report["summary"]["codec"]["clips"]
+        print(f"error: {len(report['failed'])} of {total} file(s) failed", file=sys.stderr)
+        return 2
     return 0
 
 

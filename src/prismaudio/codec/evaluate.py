@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..dsp.onsets import detect_onsets, onset_prf
+from ..errors import PrismError
 from ..dsp.spatial import framewise, gcc_phat_itd, ild_db
 from ..dsp.spectral import log_mel, log_mel_l1, multi_resolution_stft_distance
 from ..log import progress_enabled
@@ -97,7 +98,8 @@ def plot_pair(path: Path, ref: torch.Tensor, outputs: dict[str, torch.Tensor], s
     fig, axes = plt.subplots(len(rows), 1, figsize=(10, 2.2 * len(rows)), sharex=True)
     for ax, (name, wave) in zip(axes, rows.items()):
         mel = log_mel(wave[0], sample_rate).numpy()
-        ax.imshow(mel, origin="lower", aspect="auto", vmin=-11.5, vmax=mel.max() if mel.size else 0,
+        top = max(float(mel.max()) if mel.size else 0.0, -10.5)  # silence: a range matplotlib accepts
+        ax.imshow(mel, origin="lower", aspect="auto", vmin=-11.5, vmax=top,
                   extent=(0, wave.shape[-1] / sample_rate, 0, mel.shape[0]), cmap="magma")
         ax.set_ylabel(f"{name}\nmel band")
     axes[0].set_title(title)
@@ -123,18 +125,23 @@ def evaluate_folder(codec, audio: str | Path, split: str | None = "test", plot_d
     sr = codec.sample_rate
     rows: dict[str, list[dict]] = {"codec": [], "mel_griffin_lim": []}
     recon_waves: dict[str, torch.Tensor] = {}
-    for i, path in enumerate(tqdm(files, desc="codec eval", disable=not progress_enabled())):
-        ref = read_audio(path, sr)
-        if ref.shape[0] == 1:
-            ref = ref.expand(2, -1).contiguous()
-        ref = ref[:2]
-        recon = codec.decode(codec.encode(ref[None]), ref.shape[-1])[0]
+    failed: list[str] = []
+    for path in tqdm(files, desc="codec eval", disable=not progress_enabled()):
+        try:  # one unreadable or unusable file is reported and skipped, the rest evaluated
+            ref = read_audio(path, sr)
+            if ref.shape[0] == 1:
+                ref = ref.expand(2, -1).contiguous()
+            ref = ref[:2]
+            recon = codec.decode(codec.encode(ref[None]), ref.shape[-1])[0]
+        except PrismError as e:
+            failed.append(f"{path}: {e}" if str(path) not in str(e) else str(e))
+            continue
         baseline = mel_griffin_lim(ref, sr, codec.hop)
         rows["codec"].append(clip_figures(ref, recon, sr) | {"file": str(path)})
         rows["mel_griffin_lim"].append(clip_figures(ref, baseline, sr) | {"file": str(path)})
         if class_check:
             recon_waves[str(path)] = recon
-        if plot_dir is not None and i < plots:
+        if plot_dir is not None and len(rows["codec"]) <= plots:
             plot_pair(Path(plot_dir) / f"{Path(path).stem}.png", ref, {"codec": recon, "mel + Griffin-Lim": baseline},
                       sr, f"{Path(path).name}: reference vs reconstructions")
     report = {
@@ -143,7 +150,10 @@ def evaluate_folder(codec, audio: str | Path, split: str | None = "test", plot_d
                   "latent_channels": codec.latent_channels},
         "summary": {name: summarise(r) for name, r in rows.items()},
         "clips": rows,
+        "failed": failed,
     }
+    if not rows["codec"]:
+        raise PrismError(f"{audio}: none of the {len(files)} file(s) could be evaluated (first: {failed[0]})")
     if class_check:
         from .class_check import class_preservation
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..validate import SEED, excerpt, int_arg
+
 
 def _size(text: str) -> tuple[int, int]:
     """'224' or 'WxH' -> (width, height)."""
@@ -14,7 +16,7 @@ def _size(text: str) -> tuple[int, int]:
             return int(w), int(h)
         return int(text), int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected N or WxH, got {excerpt(text)}") from None
 
 
 def _class_options(p: argparse.ArgumentParser) -> None:
@@ -34,16 +36,16 @@ def register(sub, common) -> None:
                                     "(a configs/canvas_*.yaml preset) or the defaults.")
     b.add_argument("outdir", metavar="OUTDIR")
     b.add_argument("--config", metavar="YAML", help="build options preset (e.g. configs/canvas_paper.yaml)")
-    b.add_argument("--sample-rate", type=int, help="16000 (default) or 44100")
+    b.add_argument("--sample-rate", type=int_arg(1, 10**6), help="16000 (default) or 44100")
     b.add_argument("--duration", type=float, help="seconds per sample (default 8)")
     b.add_argument("--size", type=_size, metavar="N|WxH", help="video resolution (default 224)")
     b.add_argument("--fps", type=float, help="video frame rate (default 25)")
-    b.add_argument("--single-per-class", type=int, help="single-source samples per class (default 3)")
-    b.add_argument("--multi", type=int, help="multi-source samples (default 50)")
-    b.add_argument("--ood", type=int, help="out-of-distribution samples (default 20)")
+    b.add_argument("--single-per-class", type=int_arg(0, 10**6), help="single-source samples per class (default 3)")
+    b.add_argument("--multi", type=int_arg(0, 10**7), help="multi-source samples (default 50)")
+    b.add_argument("--ood", type=int_arg(0, 10**7), help="out-of-distribution samples (default 20)")
     b.add_argument("--degraded-fraction", type=float, help="fraction of samples with a degraded copy (default 0.2)")
-    b.add_argument("--seed", type=int, help="build seed (default 0)")
-    b.add_argument("--workers", type=int, help="processes (default 2)")
+    b.add_argument("--seed", type=SEED, help="build seed (default 0)")
+    b.add_argument("--workers", type=int_arg(1, 256), help="processes (default 2)")
     b.add_argument("--soundfont", metavar="SF2", help="General MIDI soundfont (default FluidR3 if installed, else TimGM6mb)")
     b.add_argument("--emoji-font", metavar="TTF", help="colour emoji font (default Noto Color Emoji)")
     _class_options(b)
@@ -80,6 +82,10 @@ def _config(args):
         flags["width"], flags["height"] = args.size
     if args.classes is not None:
         flags["classes"] = [n.strip() for n in args.classes.split(",") if n.strip()]
+        if not flags["classes"]:  # "" would otherwise mean "all classes"
+            from ..errors import ConfigError
+
+            raise ConfigError(f"--classes: no class names in {excerpt(args.classes)} (leave the option out for all classes)")
     data.update({k: v for k, v in flags.items() if v is not None})
     return from_dict(CanvasConfig, data, where=getattr(args, "config", None) or "options")
 
@@ -87,7 +93,6 @@ def _config(args):
 def run_build(args) -> int:
     from ..canvas.build import build
     from ..log import progress_enabled
-
     cfg = _config(args)
     result = build(args.outdir, cfg, progress=progress_enabled())
     rate = result.samples_per_second_per_core

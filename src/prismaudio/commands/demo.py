@@ -11,6 +11,8 @@ import logging
 import shutil
 from pathlib import Path
 
+from ..validate import SEED, float_arg
+
 log = logging.getLogger(__name__)
 
 SUMMARY_KEYS = ("class-accuracy", "CLAP", "onset-F1", "onset-F1-impact", "DeSync", "PQ-quality",
@@ -21,8 +23,8 @@ def register(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="generate a soundtrack for an unseen SynthCanvas clip and evaluate it")
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--model", default="tiny", help="model name or bundle folder (default: the bundled tiny model)")
-    p.add_argument("--seed", type=int, default=7, help="seed of the demo clip and of generation")
-    p.add_argument("--duration", type=float, default=8.0, help="clip length in seconds")
+    p.add_argument("--seed", type=SEED, default=7, help="seed of the demo clip and of generation")
+    p.add_argument("--duration", type=float_arg(0, 600, lo_open=True), default=8.0, help="clip length in seconds")
     p.set_defaults(func=run)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from ..validate import THREADS, int_arg
+
 log = logging.getLogger(__name__)
 
 
@@ -19,9 +21,9 @@ def register(sub, common) -> None:
     p.add_argument("--videos", default=None, help="folder of the videos (same stems) for DeSync")
     p.add_argument("--manifest", default=None, help="SynthCanvas-style manifest.jsonl (plans, classes, videos)")
     p.add_argument("-o", "--output", default="eval_out", help="output folder (default eval_out)")
-    p.add_argument("--plots", type=int, default=8, help="plot at most this many samples (0 = none)")
+    p.add_argument("--plots", type=int_arg(0, 100_000), default=8, help="plot at most this many samples (0 = none)")
     p.add_argument("--cache", default=None, help="folder caching reference YAMNet outputs (default OUTDIR/.cache)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    p.add_argument("--threads", type=THREADS, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--adapter", action="append", default=[], metavar="NAME=WEIGHTS",
                    help="also run an original evaluator from local weights (panns, passt, msclap, synchformer, audiobox)")
     p.set_defaults(func=run)
@@ -37,11 +39,14 @@ def run(args) -> int:
     from ..metrics.plots import plot_pair
     from ..metrics.report import write_report
 
+    from ..validate import output_dir
+
+    inputs = [args.pred_audio, args.gt_audio, args.videos]
+    out = output_dir(args.output, "-o", inputs)
+    cache = output_dir(args.cache, "--cache", inputs) if args.cache else out / ".cache"
     if args.threads:
         torch.set_num_threads(args.threads)
-    out = Path(args.output)
-    result = evaluate(args.pred_audio, args.gt_audio, args.videos, args.manifest,
-                      cache=Path(args.cache) if args.cache else out / ".cache")
+    result = evaluate(args.pred_audio, args.gt_audio, args.videos, args.manifest, cache=cache)
     if args.adapter:
         result.summary.update(run_adapters(args.adapter, result.pairs))
     for pair in result.pairs[: max(0, args.plots)]:
@@ -54,4 +59,7 @@ def run(args) -> int:
     for k, v in result.summary.items():
         print(f"{k:<{width}}  {'n/a' if v is None else f'{v:.4f}' if isinstance(v, float) else v}")
     print(f"wrote {json_path} and {md_path}")
+    if result.failed:
+        print(f"error: {result.failed} of {result.failed + len(result.pairs)} pair(s) failed", file=sys.stderr)
+        return 2
     return 0

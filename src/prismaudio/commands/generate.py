@@ -14,8 +14,11 @@ from pathlib import Path
 
 from .. import media
 from ..errors import ConfigError, PrismError
+from ..validate import SEED, float_arg, int_arg
 
 log = logging.getLogger(__name__)
+MAX_STEPS = 1000  # a flow sampler gains nothing past a few hundred steps; 100000 is hours of work
+SILENT_PEAK = 1e-5
 
 
 def register(sub, common) -> None:
@@ -25,14 +28,14 @@ def register(sub, common) -> None:
     p.add_argument("--plan", help="plan JSON to use instead of the planner (one video only)")
     p.add_argument("--prompt", help="text that leads the semantic plan module")
     p.add_argument("--negative-prompt", help="text to steer away from (replaces the empty text in guidance)")
-    p.add_argument("--duration", type=float, help="seconds to generate from the start (default: the whole video)")
-    p.add_argument("--num-steps", type=int, default=None, help="sampler steps (default: the model's)")
-    p.add_argument("--cfg-strength", type=float, default=None, help="classifier-free guidance strength (default: the model's)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
+    p.add_argument("--duration", type=float_arg(0, 24 * 3600, lo_open=True), help="seconds to generate from the start (default: the whole video)")
+    p.add_argument("--num-steps", type=int_arg(1, MAX_STEPS), default=None, help="sampler steps (default: the model's)")
+    p.add_argument("--cfg-strength", type=float_arg(0, 100), default=None, help="classifier-free guidance strength (default: the model's)")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed (same seed, same audio)")
     p.add_argument("--format", choices=["wav", "flac"], default="wav", help="audio file format")
     p.add_argument("--no-mux", action="store_true", help="do not write the .mp4 with the audio muxed in")
     p.add_argument("--skip-existing", action="store_true", help="skip videos whose outputs all exist")
-    p.add_argument("--batch-size", type=int, default=1, help="videos sampled together (GPU memory permitting)")
+    p.add_argument("--batch-size", type=int_arg(1, 256), default=1, help="videos sampled together (GPU memory permitting)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder")
     p.set_defaults(func=run)
@@ -51,41 +54,74 @@ def collect_videos(inputs: list[str]) -> list[Path]:
     return out
 
 
-def outputs_for(video: Path, outdir: Path, fmt: str, mux: bool) -> dict[str, Path]:
-    paths = {"audio": outdir / f"{video.stem}.{fmt}", "plan": outdir / f"{video.stem}.plan.json"}
+def outputs_for(video: Path, outdir: Path, fmt: str, mux: bool, stem: str | None = None) -> dict[str, Path]:
+    stem = stem or video.stem
+    paths = {"audio": outdir / f"{stem}.{fmt}", "plan": outdir / f"{stem}.plan.json"}
     if mux:
-        paths["video"] = outdir / f"{video.stem}.mp4"
+        paths["video"] = outdir / f"{stem}.mp4"
     return paths
 
 
+def output_stems(videos: list[Path]) -> dict[Path, str]:
+    """The output name of each video: its stem, or `<folder>-<stem>` where two videos from
+    different folders share a stem (a/good.mp4, b/good.mp4 -> a-good, b-good), so that no
+    video's outputs replace another's. Still ambiguous (the same file twice): ConfigError."""
+    counts: dict[str, int] = {}
+    for v in videos:
+        counts[v.stem] = counts.get(v.stem, 0) + 1
+    names = {v: v.stem if counts[v.stem] == 1 else f"{v.resolve().parent.name}-{v.stem}" for v in videos}
+    seen: dict[str, Path] = {}
+    for v, name in names.items():
+        if name in seen:
+            raise ConfigError(f"{seen[name]} and {v} would write the same outputs ({name}.*); "
+                              "give them different names or generate them into separate folders")
+        seen[name] = v
+    if len(names) != len(videos):
+        raise ConfigError(f"a video is given twice: {next(v for v in videos if videos.count(v) > 1)}")
+    return names
+
+
+def check_outputs(videos: list[Path], stems: dict[Path, str], outdir: Path, fmt: str, mux: bool,
+                  plan: str | None) -> None:
+    """Refuse, before any work, outputs that would overwrite an input (generate v.mp4 -o <its folder>)."""
+    from ..validate import output_file, same_path
+
+    inputs = [*videos, *([plan] if plan else [])]
+    for video in videos:
+        for path in outputs_for(video, outdir, fmt, mux, stems[video]).values():
+            if any(same_path(path, other) for other in inputs):
+                raise ConfigError(f"-o {outdir}: {path} would overwrite an input; choose another output folder")
+            output_file(path, "-o")
+
+
 def run(args) -> int:
-    if args.num_steps is not None and args.num_steps < 1:
-        raise ConfigError(f"--num-steps must be at least 1, got {args.num_steps}")
-    if args.duration is not None and not args.duration > 0:
-        raise ConfigError(f"--duration must be positive, got {args.duration}")
-    if args.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     from tqdm.auto import tqdm
 
     from ..log import progress_enabled
     from ..pipeline import PrismAudio
     from ..planner.plan import Plan
+    from ..validate import output_dir
 
-    outdir = Path(args.output)
     videos = collect_videos(args.inputs)
     if not videos:
         raise ConfigError("no videos found in the given inputs")
+    outdir = output_dir(args.output, "-o", videos)
+    stems = output_stems(videos)
+    check_outputs(videos, stems, outdir, args.format, not args.no_mux, args.plan)
     plan = None
     if args.plan:
         if len(videos) > 1:
             raise ConfigError("--plan applies to one video; got several")
         plan = Plan.load(args.plan)
+        if not plan.temporal.events:
+            print(f"warning: {args.plan}: the plan has no events; the soundtrack will be ambience at most",
+                  file=sys.stderr)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     videos = videos[rank::world]
     mux = not args.no_mux
     todo = []
     for video in videos:
-        if args.skip_existing and all(p.exists() for p in outputs_for(video, outdir, args.format, mux).values()):
+        if args.skip_existing and all(p.exists() for p in outputs_for(video, outdir, args.format, mux, stems[video]).values()):
             log.info("skip %s (outputs exist)", video)
             continue
         todo.append(video)
@@ -110,8 +146,9 @@ def run(args) -> int:
             try:
                 if isinstance(result, PrismError):
                     raise result
-                paths = outputs_for(video, outdir, args.format, mux)
+                paths = outputs_for(video, outdir, args.format, mux, stems[video])
                 media.write_audio(paths["audio"], result.waveform, result.sample_rate)
+                _warn_if_silent(video, result)
                 result.plan.save(paths["plan"])
                 if mux:
                     media.mux(video, result.waveform, result.sample_rate, paths["video"])
@@ -125,6 +162,18 @@ def run(args) -> int:
         print(f"error: {failed} of {len(todo)} video(s) failed", file=sys.stderr)
         return 2
     return 0
+
+
+def _warn_if_silent(video: Path, result) -> None:
+    """Say so when the soundtrack written is silent (a plan or a video without sound events)."""
+    import numpy as np
+
+    wave = result.waveform.detach().cpu().numpy() if hasattr(result.waveform, "detach") else np.asarray(result.waveform)
+    if wave.size == 0 or float(np.abs(wave).max()) < SILENT_PEAK:
+        why = "its plan has no sound events" if not result.plan.temporal.events else "its plan's events made no sound"
+        print(f"warning: {video}: the soundtrack is silent ({why})", file=sys.stderr)
+    elif not result.plan.temporal.events:
+        print(f"warning: {video}: its plan has no sound events; the soundtrack is ambience only", file=sys.stderr)
 
 
 def _move(pipe, device: str):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from ..validate import int_arg
+
 log = logging.getLogger(__name__)
 
 
@@ -16,7 +18,7 @@ def register(sub, common) -> None:
     p.add_argument("--config", required=True, help="GRPO config YAML (configs/grpo_tiny.yaml)")
     p.add_argument("--mode", choices=["fast-grpo", "flow-grpo", "mix-grpo"], help="rollout mode (overrides the config)")
     p.add_argument("--advantage", choices=["reward-sum", "per-reward"], help="advantage variant (overrides the config)")
-    p.add_argument("--iterations", type=int, help="stop after this many iterations")
+    p.add_argument("--iterations", type=int_arg(1, 10**9), help="stop after this many iterations")
     p.add_argument("--out-dir", help="logs and checkpoints (overrides the config's out_dir)")
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if out_dir holds checkpoints")

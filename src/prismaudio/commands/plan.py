@@ -34,12 +34,23 @@ def _render(plan, fmt: str) -> str:
 
 def run(args) -> int:
     from .. import media
-    from ..planner.plan import Plan
+    from ..planner.plan import Plan, PlanError
+    from ..validate import http_url, output_file
 
+    if args.output:  # before any work: a plan that cannot be written is found out now
+        output_file(args.output, "-o", [args.video, args.check])
+    if args.llm_url:
+        http_url(args.llm_url, "--llm-url")
     if args.check:
         info = media.probe(args.video)
-        plan = Plan.load(args.check).validate(video_duration=info.duration)
+        plan = Plan.load(args.check)
+        try:
+            plan.validate(video_duration=info.duration)
+        except PlanError as e:
+            raise PlanError(f"{args.check}: {e}") from None
         print(f"{args.check}: ok ({len(plan.semantic.sources)} sources, {len(plan.temporal.events)} events)")
+        if not plan.temporal.events:
+            print(f"warning: {args.check}: the plan has no events; generate will make ambience at most", file=sys.stderr)
         return 0
     if args.llm_url:
         from ..planner.llm import LLMConfig, plan_with_llm
@@ -49,6 +60,8 @@ def run(args) -> int:
         from ..planner.planner import plan_video
 
         plan = plan_video(args.video)
+    if not plan.temporal.events:
+        print(f"warning: {args.video}: no sound events found; the plan has no events", file=sys.stderr)
     if args.output:
         plan.save(args.output)
         if args.format == "text":

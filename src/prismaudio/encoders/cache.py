@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError, MediaError
 from ..fsutil import atomic_path, read_jsonl
+from ..validate import excerpt
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,11 @@ def read_manifest(path: str | Path, splits: list[str] | None = None) -> list[Cli
     for n, d in read_jsonl(path):
         if "id" not in d or "video" not in d:
             raise ConfigError(f"{path}:{n}: each line needs 'id' and 'video'")
+        for key in ("id", "video", "audio", "split"):  # paths and names: strings (or absent)
+            if key in d and not (isinstance(d[key], str) and d[key]) and not (key == "id" and isinstance(d[key], int)):
+                if key in ("audio", "split") and d[key] is None:
+                    continue
+                raise ConfigError(f"{path}:{n}: '{key}' must be a non-empty string, got {excerpt(d[key])}")
         texts = None
         if isinstance(d.get("plan"), dict):
             from ..planner.plan import Plan

@@ -15,19 +15,29 @@ from .container import check_readable, open_media
 
 
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+MAX_CHANNELS = 64
 
 
 def _resample(container: av.container.InputContainer, sample_rate: int) -> np.ndarray:
-    """Decode the first audio stream to planar float32 [C, N] at `sample_rate`, channels as stored."""
+    """Decode the first audio stream to float32 [C, N] at `sample_rate`, channels as stored.
+
+    The resampler writes packed (interleaved) float: PyAV's `to_ndarray` on planar frames of
+    many channels (an 8-channel 48 kHz WAV) reads past its plane pointers and segfaults.
+    """
     stream = container.streams.audio[0]
     channels = stream.codec_context.channels
-    resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=sample_rate)
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise MediaError(f"{container.name}: {channels} audio channels is not supported (1 to {MAX_CHANNELS})")
+    resampler = av.AudioResampler(format="flt", layout=stream.layout.name, rate=sample_rate)
     chunks = []
+
+    def take(frames) -> None:
+        for out in frames:
+            chunks.append(out.to_ndarray().reshape(-1, channels).T)
+
     for frame in container.decode(stream):
-        for out in resampler.resample(frame):
-            chunks.append(out.to_ndarray())
-    for out in resampler.resample(None):
-        chunks.append(out.to_ndarray())
+        take(resampler.resample(frame))
+    take(resampler.resample(None))
     if not chunks:
         return np.zeros((channels, 0), dtype=np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from ..audio_models.data import sample_class, video_motion
 from ..audio_models.yamnet import YamNet, YamNetOutput, shared
-from ..errors import CheckpointError, ConfigError, PrismError
+from ..errors import CheckpointError, ConfigError, MediaError, PrismError
 from ..fsutil import atomic_path, read_jsonl
 from ..planner.plan import Plan, PlanError
 from .aesthetic import AestheticMetrics
@@ -43,6 +43,7 @@ class EvalResult:
     per_sample: dict[str, dict]
     problems: list[str] = field(default_factory=list)
     pairs: list[EvalPair] = field(default_factory=list)
+    failed: int = 0  # pairs that could not be evaluated (unreadable, NaN/inf), of `failed + len(pairs)`
 
 
 def list_files(folder: str | Path, exts: set[str], what: str) -> dict[str, Path]:
@@ -106,9 +107,8 @@ def _load_audio(path: Path, notes: list[str]) -> np.ndarray:
         notes.append(f"{path.name}: {wave.shape[0]} channels, first two kept")
         wave = wave[:2]
     bad = ~np.isfinite(wave)
-    if bad.any():
-        notes.append(f"{path.name}: {int(bad.sum())} NaN/inf samples replaced by 0")
-        wave = np.where(bad, 0.0, wave).astype(np.float32)
+    if bad.any():  # zeroing them would give finite-looking metrics for broken audio
+        raise MediaError(f"{path}: {int(bad.sum())} NaN/inf samples; refusing to evaluate it")
     if wave.shape[1] == 0 or not np.any(wave):
         notes.append(f"{path.name}: silent")
     return wave
@@ -168,7 +168,8 @@ def cached_motion(video: Path, cache: Path | None) -> np.ndarray:
     return motion
 
 
-def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | None = None) -> tuple[list[EvalPair], list[str]]:
+def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None,
+                cache: Path | None = None) -> tuple[list[EvalPair], list[str], int]:
     problems: list[str] = []
     preds = list_files(pred_dir, AUDIO_EXTS, "--pred-audio")
     gts = list_files(gt_dir, AUDIO_EXTS, "--gt-audio")
@@ -194,7 +195,7 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | 
         extra = len(set(rows) - set(stems))
         if extra:
             problems.append(f"{extra} manifest row(s) have no paired files (ignored)")
-    pairs = []
+    pairs, failed = [], 0
     for stem in tqdm(stems, desc="load", leave=False):
         notes: list[str] = []
         try:
@@ -202,6 +203,7 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | 
             gt = _load_audio(gts[stem], notes)
         except PrismError as e:
             problems.append(f"{stem}: skipped ({e})")
+            failed += 1
             continue
         if pred.shape[1] != gt.shape[1]:
             notes.append(f"length differs: prediction {pred.shape[1] / SAMPLE_RATE:.2f} s, reference {gt.shape[1] / SAMPLE_RATE:.2f} s")
@@ -217,13 +219,13 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | 
                 notes.append(f"video unusable ({e}): DeSync n/a")
         pairs.append(EvalPair(stem, pred, gt, row.plan if row else None, row.sound_class if row else None, motion, notes=notes))
     if not pairs:
-        raise PrismError("no pair could be read; nothing to evaluate")
-    return pairs, problems
+        raise PrismError(f"none of the {len(stems)} pair(s) could be read; nothing to evaluate")
+    return pairs, problems, failed
 
 
 def evaluate(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | None = None,
              metrics: tuple[str, ...] = tuple(METRICS)) -> EvalResult:
-    pairs, problems = build_pairs(pred_dir, gt_dir, videos_dir, manifest, cache)
+    pairs, problems, failed = build_pairs(pred_dir, gt_dir, videos_dir, manifest, cache)
     yam = shared()
     outs = cached_analyze(yam, [p.pred for p in pairs], None)
     gts = cached_analyze(yam, [p.gt for p in pairs], cache)
@@ -233,7 +235,9 @@ def evaluate(pred_dir, gt_dir, videos_dir=None, manifest=None, cache: Path | Non
         problems.append("no videos (--videos or manifest 'video'): DeSync n/a")
     if not manifest:
         problems.append("no --manifest: onset F1 vs events, side accuracy, class metrics and CLAP n/a")
-    return run_metrics(pairs, metrics, problems)
+    result = run_metrics(pairs, metrics, problems)
+    result.failed = failed
+    return result
 
 
 def run_metrics(pairs: list[EvalPair], metrics: tuple[str, ...], problems: list[str]) -> EvalResult:

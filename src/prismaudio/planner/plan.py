@@ -22,8 +22,14 @@ import numpy as np
 
 from ..config import from_dict, to_dict
 from ..errors import ConfigError, PrismError
+from ..validate import excerpt, finite, parse_json, read_text
 
 PLAN_VERSION = 1
+MAX_PLAN_SECONDS = 24 * 3600.0
+# Distance is relative (1 = reference, gain about 1/distance): beyond these the mix is silent
+# or clips, so such values are typing mistakes, not plans.
+MIN_DISTANCE, MAX_DISTANCE = 0.01, 100.0
+MAX_PLAN_BYTES = 16 * 1024 * 1024
 EventKind = Literal["impact", "sustained"]
 
 
@@ -128,8 +134,9 @@ class Plan:
     # ---- validation ----------------------------------------------------------------------
     def validate(self, video_duration: float | None = None, tolerance: float = 0.05) -> "Plan":
         """Check internal consistency (and fit to a video's duration); raise PlanError naming the field."""
-        if not self.duration > 0:
-            raise PlanError(f"plan.duration: must be positive, got {self.duration}")
+        _number(self.duration, "plan.duration", 0.0, MAX_PLAN_SECONDS, lo_open=True)
+        if self.version != PLAN_VERSION:
+            raise PlanError(f"plan.version: {excerpt(self.version)} is not supported (this PrismAudio reads version {PLAN_VERSION})")
         if video_duration is not None and abs(self.duration - video_duration) > max(tolerance, 0.02 * video_duration):
             raise PlanError(
                 f"plan.duration: {self.duration:.2f} s does not match the video ({video_duration:.2f} s); "
@@ -139,39 +146,49 @@ class Plan:
         if len(set(ids)) != len(ids):
             raise PlanError("plan.semantic.sources: duplicate source ids")
         for i, s in enumerate(self.semantic.sources):
-            if not s.id or not s.label:
-                raise PlanError(f"plan.semantic.sources[{i}]: id and label must be non-empty")
+            if not s.id.strip() or not s.label.strip():
+                raise PlanError(f"plan.semantic.sources[{i}]: id and label must be non-empty (not only spaces)")
             if not 0.0 <= s.confidence <= 1.0:
                 raise PlanError(f"plan.semantic.sources[{i}].confidence: must lie in [0, 1], got {s.confidence}")
         end = self.duration + tolerance
         for i, e in enumerate(self.temporal.events):
             where = f"plan.temporal.events[{i}]"
             if e.source not in ids:
-                raise PlanError(f"{where}.source: unknown source id '{e.source}' (known: {', '.join(ids) or 'none'})")
+                raise PlanError(f"{where}.source: unknown source id {excerpt(e.source)} (known: {excerpt(', '.join(ids) or 'none')})")
+            _number(e.onset, f"{where}.onset")
+            _number(e.offset, f"{where}.offset")
             if e.onset < 0 or e.offset < 0:
                 raise PlanError(f"{where}: negative time (onset {e.onset}, offset {e.offset})")
             if e.offset < e.onset:
-                raise PlanError(f"{where}: offset {e.offset} is before onset {e.onset}")
+                raise PlanError(f"{where}.offset: {e.offset} is before onset {e.onset}")
             if e.onset > end or e.offset > end:
                 raise PlanError(f"{where}: time past the end of the video ({self.duration:.2f} s)")
             if not 0.0 < e.strength <= 1.0:
                 raise PlanError(f"{where}.strength: must lie in (0, 1], got {e.strength}")
             if not 0.0 <= e.confidence <= 1.0:
                 raise PlanError(f"{where}.confidence: must lie in [0, 1], got {e.confidence}")
+        seen: set[str] = set()
         for i, t in enumerate(self.spatial.tracks):
             where = f"plan.spatial.tracks[{i}]"
             if t.source not in ids:
-                raise PlanError(f"{where}.source: unknown source id '{t.source}' (known: {', '.join(ids) or 'none'})")
+                raise PlanError(f"{where}.source: unknown source id {excerpt(t.source)} (known: {excerpt(', '.join(ids) or 'none')})")
+            if t.source in seen:
+                raise PlanError(f"{where}.source: a second track for source '{t.source}' (one track per source)")
+            seen.add(t.source)
             if not t.times or len(t.times) != len(t.x) or (t.distance and len(t.distance) != len(t.times)):
                 raise PlanError(f"{where}: times, x (and distance) must be non-empty lists of equal length")
+            for name, values in (("times", t.times), ("x", t.x), ("distance", t.distance)):
+                for k, v in enumerate(values):
+                    _number(v, f"{where}.{name}[{k}]")
             if any(b < a for a, b in zip(t.times, t.times[1:])):
                 raise PlanError(f"{where}.times: must be increasing")
             if min(t.times) < 0 or max(t.times) > end:
                 raise PlanError(f"{where}.times: outside 0..{self.duration:.2f} s")
             if any(abs(v) > 1.0 + 1e-6 for v in t.x):
                 raise PlanError(f"{where}.x: positions must lie in [-1, 1]")
-            if any(d <= 0 for d in t.distance):
-                raise PlanError(f"{where}.distance: must be positive")
+            if any(not MIN_DISTANCE <= d <= MAX_DISTANCE for d in t.distance):
+                raise PlanError(f"{where}.distance: must lie in [{MIN_DISTANCE:g}, {MAX_DISTANCE:g}] "
+                                "(relative to the reference distance 1)")
         return self
 
     # ---- text rendering (the CoT the generator reads) ------------------------------------
@@ -241,17 +258,31 @@ class Plan:
     @classmethod
     def from_dict(cls, data: dict, where: str = "plan") -> "Plan":
         try:
-            plan = from_dict(cls, data, where=where)
+            plan = from_dict(cls, data, where=where if where.endswith("plan") else f"{where}: plan")
         except ConfigError as e:
             raise PlanError(str(e)) from None
-        return plan.validate()
+        origin = where.removesuffix("plan").rstrip(": .")
+        try:
+            return plan.validate().require_audible_events()
+        except PlanError as e:  # name the file (or manifest row) the plan came from
+            raise (PlanError(f"{origin}: {e}") if origin else e) from None
+
+    def require_audible_events(self) -> "Plan":
+        """Refuse events of zero length in a plan a user wrote (file, manifest, editor): the
+        generator, trained on sounds that last, renders them as silence. Plans built in code
+        may still mark an instant (offset == onset) for conditioning."""
+        for i, e in enumerate(self.temporal.events):
+            if e.offset <= e.onset:
+                raise PlanError(f"plan.temporal.events[{i}].offset: {e.offset} must be after onset {e.onset} "
+                                "(an event of zero length makes no sound)")
+        return self
 
     @classmethod
     def from_json(cls, text: str, where: str = "plan") -> "Plan":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise PlanError(f"{where}: not valid JSON ({e.msg} at line {e.lineno})") from None
+            data = parse_json(text, where)
+        except ConfigError as e:
+            raise PlanError(str(e)) from None
         return cls.from_dict(data, where=where)
 
     @classmethod
@@ -259,7 +290,11 @@ class Plan:
         path = Path(path)
         if not path.is_file():
             raise PlanError(f"{path}: plan file not found")
-        return cls.from_json(path.read_text(encoding="utf-8"), where=str(path))
+        try:
+            text = read_text(path, "plan", MAX_PLAN_BYTES)
+        except ConfigError as e:
+            raise PlanError(str(e)) from None
+        return cls.from_json(text, where=str(path))
 
     def save(self, path: str | Path) -> Path:
         from ..media import atomic_path
@@ -267,6 +302,13 @@ class Plan:
         with atomic_path(path) as tmp:
             tmp.write_text(self.to_json() + "\n", encoding="utf-8")
         return Path(path)
+
+
+def _number(value: float, where: str, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> float:
+    try:
+        return finite(value, where, lo, hi, lo_open)
+    except ConfigError as e:
+        raise PlanError(str(e)) from None
 
 
 def describe_side(x: float) -> str:

@@ -296,7 +296,9 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
                         if all(abs(onset - o) >= 1.0 / fps for o in onsets):  # one hit, not twice
                             onsets.append(onset)
             for onset in sorted(onsets):
-                events.append(Event(sid, round(onset, 3), round(min(onset + cfg.impact_length, end_time), 3), "impact"))
+                stop = round(min(onset + cfg.impact_length, end_time), 3)
+                if stop > round(onset, 3):  # a hit on the very last frame has no room to sound
+                    events.append(Event(sid, round(onset, 3), stop, "impact"))
         # spatial: x in [-1, 1], distance relative to the object's typical size (bigger = closer)
         frames, xs, areas, seen = [], [], [], []
         for tr in members:

@@ -261,7 +261,8 @@ def train_sync(cfg: PlannerTrainConfig, clips: int = 120, steps: int = 600) -> P
 def register_train(targets, common) -> None:
     p = targets.add_parser("planner", parents=[common], help="train the planner's recognition head and event scorer")
     p.add_argument("--config", help="YAML with PlannerTrainConfig fields (configs/planner_tiny.yaml)")
-    p.add_argument("--out", help="where to write the heads (default: the package's assets/planner)")
+    p.add_argument("--out", help="where to write the heads (default: runs/planner in the current folder; "
+                                 "never the installed package)")
     p.add_argument("--sync-only", action="store_true", help="train only the sync encoder")
     p.add_argument("--no-sync", action="store_true", help="do not train the sync encoder")
     p.add_argument("--centres-only", action="store_true", help="train only the centre net (objects in crowded frames)")
@@ -272,9 +273,12 @@ def _run(args) -> int:
     from ..config import load_config
 
     torch.set_num_threads(1)
+    from ..validate import outside_package, output_dir
+
     cfg = load_config(PlannerTrainConfig, args.config) if args.config else PlannerTrainConfig()
-    if args.out:
-        cfg.out_dir = args.out
+    # Never the package's own assets/planner: a training run must not replace the shipped heads.
+    cfg.out_dir = str(args.out or cfg.out_dir or "runs/planner")
+    output_dir(outside_package(cfg.out_dir, "--out"), "--out")
     if args.centres_only:
         from .train_centres import train_centres
 
