@@ -133,8 +133,8 @@ def master(audio: np.ndarray, sample_rate: int, target_lufs: float | None = DEFA
     scale, normalise = 1.0, False
     if loud_in == float("-inf") or loud_in < SILENCE_LUFS:
         if target_lufs is not None:
-            warnings.append(f"the mix is silent ({'no signal' if loud_in == float('-inf') else f'{loud_in:.1f} LUFS'}): "
-                            "not normalised")
+            quiet = "no signal" if not np.any(audio) else f"below the {SILENCE_LUFS:g} LUFS gate of BS.1770"
+            warnings.append(f"the mix is silent ({quiet}): not normalised")
     elif target_lufs is not None:
         if n < int(MIN_LOUDNESS_S * sample_rate):
             warnings.append(f"the mix is only {n / sample_rate:.2f} s long: loudness measured ungated (BS.1770 gates "
