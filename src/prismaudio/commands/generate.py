@@ -159,7 +159,8 @@ def run(args) -> int:
                 log.info("%s -> %s (%.2f s of audio)", video, paths["audio"], result.duration)
             except PrismError as e:
                 failed += 1
-                print(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
+                # tqdm.write: the line is printed above the progress bar, never inside it
+                tqdm.write(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
             bar.update(1)
     bar.close()
     if failed:
