@@ -102,21 +102,23 @@ class LibraryEngine:
         return _Takes(takes, "ambience" if source.diffuse else kind)
 
     # ---- voicing -------------------------------------------------------------------------
-    def _next_take(self, material: _Takes, rng: np.random.Generator) -> np.ndarray:
-        """A different recording from the last one where there is a choice, varied in gain and rate."""
+    def _next_take(self, material: _Takes, rng: np.random.Generator, vary_rate: bool = True) -> np.ndarray:
+        """A different recording from the last one where there is a choice, varied in gain and
+        (for impacts) rate: a sustained take keeps its timing, so its own note changes stay put."""
         cfg = self.config
         choices = [i for i in range(len(material.takes)) if i != material.last] or [0]
         material.last = int(rng.choice(choices))
         rate = float(np.exp(rng.uniform(-cfg.rate_jitter, cfg.rate_jitter)))
         gain = 10.0 ** (rng.uniform(-cfg.gain_jitter_db, cfg.gain_jitter_db) / 20.0)
-        return change_rate(material.takes[material.last], rate) * gain
+        take = material.takes[material.last]
+        return (change_rate(take, rate) if vary_rate else take) * gain
 
     def _render_source(self, source, material: _Takes, request: StemRequest, rng: np.random.Generator) -> np.ndarray:
         cfg, sr, n = self.config, request.sample_rate, request.num_samples
         stem = np.zeros(n)
         events = request.plan.events_of(source.id)
         if material.kind == "ambience" and not events:  # a bed under the whole clip
-            bed = loop_to_length(self._next_take(material, rng), n, sr, cfg.loop_crossfade_s)
+            bed = loop_to_length(self._next_take(material, rng, vary_rate=False), n, sr, cfg.loop_crossfade_s)
             return fade_edges(bed, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * cfg.ambience_gain
         for event in events:
             start = int(round(event.onset * sr))
@@ -125,7 +127,7 @@ class LibraryEngine:
                 add_at(stem, fade_edges(take, sr, 0.0, 0.01) * event.strength, start)
             else:
                 span = max(1, int(round(event.offset * sr)) - start)
-                looped = loop_to_length(self._next_take(material, rng), span, sr, cfg.loop_crossfade_s)
+                looped = loop_to_length(self._next_take(material, rng, vary_rate=False), span, sr, cfg.loop_crossfade_s)
                 level = event.strength * (cfg.ambience_gain if material.kind == "ambience" else 1.0)
                 add_at(stem, fade_edges(looped, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * level, start)
         return stem

@@ -73,7 +73,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
 
 
 def limiter_gain(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
-                 lookahead_s: float = LOOKAHEAD_S, hold_s: float = HOLD_S) -> np.ndarray:
+                 lookahead_s: float = LOOKAHEAD_S, hold_s: float = HOLD_S, peaks: np.ndarray | None = None) -> np.ndarray:
     """Per-sample gain (<= 1) that keeps the 4x oversampled peak under the ceiling.
 
     The needed gain is min-filtered over [n - lookahead - hold, n + lookahead] and then averaged
@@ -81,7 +81,7 @@ def limiter_gain(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float = DEFA
     at n, so the smoothed gain never lets a peak through, and it ramps instead of jumping.
     """
     ceiling = db_to_gain(ceiling_dbtp)
-    peaks = oversampled_peaks(audio)
+    peaks = oversampled_peaks(audio) if peaks is None else peaks
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if need.size == 0 or need.min() >= 1.0:
         return np.ones_like(need)
@@ -97,11 +97,14 @@ def limiter_gain(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float = DEFA
     return np.minimum(smooth, need)  # exact at the edges, where the filters see "nearest" padding
 
 
-def _limited_gain(audio: np.ndarray, sample_rate: int, scale: float, ceiling_dbtp: float) -> np.ndarray:
-    """scale x limiter gain, iterated: the resampler's view of a limited waveform differs slightly."""
+def _limited_gain(audio: np.ndarray, sample_rate: int, scale: float, ceiling_dbtp: float,
+                  peaks: np.ndarray | None = None) -> np.ndarray:
+    """scale x limiter gain, iterated: the resampler's view of a limited waveform differs slightly.
+    `peaks`: oversampled peaks of `audio` (unscaled), when already known."""
     gain = np.full(audio.shape[-1], scale)
-    for _ in range(3):
-        lim = limiter_gain(audio * gain, sample_rate, ceiling_dbtp - LIMIT_MARGIN_DB)
+    for i in range(3):
+        known = peaks * scale if i == 0 and peaks is not None else None
+        lim = limiter_gain(audio * gain, sample_rate, ceiling_dbtp - LIMIT_MARGIN_DB, peaks=known)
         if lim.size == 0 or lim.min() >= 1.0:
             break
         gain = gain * lim
@@ -140,7 +143,17 @@ def master(audio: np.ndarray, sample_rate: int, target_lufs: float | None = DEFA
             warnings.append(f"the mix is only {n / sample_rate:.2f} s long: loudness measured ungated (BS.1770 gates "
                             f"{MIN_LOUDNESS_S:.1f} s blocks)")
         scale, normalise = db_to_gain(target_lufs - loud_in), True
-    gain = _limited_gain(audio, sample_rate, scale, ceiling_dbtp)
+    peaks = oversampled_peaks(audio)
+    gain = _limited_gain(audio, sample_rate, scale, ceiling_dbtp, peaks)
+    if gain.size and gain.min() >= scale:  # nothing limited (the common case): the scale alone is exact
+        out = audio * scale
+        top = float(peaks.max()) * scale
+        tp = 20.0 * np.log10(top) if top > 0 else float("-inf")
+        loud_out = loud_in + gain_to_db(scale) if np.isfinite(loud_in) else loud_in
+        for w in warnings:
+            log.warning("%s", w)
+        return out.astype(np.float32), MasterReport(gain.astype(np.float32), target_lufs, loud_in, loud_out, tp, 0.0,
+                                                    warnings)
     for _ in range(MAX_MAKEUP_PASSES):  # limiting took loudness off: raise the scale and limit again
         if not normalise:
             break
