@@ -165,6 +165,8 @@ def main() -> int:
     ap.add_argument("--canvas", default="data/canvas")
     ap.add_argument("--splits", default="test,ood")
     ap.add_argument("--limit", type=int, default=None, help="at most this many clips per split")
+    ap.add_argument("--every", type=int, default=1,
+                    help="every K-th clip of each split's set (a spread-out subset for slow engines; same clips for all)")
     ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma list of: {', '.join(ENGINES)}")
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--library", default=None, help="sound library folder (default: the canvas classes rendered)")
@@ -191,9 +193,9 @@ def main() -> int:
     results_path = Path(args.results)
     out = Path(args.out)
     results = {"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "model": args.model,
-               "limit": args.limit, "splits": {}}
+               "limit": args.limit, "every": args.every, "splits": {}}
     for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
-        clips = eval_clips(samples, split, min(SPLITS.get(split, 48), args.limit or 10**9))
+        clips = eval_clips(samples, split, SPLITS.get(split, 48))[::max(1, args.every)][:args.limit or None]
         reference = out / split / "reference"
         copy_references(clips, reference)
         rows = {"reference": {"seconds-per-8s": None, "cpu-seconds-per-8s": None}}

@@ -9,7 +9,7 @@ import soundfile as sf
 
 from prismaudio.engines import StemEngine, StemRequest
 from prismaudio.engines.library import LibraryEngine
-from prismaudio.engines.matching import ClassMatcher, exact_class
+from prismaudio.engines.matching import ClassMatcher, exact_class, word_class
 from prismaudio.engines.voicing import change_rate, loop_to_length, trim_to_attack
 from prismaudio.library import SoundLibrary
 from prismaudio.planner.plan import Event, Plan, Semantic, Source, Temporal
@@ -94,12 +94,13 @@ def test_unknown_label_is_silent_with_a_warning(library, caplog):
 
 
 def test_text_match_finds_a_class_by_meaning(library):
-    match = ClassMatcher(library.classes).match("drum", "a snare struck with a stick")
+    match = ClassMatcher(library.classes).match("percussion", "a snare struck with a stick")
     assert match.class_name == "snare_drum" and match.how == "text"
 
 
 def test_pure_helpers():
     assert exact_class("Floor-Tom", ["floor_tom", "bell"]) == "floor_tom"
+    assert word_class("dog", ["dog barking", "cat"]) == "dog barking" and word_class("drum", ["snare drum", "bass drum"]) is None
     x = np.concatenate([np.zeros(100), np.ones(10)])
     assert len(trim_to_attack(x, SR)) == 10 + 16
     assert len(change_rate(np.ones(1000), 1.25)) == 800

@@ -38,9 +38,10 @@ class LibraryEngineConfig:
 
 @dataclass
 class _Takes:
-    """The material one source is rendered from."""
+    """The material one source is rendered from: loaded takes, or recordings loaded when first
+    chosen (a class may hold many long recordings; a clip uses a few)."""
 
-    takes: list[np.ndarray]
+    takes: list  # np.ndarray, or a Recording not loaded yet
     kind: str  # "impact" | "sustained" | "ambience": the class's kind (exemplars: "impact")
     last: int = -1
     warnings: list[str] = field(default_factory=list)
@@ -93,16 +94,24 @@ class LibraryEngine:
         if match.how == "text":
             log.info("source '%s' (%s) rendered as library class '%s' (text similarity %.2f)",
                      source.id, source.label, match.class_name, match.score)
-        takes = [t for t in (self._recording(r, sr) for r in self.library.recordings_of(match.class_name)) if t is not None]
-        if not takes:
-            log.warning("source '%s': library class '%s' has no readable recording: left silent", source.id,
-                        match.class_name)
+        recordings = list(self.library.recordings_of(match.class_name))
+        if not recordings:
+            log.warning("source '%s': library class '%s' has no recording: left silent", source.id, match.class_name)
             return None
         kind = self.library.classes[match.class_name].kind
-        return _Takes(takes, "ambience" if source.diffuse else kind)
+        return _Takes(recordings, "ambience" if source.diffuse else kind)
+
+    def _load(self, material: _Takes, index: int, sample_rate: int) -> np.ndarray | None:
+        item = material.takes[index]
+        if isinstance(item, np.ndarray):
+            return item
+        wave = self._recording(item, sample_rate)
+        material.takes[index] = wave if wave is not None else np.zeros(0)
+        return wave
 
     # ---- voicing -------------------------------------------------------------------------
-    def _next_take(self, material: _Takes, rng: np.random.Generator, vary_rate: bool = True) -> np.ndarray:
+    def _next_take(self, material: _Takes, rng: np.random.Generator, sample_rate: int,
+                   vary_rate: bool = True) -> np.ndarray:
         """A different recording from the last one where there is a choice, varied in gain and
         (for impacts) rate: a sustained take keeps its timing, so its own note changes stay put."""
         cfg = self.config
@@ -110,7 +119,14 @@ class LibraryEngine:
         material.last = int(rng.choice(choices))
         rate = float(np.exp(rng.uniform(-cfg.rate_jitter, cfg.rate_jitter)))
         gain = 10.0 ** (rng.uniform(-cfg.gain_jitter_db, cfg.gain_jitter_db) / 20.0)
-        take = material.takes[material.last]
+        order = [material.last] + [i for i in range(len(material.takes)) if i != material.last]
+        for index in order:  # an unreadable recording (warned once) gives way to the next one
+            take = self._load(material, index, sample_rate)
+            if take is not None and len(take):
+                material.last = index
+                break
+        else:
+            return np.zeros(0)
         return (change_rate(take, rate) if vary_rate else take) * gain
 
     def _render_source(self, source, material: _Takes, request: StemRequest, rng: np.random.Generator) -> np.ndarray:
@@ -118,16 +134,16 @@ class LibraryEngine:
         stem = np.zeros(n)
         events = request.plan.events_of(source.id)
         if material.kind == "ambience" and not events:  # a bed under the whole clip
-            bed = loop_to_length(self._next_take(material, rng, vary_rate=False), n, sr, cfg.loop_crossfade_s)
+            bed = loop_to_length(self._next_take(material, rng, sr, vary_rate=False), n, sr, cfg.loop_crossfade_s)
             return fade_edges(bed, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * cfg.ambience_gain
         for event in events:
             start = int(round(event.onset * sr))
             if event.kind == "impact" and material.kind != "ambience":
-                take = self._next_take(material, rng)[: int(cfg.max_impact_s * sr)]
+                take = self._next_take(material, rng, sr)[: int(cfg.max_impact_s * sr)]
                 add_at(stem, fade_edges(take, sr, 0.0, 0.01) * event.strength, start)
             else:
                 span = max(1, int(round(event.offset * sr)) - start)
-                looped = loop_to_length(self._next_take(material, rng, vary_rate=False), span, sr, cfg.loop_crossfade_s)
+                looped = loop_to_length(self._next_take(material, rng, sr, vary_rate=False), span, sr, cfg.loop_crossfade_s)
                 level = event.strength * (cfg.ambience_gain if material.kind == "ambience" else 1.0)
                 add_at(stem, fade_edges(looped, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * level, start)
         return stem

@@ -25,6 +25,16 @@ def exact_class(label: str, class_names: list[str]) -> str | None:
     return next((name for name in class_names if normalise_name(name) == wanted), None)
 
 
+def word_class(label: str, class_names: list[str]) -> str | None:
+    """The one class whose name holds every word of the label ('dog' -> 'dog barking'), if
+    exactly one does: cheap, and as sure as an exact name."""
+    words = set(normalise_name(label).split())
+    if not words:
+        return None
+    found = [name for name in class_names if words <= set(normalise_name(name).split())]
+    return found[0] if len(found) == 1 else None
+
+
 def class_text(cls) -> str:
     """What a library class is, as text: name, description, visual words."""
     parts = [normalise_name(cls.name)]
@@ -38,7 +48,7 @@ def class_text(cls) -> str:
 @dataclass
 class ClassMatch:
     class_name: str | None
-    how: str  # "exact" | "text" | "none"
+    how: str  # "exact" | "words" | "text" | "exemplar" | "none"
     score: float
 
 
@@ -67,6 +77,9 @@ class ClassMatcher:
             return ClassMatch(found, "exact", 1.0)
         if not self.names:
             return ClassMatch(None, "none", 0.0)
+        found = word_class(label, self.names)
+        if found is not None:
+            return ClassMatch(found, "words", 1.0)
         if self._class_vectors is None:
             self._class_vectors = self._embed([class_text(self.classes[n]) for n in self.names])
         query = normalise_name(label) + (f". {description}" if description else "")
