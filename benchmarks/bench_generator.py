@@ -22,6 +22,7 @@ stem pipeline) or -> a PrismAudio with its engine name.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import statistics
@@ -168,6 +169,8 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=1,
                     help="every K-th clip of each split's set (a spread-out subset for slow engines; same clips for all)")
     ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma list of: {', '.join(ENGINES)}")
+    ap.add_argument("--score-only", action="store_true",
+                    help="render nothing: score the clips every chosen engine has already rendered")
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--library", default=None, help="sound library folder (default: the canvas classes rendered)")
     ap.add_argument("--threads", type=int, default=2)
@@ -189,20 +192,29 @@ def main() -> int:
     if unknown:
         print(f"error: unknown engine(s) {', '.join(unknown)} (known: {', '.join(ENGINES)})", file=sys.stderr)
         return 2
-    pipes = {name: ENGINES[name](args) for name in names}
+    pipes = {name: (None, None) if args.score_only else ENGINES[name](args) for name in names}
     results_path = Path(args.results)
     out = Path(args.out)
     results = {"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "model": args.model,
                "limit": args.limit, "every": args.every, "splits": {}}
     for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
         clips = eval_clips(samples, split, SPLITS.get(split, 48))[::max(1, args.every)][:args.limit or None]
-        reference = out / split / "reference"
+        if args.score_only:
+            clips = [c for c in clips if all((out / split / n.replace(" ", "_") / f"{c.id}.wav").is_file() for n in pipes)]
+        if not clips:
+            print(f"{split}: no clips to score", file=sys.stderr)
+            continue
+        tag = hashlib.sha1(" ".join(c.id for c in clips).encode()).hexdigest()[:8]
+        reference = out / split / f"reference_{len(clips)}_{tag}"  # exactly these clips: every engine scored on them
         copy_references(clips, reference)
         rows = {"reference": {"seconds-per-8s": None, "cpu-seconds-per-8s": None}}
         folders = {"reference": reference}
         for name, (pipe, engine) in pipes.items():
             folder = out / split / name.replace(" ", "_")
-            timing = render_folder(pipe, engine, clips, folder)
+            timing = {} if args.score_only else render_folder(pipe, engine, clips, folder)
+            if args.score_only and (folder / "timings.json").is_file():
+                known = json.loads((folder / "timings.json").read_text())
+                timing = {c.id: known[c.id] for c in clips if c.id in known}
             wall = statistics.median(t["wall"] for t in timing.values()) if timing else None
             cpu = statistics.median(t["cpu"] for t in timing.values()) if timing else None
             rows[name] = {"seconds-per-8s": wall, "cpu-seconds-per-8s": cpu}
