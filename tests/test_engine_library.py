@@ -10,7 +10,7 @@ import soundfile as sf
 from prismaudio.engines import StemEngine, StemRequest
 from prismaudio.engines.library import LibraryEngine
 from prismaudio.engines.matching import ClassMatcher, exact_class, word_class
-from prismaudio.engines.voicing import change_rate, loop_to_length, trim_to_attack
+from prismaudio.engines.voicing import change_rate, loop_to_length, rms_normalise, trim_to_attack
 from prismaudio.library import SoundLibrary
 from prismaudio.planner.plan import Event, Plan, Semantic, Source, Temporal
 
@@ -104,5 +104,8 @@ def test_pure_helpers():
     x = np.concatenate([np.zeros(100), np.ones(10)])
     assert len(trim_to_attack(x, SR)) == 10 + 16
     assert len(change_rate(np.ones(1000), 1.25)) == 800
+    quiet_tail = np.concatenate([np.full(100, 0.5), np.zeros(900)])
+    assert np.sqrt(np.mean(rms_normalise(quiet_tail, 0.2)[:100] ** 2)) == pytest.approx(0.2)  # silence not counted
+    assert np.abs(rms_normalise(np.r_[1.0, np.full(99, 0.01)], 0.5)).max() == pytest.approx(1.0)  # peak capped
     loop = loop_to_length(np.random.default_rng(0).standard_normal(1000), 3500, SR)
     assert len(loop) == 3500 and np.abs(loop[3000:]).max() > 0

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import PrismError
 from .base import StemRequest
 from .matching import ClassMatch, ClassMatcher
-from .voicing import add_at, change_rate, fade_edges, loop_to_length, trim_to_attack
+from .voicing import add_at, change_rate, fade_edges, loop_to_length, rms_normalise, trim_to_attack
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class LibraryEngineConfig:
     loop_crossfade_s: float = 0.05
     sustain_fade_s: float = 0.02  # fade in and out of a sustained event's span
     ambience_gain: float = 0.5  # a bed sits under the events: half the level of a full-strength take
+    sustained_rms: float = 0.2  # sustained takes levelled to this RMS, impacts to peak 1 (SynthCanvas's 0.1 vs 0.5)
     min_similarity: float = 0.45  # text match threshold (see matching.MIN_SIMILARITY)
 
 
@@ -134,7 +135,8 @@ class LibraryEngine:
         stem = np.zeros(n)
         events = request.plan.events_of(source.id)
         if material.kind == "ambience" and not events:  # a bed under the whole clip
-            bed = loop_to_length(self._next_take(material, rng, sr, vary_rate=False), n, sr, cfg.loop_crossfade_s)
+            take = rms_normalise(self._next_take(material, rng, sr, vary_rate=False), cfg.sustained_rms)
+            bed = loop_to_length(take, n, sr, cfg.loop_crossfade_s)
             return fade_edges(bed, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * cfg.ambience_gain
         for event in events:
             start = int(round(event.onset * sr))
@@ -143,7 +145,8 @@ class LibraryEngine:
                 add_at(stem, fade_edges(take, sr, 0.0, 0.01) * event.strength, start)
             else:
                 span = max(1, int(round(event.offset * sr)) - start)
-                looped = loop_to_length(self._next_take(material, rng, sr, vary_rate=False), span, sr, cfg.loop_crossfade_s)
+                take = rms_normalise(self._next_take(material, rng, sr, vary_rate=False), cfg.sustained_rms)
+                looped = loop_to_length(take, span, sr, cfg.loop_crossfade_s)
                 level = event.strength * (cfg.ambience_gain if material.kind == "ambience" else 1.0)
                 add_at(stem, fade_edges(looped, sr, cfg.sustain_fade_s, cfg.sustain_fade_s) * level, start)
         return stem

@@ -78,3 +78,16 @@ def add_at(target: np.ndarray, take: np.ndarray, start: int) -> None:
     take = take[begin - start:]
     k = min(len(take), len(target) - begin)
     target[begin:begin + k] += take[:k]
+
+
+def rms_normalise(x: np.ndarray, target_rms: float, peak_cap: float = 1.0) -> np.ndarray:
+    """`x` scaled so the RMS of its sounding part (samples within 40 dB of its peak) is
+    `target_rms`, without its peak passing `peak_cap`: how a bed or a sustained take is levelled
+    against impacts, which are levelled by their peak."""
+    x = np.asarray(x, dtype=np.float64)
+    peak = float(np.abs(x).max()) if len(x) else 0.0
+    if peak <= 0:
+        return x.copy()
+    sounding = x[np.abs(x) >= 0.01 * peak]
+    rms = float(np.sqrt(np.mean(sounding ** 2)))
+    return x * min(target_rms / rms, peak_cap / peak)
