@@ -27,7 +27,7 @@ def make_video(path: Path, seconds: float, fps: int = 25) -> Path:
 
 def plan_for(seconds: float) -> Plan:
     return Plan(duration=seconds, semantic=Semantic([Source("s", "snare drum")]),
-                temporal=Temporal([Event("s", t, t) for t in np.arange(0.5, seconds - 0.2, 1.0).round(2).tolist()]),
+                temporal=Temporal([Event("s", t, round(t + 0.1, 2)) for t in np.arange(0.5, seconds - 0.2, 1.0).round(2).tolist()]),
                 spatial=Spatial([SpatialTrack("s", [0.0, seconds], [-0.8, 0.8])])).validate()
 
 
@@ -57,7 +57,9 @@ def test_result_is_typed_seeded_and_follows_the_plan(pipe, tmp_path):
     plan = plan_for(1.6)
     a = pipe.generate(video, plan=plan, seed=1, num_steps=2, cfg_strength=2.0)
     b = pipe.generate(video, plan=plan, seed=1, num_steps=2, cfg_strength=2.0)
-    assert a.sample_rate == SR and a.waveform.shape == (2, round(1.6 * SR)) and a.plan is plan
+    assert a.sample_rate == SR and a.waveform.shape == (2, round(1.6 * SR))
+    assert a.plan is not plan and {**a.plan.to_dict(), "run": None} == {**plan.to_dict(), "run": None}  # a copy
+    assert (a.plan.run.engine, a.plan.run.seed, a.plan.run.num_steps, a.plan.run.duration) == ("model", 1, 2, 1.6)
     assert {"check_inputs", "plan", "decode", "features", "prepare_latents", "sample", "decode_audio"} <= set(a.timings)
     torch.testing.assert_close(a.waveform, b.waveform)
     edited = Plan.from_dict({**plan.to_dict(), "temporal": {"events": [{"source": "s", "onset": 1.2, "offset": 1.3}]}})
@@ -144,7 +146,7 @@ def test_bad_inputs_are_one_line_exit_2_and_other_files_still_processed(tmp_path
 def test_missing_default_model_says_how_to_build_it(tmp_path, capsys, monkeypatch):
     from prismaudio import pipeline
 
-    monkeypatch.setattr(pipeline, "MODEL_DIRS", [tmp_path / "no-models"])
+    monkeypatch.setattr(pipeline.bundle, "MODEL_DIRS", [tmp_path / "no-models"])
     code, err = run_cli([make_video(tmp_path / "v.mp4", 1.0), "-o", tmp_path / "o", "--model", "tiny"], capsys)
     assert code == 2 and len(err) == 1 and "not built yet" in err[0] and "make train-default" in err[0]
 

@@ -99,7 +99,7 @@ def test_damaged_packaged_model_names_the_file_and_the_rebuild_command(tiny_part
     (models / "tiny").mkdir(parents=True)
     for f in folder.iterdir():
         (models / "tiny" / f.name).write_bytes(f.read_bytes())
-    monkeypatch.setattr(pipeline, "MODEL_DIRS", [models])
+    monkeypatch.setattr(pipeline.bundle, "MODEL_DIRS", [models])
     data = (models / "tiny" / "codec.safetensors").read_bytes()
     (models / "tiny" / "codec.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError) as err:

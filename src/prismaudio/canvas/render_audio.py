@@ -4,10 +4,11 @@ space from its horizontal position over time, then mixed.
 Spatial cues, per source and per sample (so both vary smoothly as the sprite moves):
 - ILD: constant-power pan, theta = (PAN_WIDTH * x + 1) * pi / 4, gains (cos theta, sin theta);
   PAN_WIDTH < 1 keeps the far channel audible at the edges (about -18 dB at |x| = 1);
-- ITD: the far ear hears the source `MAX_ITD_S * |x|` later (fractional delay by linear
-  interpolation), 0.6 ms at the edges. Sign convention as `prismaudio.dsp.spatial`: a source
-  on the left (x < 0) delays the right channel;
+- ITD: the far ear hears the source `MAX_ITD_S * |x|` later (windowed-sinc fractional delay,
+  which keeps the high band), 0.6 ms at the edges. Sign convention as `prismaudio.dsp.spatial`:
+  a source on the left (x < 0) delays the right channel;
 - distance: gain = scale (1 at the reference distance; distance = 1 / scale).
+All three come from `prismaudio.render.spatial`, the renderer the stem engines use too.
 The mix is scaled down only if its peak exceeds PEAK_LIMIT, so it never clips.
 """
 
@@ -17,14 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..render.spatial import GAIN_RANGE, MAX_ITD_S, PAN_WIDTH, place_point
 from .choreography import Scene
 from .classes import SoundClass
 from .soundbank import SoundBank
 
-MAX_ITD_S = 0.0006
-PAN_WIDTH = 0.85
 PEAK_LIMIT = 0.9
-GAIN_RANGE = (0.3, 2.0)
+__all__ = ["GAIN_RANGE", "MAX_ITD_S", "PAN_WIDTH", "PEAK_LIMIT", "RenderedEvent", "render_audio", "spatialize"]
 
 
 @dataclass
@@ -41,15 +41,8 @@ class RenderedEvent:
 
 
 def spatialize(mono: np.ndarray, x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """[2, N] from a mono signal and a per-sample position x in [-1, 1]."""
-    mono = np.asarray(mono, dtype=np.float64)
-    x = np.clip(np.asarray(x, dtype=np.float64), -1.0, 1.0)
-    theta = (PAN_WIDTH * x + 1.0) * np.pi / 4.0
-    delay = MAX_ITD_S * sample_rate * x  # samples; > 0: source on the right, left ear later
-    idx = np.arange(len(mono), dtype=np.float64)
-    left = np.interp(idx - np.maximum(delay, 0.0), idx, mono, left=0.0, right=0.0)
-    right = np.interp(idx - np.maximum(-delay, 0.0), idx, mono, left=0.0, right=0.0)
-    return np.stack([left * np.cos(theta), right * np.sin(theta)])
+    """[2, N] from a mono signal and a per-sample position x in [-1, 1] (the shared renderer)."""
+    return place_point(mono, x, None, sample_rate)
 
 
 def render_audio(
@@ -86,8 +79,8 @@ def render_audio(
                 note.key if cls.recipe.source in ("gm", "drum") else None, note.velocity,
             ))
         x, _ = scene.normalised(sprite)
-        gain = np.clip(np.interp(t, frame_t, sprite.scale), *GAIN_RANGE)
-        mix += spatialize(mono * gain, np.interp(t, frame_t, x), sr)
+        distance = 1.0 / np.maximum(np.interp(t, frame_t, sprite.scale), 1e-3)  # as the reference plan states it
+        mix += place_point(mono, np.interp(t, frame_t, x), distance, sr)
     peak = float(np.abs(mix).max()) if n else 0.0
     mix_gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
     events.sort(key=lambda e: (e.onset, e.source))

@@ -1,8 +1,9 @@
 """`prismaudio generate VIDEO_OR_DIR... -o OUTDIR`: soundtracks for videos.
 
 Writes <stem>.wav|flac, <stem>.mp4 (video stream copied, generated audio exactly as long as
-the video) and <stem>.plan.json per video, each atomically, so an interrupted run resumes
-with --skip-existing. Under torchrun each process takes every WORLD_SIZE-th video.
+the video), <stem>.plan.json (with how it was made) and, with --stems, <stem>.stems/<source
+id>.wav per video, each atomically, so an interrupted run resumes with --skip-existing.
+Under torchrun each process takes every WORLD_SIZE-th video.
 """
 
 from __future__ import annotations
@@ -37,7 +38,18 @@ def register(sub, common) -> None:
     p.add_argument("--skip-existing", action="store_true", help="skip videos whose outputs all exist")
     p.add_argument("--batch-size", type=int_arg(1, 256), default=1, help="videos sampled together (GPU memory permitting)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder")
+    p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder (engine model)")
+    p.add_argument("--engine", choices=["model", "library"], default="model",
+                   help="model: the joint-stereo generator; library: each source from a sound library's recordings "
+                        "(or its exemplar), placed by the plan")
+    p.add_argument("--library", metavar="DIR", help="sound library folder for --engine library "
+                                                     "(built by `prismaudio library build`, or <class>/*.wav folders)")
+    p.add_argument("--stems", action="store_true",
+                   help="also write <stem>.stems/<source id>.wav, each source placed in the stereo image (stem engines)")
+    p.add_argument("--exemplar", action="append", metavar="SOURCE_ID=FILE",
+                   help="a recording of the sound a planned source should make (repeatable)")
+    p.add_argument("--loudness", type=float, default=-23.0, metavar="LUFS",
+                   help="integrated loudness target of the output (BS.1770; default -23); true peak stays <= -1 dBTP")
     p.set_defaults(func=run)
 
 
@@ -54,11 +66,14 @@ def collect_videos(inputs: list[str]) -> list[Path]:
     return out
 
 
-def outputs_for(video: Path, outdir: Path, fmt: str, mux: bool, stem: str | None = None) -> dict[str, Path]:
+def outputs_for(video: Path, outdir: Path, fmt: str, mux: bool, stem: str | None = None,
+                stems: bool = False) -> dict[str, Path]:
     stem = stem or video.stem
     paths = {"audio": outdir / f"{stem}.{fmt}", "plan": outdir / f"{stem}.plan.json"}
     if mux:
         paths["video"] = outdir / f"{stem}.mp4"
+    if stems:
+        paths["stems"] = outdir / f"{stem}.stems"
     return paths
 
 
@@ -88,40 +103,67 @@ def check_outputs(videos: list[Path], stems: dict[Path, str], outdir: Path, fmt:
 
     inputs = [*videos, *([plan] if plan else [])]
     for video in videos:
-        for path in outputs_for(video, outdir, fmt, mux, stems[video]).values():
+        for path in outputs_for(video, outdir, fmt, mux, stems[video], True).values():
             if any(same_path(path, other) for other in inputs):
                 raise ConfigError(f"-o {outdir}: {path} would overwrite an input; choose another output folder")
-            output_file(path, "-o")
+            if path.suffix != ".stems":
+                output_file(path, "-o")
+
+
+def make_pipeline(args, device: str):
+    """The model's pipeline, or a stem engine's (which loads no model)."""
+    from ..pipeline import PrismAudio
+
+    if args.engine == "library":
+        from ..engines.library import LibraryEngine
+        from ..library import SoundLibrary
+
+        library = SoundLibrary.load(args.library) if args.library else None
+        return PrismAudio.for_stems(LibraryEngine(library))
+    pipe = PrismAudio.from_pretrained(args.model, device="cpu" if device.startswith("cuda:") else device)
+    return _move(pipe, device) if device.startswith("cuda:") else pipe
 
 
 def run(args) -> int:
+    if args.library and args.engine != "library":
+        raise ConfigError("--library is for --engine library")
+    if args.engine == "library" and not args.library and not args.exemplar:
+        raise ConfigError("--engine library needs --library DIR (a sound library) or --exemplar SOURCE_ID=FILE")
+    if args.stems and args.engine == "model":
+        raise ConfigError("--stems needs a stem engine (--engine library): the model engine makes the stereo mix at once")
+    if not -70.0 <= args.loudness <= 0.0:
+        raise ConfigError(f"--loudness must lie in -70..0 LUFS, got {args.loudness:g}")
+    from ..pipeline.exemplars import parse_exemplar_options
+
+    exemplars = parse_exemplar_options(args.exemplar)
     from tqdm.auto import tqdm
 
     from ..log import progress_enabled
-    from ..pipeline import PrismAudio
     from ..planner.plan import Plan
+    from ..render.stems import write_stems
     from ..validate import output_dir
 
     videos = collect_videos(args.inputs)
     if not videos:
         raise ConfigError("no videos found in the given inputs")
     outdir = output_dir(args.output, "-o", videos)
-    stems = output_stems(videos)
-    check_outputs(videos, stems, outdir, args.format, not args.no_mux, args.plan)
+    names = output_stems(videos)
+    check_outputs(videos, names, outdir, args.format, not args.no_mux, args.plan)
     plan = None
     if args.plan:
         if len(videos) > 1:
             raise ConfigError("--plan applies to one video; got several")
-        plan = Plan.load(args.plan)
-        if not plan.temporal.events:
+        if not Plan.load(args.plan).temporal.events:  # a bad plan fails before any model loads
             print(f"warning: {args.plan}: the plan has no events; the soundtrack will be ambience at most",
                   file=sys.stderr)
+        plan = Path(args.plan)  # as a path: its exemplar paths are relative to it
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     videos = videos[rank::world]
     mux = not args.no_mux
     todo = []
     for video in videos:
-        if args.skip_existing and all(p.exists() for p in outputs_for(video, outdir, args.format, mux, stems[video]).values()):
+        if args.skip_existing and all(p.exists() for p in outputs_for(video, outdir, args.format, mux, names[video],
+                                                                      args.stems).values()):
             log.info("skip %s (outputs exist)", video)
             continue
         todo.append(video)
@@ -133,20 +175,21 @@ def run(args) -> int:
 
         if torch.cuda.is_available():
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-    pipe = PrismAudio.from_pretrained(args.model, device="cpu" if device.startswith("cuda:") else device)
-    if device.startswith("cuda:"):
-        pipe = _move(pipe, device)
+    pipe = make_pipeline(args, device)
     failed = 0
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress_enabled())
     for start in range(0, len(todo), args.batch_size):
         batch = todo[start:start + args.batch_size]
         results = pipe.generate_batch(batch, [plan] * len(batch), args.prompt, args.negative_prompt, args.duration,
-                                      args.seed, args.num_steps, args.cfg_strength, progress=progress_enabled())
+                                      args.seed, args.num_steps, args.cfg_strength, progress=progress_enabled(),
+                                      engine=args.engine, loudness=args.loudness, exemplars=exemplars)
         for video, result in zip(batch, results):
             try:
                 if isinstance(result, PrismError):
                     raise result
-                paths = outputs_for(video, outdir, args.format, mux, stems[video])
+                paths = outputs_for(video, outdir, args.format, mux, names[video], args.stems)
+                if args.stems:
+                    write_stems(paths["stems"], result.stems, result.sample_rate)
                 media.write_audio(paths["audio"], result.waveform, result.sample_rate)
                 _warn_if_silent(video, result)
                 result.plan.save(paths["plan"])
@@ -155,7 +198,8 @@ def run(args) -> int:
                 log.info("%s -> %s (%.2f s of audio)", video, paths["audio"], result.duration)
             except PrismError as e:
                 failed += 1
-                print(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
+                # tqdm.write: the line is printed above the progress bar, never inside it
+                tqdm.write(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
             bar.update(1)
     bar.close()
     if failed:

@@ -15,13 +15,13 @@ from ..fsutil import atomic_path
 from .audio import AUDIO_FORMATS, fit_length, read_audio, write_audio
 from .container import check_readable
 from .encode import mux, write_video
-from .frames import decode_frames
+from .frames import FrameSpec, decode_frame_sets, decode_frames
 from .probe import AudioStreamInfo, VideoInfo, probe
 
 # File name suffixes treated as videos when a folder is scanned or an upload is named.
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
 
 __all__ = [
-    "AUDIO_FORMATS", "AudioStreamInfo", "VIDEO_SUFFIXES", "VideoInfo", "atomic_path", "check_readable", "decode_frames",
+    "AUDIO_FORMATS", "AudioStreamInfo", "VIDEO_SUFFIXES", "VideoInfo", "atomic_path", "check_readable", "decode_frames", "decode_frame_sets", "FrameSpec",
     "fit_length", "mux", "probe", "read_audio", "write_audio", "write_video",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,15 @@ def _fit(image: np.ndarray, size: tuple[int, int], mode: Literal["pad", "crop", 
     return np.ascontiguousarray(resized[top : top + target_h, left : left + target_w])
 
 
+@dataclass(frozen=True)
+class FrameSpec:
+    """One way to sample a video's frames: rate, size (H, W) or None for native, resize mode."""
+
+    fps: float
+    size: tuple[int, int] | None = None
+    resize_mode: Literal["pad", "crop", "stretch"] = "pad"
+
+
 def decode_frames(
     path: str | Path,
     fps: float,
@@ -49,30 +59,42 @@ def decode_frames(
     timestamp is not after it), so variable-frame-rate files are resampled correctly.
     `size` is (height, width); aspect is kept by padding or centre-cropping (`resize_mode`).
     """
-    if fps <= 0:
-        raise MediaError(f"{path}: fps must be positive, got {fps}")
+    return decode_frame_sets(path, [FrameSpec(fps, size, resize_mode)], start, duration)[0]
+
+
+def decode_frame_sets(path: str | Path, specs: list[FrameSpec], start: float = 0.0,
+                      duration: float | None = None) -> list[torch.Tensor]:
+    """Several samplings of one video (e.g. the planner's, the semantic and the sync encoders')
+    in ONE decoding pass: each spec's frames exactly as `decode_frames` would give them."""
+    for spec in specs:
+        if spec.fps <= 0:
+            raise MediaError(f"{path}: fps must be positive, got {spec.fps}")
     info = probe(path)
     end = info.duration if duration is None else min(info.duration, start + duration)
-    count = max(1, int(math.floor((end - start) * fps + 1e-6)))
-    targets = start + np.arange(count) / fps
-    frames: list[np.ndarray] = []
+    targets = [start + np.arange(max(1, int(math.floor((end - start) * spec.fps + 1e-6)))) / spec.fps for spec in specs]
+    outputs: list[list[np.ndarray]] = [[] for _ in specs]
     # One reformatter for the whole clip: `frame.to_ndarray(format="rgb24")` builds a new
     # colour-conversion context per frame, about 20x slower here (same pixels either way).
     rgb = VideoReformatter()
 
-    def convert(frame) -> np.ndarray:
+    def convert(frame, spec: FrameSpec) -> np.ndarray:
         image = rgb.reformat(frame, format="rgb24").to_ndarray()
         if info.rotation:
             image = np.ascontiguousarray(np.rot90(image, k=-(info.rotation // 90)))
-        return _fit(image, size, resize_mode) if size is not None else image
+        return _fit(image, spec.size, spec.resize_mode) if spec.size is not None else image
+
+    def emit(frame, cache: dict, i: int) -> None:
+        if i not in cache:  # converted (RGB, resized) only when a sample shows it, once per spec
+            cache[i] = convert(frame, specs[i])
+        outputs[i].append(cache[i])
 
     with open_media(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         first_pts: float | None = None
-        current = None  # the latest decoded frame; converted (RGB, resized) only when a sample shows it
-        converted: np.ndarray | None = None
-        k = 0
+        current = None  # the latest decoded frame
+        cache: dict[int, np.ndarray] = {}
+        ks = [0] * len(specs)
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
@@ -80,17 +102,17 @@ def decode_frames(
             if first_pts is None:
                 first_pts = t
             t -= first_pts  # timestamps relative to the first frame
-            while k < count and targets[k] < t - 1e-6 and current is not None:
-                converted = convert(current) if converted is None else converted
-                frames.append(converted)
-                k += 1
-            if k >= count:
+            for i, target in enumerate(targets):
+                while ks[i] < len(target) and target[ks[i]] < t - 1e-6 and current is not None:
+                    emit(current, cache, i)
+                    ks[i] += 1
+            if all(k >= len(target) for k, target in zip(ks, targets)):
                 break
-            current, converted = frame, None
-        while k < count and current is not None:
-            converted = convert(current) if converted is None else converted
-            frames.append(converted)
-            k += 1
-    if not frames:
+            current, cache = frame, {}
+        for i, target in enumerate(targets):
+            while ks[i] < len(target) and current is not None:
+                emit(current, cache, i)
+                ks[i] += 1
+    if not outputs or not outputs[0]:
         raise MediaError(f"{path}: no decodable frames")
-    return torch.from_numpy(np.stack(frames))
+    return [torch.from_numpy(np.stack(frames)) for frames in outputs]

@@ -109,6 +109,23 @@ class Spatial:
 
 
 @dataclass
+class RunRecord:
+    """How audio was made from this plan (written by `generate` into the saved plan): enough to
+    reproduce the run. Exemplars are recorded in `semantic.sources[].exemplar` as absolute paths."""
+
+    engine: str  # "model" (joint-stereo generator) or a stem engine ("library", ...)
+    model: str = ""
+    seed: int | None = None
+    duration: float | None = None  # seconds generated (the plan's own duration is the video's)
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    num_steps: int | None = None
+    cfg_strength: float | None = None
+    loudness: float | None = None  # LUFS target (None: level kept)
+    library: str | None = None  # sound library folder of the library engine
+
+
+@dataclass
 class Plan:
     duration: float
     semantic: Semantic = field(default_factory=Semantic)
@@ -116,6 +133,7 @@ class Plan:
     aesthetic: Aesthetic = field(default_factory=Aesthetic)
     spatial: Spatial = field(default_factory=Spatial)
     notes: list[str] = field(default_factory=list)
+    run: RunRecord | None = None
     version: int = PLAN_VERSION
 
     # ---- lookups -------------------------------------------------------------------------
@@ -250,7 +268,10 @@ class Plan:
 
     # ---- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return to_dict(self)
+        data = to_dict(self)
+        if data.get("run") is None:  # plans not yet rendered keep their old, shorter form
+            data.pop("run", None)
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)

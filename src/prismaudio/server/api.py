@@ -81,7 +81,7 @@ def build_router(service: GenerationService) -> APIRouter:
     async def generate(
         video: UploadFile = File(...),
         plan: str | None = Form(None),
-        options: str | None = Form(None, description="JSON object: num_steps, cfg_strength, seed, duration, prompt, negative_prompt, model"),
+        options: str | None = Form(None, description="JSON object: num_steps, cfg_strength, seed, duration, prompt, negative_prompt, model, engine"),
     ):
         parsed_plan = _parse_plan(plan)
         try:
@@ -91,12 +91,15 @@ def build_router(service: GenerationService) -> APIRouter:
         job_id, path = await asyncio.to_thread(service.save_upload, video.file, video.filename)
         result = await asyncio.to_thread(service.generate, job_id, path, parsed_plan, opts, False)
         base = f"/v1/files/{result.job_id}"
+        files = {"audio": f"{base}/{result.audio.name}", "video": f"{base}/{result.video.name}",
+                 "plan": f"{base}/{result.plan_file.name}"}
+        if result.stems is not None:
+            files["stems"] = f"{base}/{result.stems.name}"
         return {
             "job": result.job_id,
             "sample_rate": result.sample_rate,
             "duration": result.duration,
-            "files": {"audio": f"{base}/{result.audio.name}", "video": f"{base}/{result.video.name}",
-                      "plan": f"{base}/{result.plan_file.name}"},
+            "files": files,
             "plan": result.plan.to_dict(),
             "timings": result.timings,
         }

@@ -21,6 +21,7 @@ class ServerConfig:
     cleanup_every_s: float = 60.0
     default_num_steps: int = 16
     default_cfg_strength: float = 3.0
+    library: str = ""  # a sound library folder: offers the `library` engine (stems downloadable as a zip)
 
     def __post_init__(self):
         if self.max_upload_mb <= 0 or self.max_video_seconds <= 0 or self.request_timeout_s <= 0:

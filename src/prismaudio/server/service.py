@@ -42,6 +42,7 @@ class GenerateOptions:
     prompt: str | None = None
     negative_prompt: str | None = None
     model: str | None = None
+    engine: str = "model"  # or "library" (needs the server's `library` folder)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class JobResult:
     sample_rate: int
     duration: float
     timings: dict[str, float] = field(default_factory=dict)
+    stems: Path | None = None  # stems.zip: one placed stereo file per source (stem engines)
 
 
 class GenerationService:
@@ -73,6 +75,21 @@ class GenerationService:
             if name not in self._pipelines:
                 self._pipelines[name] = self._load_pipeline(name, self.config.device)
             return self._pipelines[name]
+
+    def stem_pipeline(self, engine: str):
+        """The pipeline of a stem engine (no model to load)."""
+        if engine != "library":
+            raise PrismError(f"unknown engine '{engine}' (model or library)")
+        if not self.config.library:
+            raise PrismError("this server has no sound library: the library engine is off (serve --config with `library:`)")
+        with self._pipeline_lock:
+            if "engine:library" not in self._pipelines:
+                from ..engines.library import LibraryEngine
+                from ..library import SoundLibrary
+                from ..pipeline import PrismAudio
+
+                self._pipelines["engine:library"] = PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(self.config.library)))
+            return self._pipelines["engine:library"]
 
     def save_upload(self, source: BinaryIO, client_name: str | None) -> tuple[str, Path]:
         """Copy an upload into a new job folder, refusing it once it passes the size limit."""
@@ -135,22 +152,33 @@ class GenerationService:
     def _generate(self, job_id: str, path: Path, plan: Plan | None, options: GenerateOptions, progress) -> JobResult:
         from .. import media
 
-        pipeline = self.pipeline(options.model)
+        stems_engine = options.engine != "model"
+        pipeline = self.stem_pipeline(options.engine) if stems_engine else self.pipeline(options.model)
+        extra = {"engine": options.engine} if stems_engine else {}
         result = pipeline.generate(
             path, plan=plan, prompt=options.prompt, negative_prompt=options.negative_prompt,
             duration=options.duration, seed=options.seed,
             num_steps=self.config.default_num_steps if options.num_steps is None else options.num_steps,
             cfg_strength=self.config.default_cfg_strength if options.cfg_strength is None else options.cfg_strength,
+            **extra,
         )
         folder = path.parent
         audio = media.write_audio(folder / "audio.wav", result.waveform, result.sample_rate)
         video = media.mux(path, result.waveform, result.sample_rate, folder / "video.mp4")
         plan_file = result.plan.save(folder / "plan.json")
+        stems = None
+        if getattr(result, "stems", None):
+            from ..render.stems import stems_zip, write_stems
+
+            stem_dir = write_stems(folder / "stems", result.stems, result.sample_rate)
+            with media.atomic_path(folder / "stems.zip") as tmp:
+                tmp.write_bytes(stems_zip(stem_dir))
+            stems = folder / "stems.zip"
         path.unlink(missing_ok=True)  # the upload is no longer needed
         return JobResult(
             job_id=job_id, audio=audio, video=video, plan_file=plan_file, plan=result.plan,
             sample_rate=result.sample_rate, duration=result.waveform.shape[-1] / result.sample_rate,
-            timings=dict(getattr(result, "timings", {}) or {}),
+            timings=dict(getattr(result, "timings", {}) or {}), stems=stems,
         )
 
     def _run_limited(self, fn, wait: bool):

@@ -38,12 +38,13 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
             raise gr.Error(str(e)) from None
         return plan.to_json(), _module_markdown(plan)
 
-    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, progress=gr.Progress()):
+    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, engine="model", progress=gr.Progress()):
         try:
             plan = Plan.from_json(plan_json, where="plan") if plan_json and plan_json.strip() else None
             options = GenerateOptions(
                 num_steps=int(steps), cfg_strength=float(cfg), seed=int(seed) if seed is not None and seed >= 0 else None,
                 duration=float(duration) if duration else None, negative_prompt=negative or None, model=model,
+                engine=engine or "model",
             )
             progress(0.05, desc="planning and generating")
             job_id, path = upload(video_path)
@@ -52,7 +53,8 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
             raise gr.Error(str(e)) from None
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
         info = f"Generated {result.duration:.2f} s of stereo audio at {result.sample_rate} Hz. {timing}"
-        return (str(result.video), str(result.audio), [str(result.video), str(result.audio), str(result.plan_file)],
+        files = [str(result.video), str(result.audio), str(result.plan_file)] + ([str(result.stems)] if result.stems else [])
+        return (str(result.video), str(result.audio), files,
                 result.plan.to_json(), _module_markdown(result.plan), info)
 
     cfg = service.config
@@ -73,6 +75,9 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
                     duration = gr.Number(value=0, label="Duration in seconds (0 = the video's)")
                     negative = gr.Textbox(value="", label="Negative prompt", placeholder="e.g. music, speech, hiss")
                     model = gr.Dropdown(models, value=models[0], label="Model")
+                    engines = ["model", "library"] if cfg.library else ["model"]
+                    engine = gr.Dropdown(engines, value="model", label="Engine (library: per-source stems, downloadable)",
+                                         visible=len(engines) > 1)
                 generate_button = gr.Button("2. Generate", variant="primary", elem_id="generate-button")
             with gr.Column():
                 out_video = gr.Video(label="Video with soundtrack", elem_id="output-video")
@@ -81,7 +86,7 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
                 info = gr.Markdown(elem_id="result-info")
         plan_button.click(make_plan, [video, model], [plan_json, plan_text], concurrency_limit=cfg.max_concurrent_jobs)
         generate_button.click(
-            generate, [video, plan_json, steps, cfg_strength, seed, duration, negative, model],
+            generate, [video, plan_json, steps, cfg_strength, seed, duration, negative, model, engine],
             [out_video, out_audio, downloads, plan_json, plan_text, info], concurrency_limit=cfg.max_concurrent_jobs,
         )
     demo.queue(max_size=cfg.max_queue, default_concurrency_limit=cfg.max_concurrent_jobs)

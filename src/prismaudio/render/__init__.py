@@ -1,0 +1,1 @@
+"""Object-based rendering: place mono stems in the stereo image, mix, normalise loudness, limit."""
