@@ -196,7 +196,7 @@ class CodecTrainer:
         cfg = self.cfg
         stop = max_steps if max_steps is not None else cfg.train.max_steps
         if self.dist.is_main:
-            from torch.utils.tensorboard import SummaryWriter
+            from ..log import tensorboard_writer as SummaryWriter
 
             self.out.mkdir(parents=True, exist_ok=True)
             self.writer = SummaryWriter(str(self.out / "tb"))

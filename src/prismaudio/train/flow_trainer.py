@@ -261,7 +261,7 @@ class FlowTrainer:
     def _log(self, tag: str, value: float) -> None:
         if self.dist.is_main:
             if self.writer is None:
-                from torch.utils.tensorboard import SummaryWriter
+                from ..log import tensorboard_writer as SummaryWriter
 
                 self.writer = SummaryWriter(str(self.out_dir / "tb"))
             self.writer.add_scalar(tag, value, self.step)
