@@ -66,3 +66,18 @@ def test_import_without_optional_packages():
             "import prismaudio.pipeline, prismaudio.cli, prismaudio.commands.demo\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(PACKAGE.parent)})
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_plan_stdout_is_json_even_with_weight_loading(mp4):
+    """`prismaudio plan VIDEO -q > plan.json` gives valid JSON: third-party prints stay off stdout,
+    and -q leaves stderr empty (no loading bars)."""
+    import json
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    run = subprocess.run([sys.executable, "-m", "prismaudio", "plan", str(mp4), "-q"], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    plan = json.loads(run.stdout)
+    assert plan["duration"] == pytest.approx(2.0, abs=0.05)
+    assert run.stderr.strip() == ""
