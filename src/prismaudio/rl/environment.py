@@ -49,9 +49,9 @@ def check_inputs(cfg: GRPOConfig) -> None:
     """One line naming every input file the config points at that does not exist, and how to make them."""
     inputs = {"generator_checkpoint": cfg.generator_checkpoint, "codec_checkpoint": cfg.codec_checkpoint,
               "data": cfg.data, "eval_data": cfg.eval_data, "manifest": cfg.manifest}
-    missing = [f"{k}: {v}" for k, v in inputs.items() if v is not None and not Path(v).exists()]
+    missing = [f"{k} not found: {v}" for k, v in inputs.items() if v is not None and not Path(v).exists()]
     if missing:
-        raise ConfigError(f"GRPO inputs not found ({'; '.join(missing)}): RL starts from a pretrained generator and cached "
+        raise ConfigError(f"{'; '.join(missing)}. RL starts from a pretrained generator and cached "
                           "features; make them with `prismaudio recipe tiny --until evaluators` (configs/grpo_tiny.yaml "
                           "reads its outputs under runs/recipe_tiny/), or point the config at your own")
 
