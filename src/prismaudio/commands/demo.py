@@ -167,6 +167,7 @@ def run(args) -> int:
     notes = [f"Generation seed {args.seed}; {time.time() - started:.0f} s for the whole demo."]
     if why:
         notes.append(why)
+        print(f"      {why}")
     if missing:
         notes.append(f"The trained model is missing ({missing}): the audio comes from random weights.")
     report = out / "report.html"
