@@ -39,9 +39,10 @@ step "prismaudio demo from $work/elsewhere"
 mkdir -p "$work/elsewhere"
 cd "$work/elsewhere"
 PYTHONPATH= "$work/venv/bin/prismaudio" demo --out out
-for f in out/report.html out/demo.mp4; do
-  [ -s "$f" ] || { echo "check-wheel: $f missing"; exit 1; }
-done
-"$work/venv/bin/prismaudio" plan out/demo.mp4 -q > plan.json
+[ -s out/report.html ] || { echo "check-wheel: out/report.html missing"; exit 1; }
+video=$(ls out/*.mp4 | head -1)
+[ -s "$video" ] || { echo "check-wheel: no muxed video in out/"; exit 1; }
+grep -q "<video" out/report.html || { echo "check-wheel: the report shows no video"; exit 1; }
+"$work/venv/bin/prismaudio" plan "$video" -q > plan.json
 "$work/venv/bin/python" -c "import json,sys; json.load(open('plan.json'))" || { echo "check-wheel: plan stdout is not JSON"; exit 1; }
 step "ok ($(du -h "$wheel" | cut -f1) wheel)"

@@ -176,8 +176,9 @@ def run(args) -> int:
     for path in written + [report]:
         os.chmod(path, 0o644)  # atomic writes go through private temp files: make the results readable
     for clip in clips:
-        print(f"      {clip.name.split(':')[0]}: " + ", ".join(f"{k} {_fmt(g)} (ref {_fmt(r)})" for k, (g, r) in clip.figures.items()
-                                                         if k in LEARNED_KEYS.values()))
+        learned = [f"{k} {_fmt(g)} (ref {_fmt(r)})" for k, (g, r) in clip.figures.items() if k in LEARNED_KEYS.values()]
+        if learned:
+            print(f"      {clip.name.split(':')[0]}: " + ", ".join(learned))
     print(f"wrote {report} (open it in a browser) and, per clip, .mp4, .wav, .plan.json and a spectrogram in {out}")
     return 0
 
