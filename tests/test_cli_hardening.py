@@ -119,8 +119,10 @@ def test_training_never_writes_into_the_package(tmp_path, capsys):
             argv += ["--canvas", tmp_path]
         code, _, err = run(argv, capsys)
         one_error(code, err, "inside the installed prismaudio package")
+    from prismaudio.commands.train_evaluators import settings_from
+
     args = build_parser().parse_args(["train", "clap", "--canvas", str(tmp_path)])
-    assert args.out == "runs/evaluators"
+    assert settings_from(args).out == "runs/evaluators"
     code, _, err = run(["train", "codec", "--out", PACKAGE], capsys)
     one_error(code, err, "inside the installed")
 

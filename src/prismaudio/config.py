@@ -144,7 +144,9 @@ def to_dict(obj: Any) -> dict:
 
 
 def load_yaml(path: str | Path) -> dict:
-    path = Path(path)
+    from .presets import resolve_config  # `configs/NAME.yaml` from any folder: the shipped preset
+
+    path = resolve_config(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     text = read_text(path, "YAML config")

@@ -19,3 +19,27 @@ def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
 def progress_enabled() -> bool:
     """Progress bars are shown when the package logger would show INFO lines."""
     return logging.getLogger("prismaudio").getEffectiveLevel() <= logging.INFO
+
+
+class _NoWriter:
+    """Stands in for TensorBoard's SummaryWriter when tensorboard is not installed (extra `train`)."""
+
+    def add_scalar(self, *args, **kwargs) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def tensorboard_writer(log_dir: str):
+    """TensorBoard's SummaryWriter, or a no-op with one warning line when tensorboard is absent."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        logging.getLogger("prismaudio").warning(
+            "tensorboard is not installed: no TensorBoard logs (pip install 'prismaudio[train]'); log.jsonl and checkpoints as usual")
+        return _NoWriter()
+    return SummaryWriter(log_dir)

@@ -153,8 +153,9 @@ class SoundBank:
     # ---- soundfont ------------------------------------------------------------------------
     def _load_synth(self):
         if self._synth is None:
-            import tinysoundfont
+            from ..optional import require
 
+            tinysoundfont = require("tinysoundfont", "SynthCanvas's instrument and drum classes")
             if not self.soundfont or not Path(self.soundfont).is_file():
                 raise ConfigError(f"soundfont not found: {self.soundfont}")
             synth = tinysoundfont.Synth(samplerate=self.sr)

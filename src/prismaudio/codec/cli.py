@@ -14,7 +14,31 @@ from ..validate import THREADS, int_arg
 log = logging.getLogger(__name__)
 MAX_PHASE_ITERATIONS = 1000  # Griffin-Lim converges in tens; 100000 is hours of work
 
-DEFAULT_CHECKPOINT = "runs/codec/codec_tiny.safetensors"
+DEFAULT_CHECKPOINT = "tiny"  # the shipped model's codec, from any folder
+CHECKPOINT_HELP = "codec weights (.safetensors), a model bundle folder, or a model name (default: tiny, the shipped codec)"
+
+
+def codec_checkpoint(name_or_path: str) -> Path:
+    """A codec .safetensors file from a path, a bundle folder or a model name ('tiny')."""
+    import os
+
+    from ..errors import ConfigError
+
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    folders = [path] if path.is_dir() else [
+        Path(os.environ.get("PRISMAUDIO_MODELS", Path.home() / ".cache" / "prismaudio" / "models")) / name_or_path,
+        Path(__file__).resolve().parents[1] / "assets" / "models" / name_or_path,
+    ] if len(path.parts) == 1 else []
+    for folder in folders:
+        index = folder / "prismaudio.json"
+        if index.is_file():
+            try:
+                return folder / json.loads(index.read_text())["codec"]
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise ConfigError(f"{index}: damaged bundle index ({e})") from None
+    raise ConfigError(f"{name_or_path}: no such codec checkpoint, bundle folder or model name (try --checkpoint tiny)")
 
 
 def register_train(train_sub, common) -> None:
@@ -66,7 +90,7 @@ def register(sub, common) -> None:
     e = cmds.add_parser("eval", parents=[common], help="reconstruction figures vs mel + Griffin-Lim on a folder")
     e.add_argument("--audio", required=True, help="folder of audio, or a SynthCanvas folder / manifest.jsonl")
     e.add_argument("--split", default="test", help="manifest split (when --audio is a manifest)")
-    e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     e.add_argument("-o", "--output", default="codec_eval.json", help="report JSON")
     e.add_argument("--plots", help="folder for spectrogram-pair PNGs (default: beside the report)")
     e.add_argument("--limit", type=int_arg(1, 10**9), help="evaluate at most this many files")
@@ -78,13 +102,13 @@ def register(sub, common) -> None:
     enc = cmds.add_parser("encode", parents=[common], help="audio file -> latent (.safetensors)")
     enc.add_argument("audio")
     enc.add_argument("-o", "--output", required=True)
-    enc.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    enc.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     enc.set_defaults(func=run_encode)
 
     dec = cmds.add_parser("decode", parents=[common], help="latent (.safetensors) -> audio file")
     dec.add_argument("latent")
     dec.add_argument("-o", "--output", required=True)
-    dec.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT)
+    dec.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     dec.set_defaults(func=run_decode)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -101,9 +125,14 @@ def run_eval(args) -> int:
     plots = Path(args.plots) if args.plots else out.with_suffix("").parent / (out.stem + "_plots")
     output_dir(plots, "--plots", [args.audio])
     torch.set_num_threads(2)
-    codec = StereoCodec.load(args.checkpoint)
+    codec = StereoCodec.load(codec_checkpoint(args.checkpoint))
     if args.phase_iterations is not None:  # a decode-time knob: the latents do not change
         codec.config.phase_iterations = args.phase_iterations
+    from ..optional import available
+
+    if not available("matplotlib"):
+        log.warning("matplotlib is not installed: no plots (pip install 'prismaudio[plots]')")
+        plots = None
     report = evaluate_folder(codec, args.audio, split=args.split, plot_dir=plots, limit=args.limit,
                              class_check=args.class_check)
     with atomic_path(out) as tmp:
@@ -128,7 +157,7 @@ def run_encode(args) -> int:
     from ..media import read_audio
     from .stereo_codec import StereoCodec
 
-    codec = StereoCodec.load(args.checkpoint)
+    codec = StereoCodec.load(codec_checkpoint(args.checkpoint))
     wave = read_audio(args.audio, codec.sample_rate)
     latent = codec.encode(wave[None])
     with atomic_path(args.output) as tmp:
@@ -145,7 +174,7 @@ def run_decode(args) -> int:
     from ..media import write_audio
     from .stereo_codec import StereoCodec
 
-    codec = StereoCodec.load(args.checkpoint)
+    codec = StereoCodec.load(codec_checkpoint(args.checkpoint))
     try:
         with safe_open(args.latent, framework="pt") as f:
             meta = f.metadata() or {}

@@ -94,7 +94,9 @@ def _fractional_delay(x: np.ndarray, delay: float) -> np.ndarray:
 def render_clip(rng: np.random.Generator, sample_rate: int, seconds: float, synth=None, sfid: int = 0) -> np.ndarray:
     """One stereo clip [2, N]: 1-4 sources (GM instrument, drum or effect), each panned with
     constant power and delayed by up to 0.6 ms on the far side, as SynthCanvas does."""
-    import tinysoundfont
+    from ..optional import require
+
+    tinysoundfont = require("tinysoundfont", "rendering codec training clips (no --data)")
 
     if synth is None:
         synth = tinysoundfont.Synth(samplerate=sample_rate)
@@ -129,7 +131,9 @@ def render_clip(rng: np.random.Generator, sample_rate: int, seconds: float, synt
 
 
 def synth_clips(count: int, sample_rate: int, seconds: float = 4.0, seed: int = 0) -> list[torch.Tensor]:
-    import tinysoundfont
+    from ..optional import require
+
+    tinysoundfont = require("tinysoundfont", "rendering codec training clips (no --data)")
 
     rng = np.random.default_rng(seed)
     synth = tinysoundfont.Synth(samplerate=sample_rate)

@@ -64,7 +64,11 @@ def griffin_lim(mag: torch.Tensor, n_fft: int, hop: int, length: int, iterations
     previous = torch.zeros_like(angles)
     for _ in range(iterations):
         rebuilt = codec_stft(codec_istft(mag * angles, n_fft, hop, length), n_fft, hop)
-        accelerated = rebuilt - momentum * previous
+        # Perraudin's c_n = t_n + a (t_n - t_{n-1}) up to scale, which the phase normalisation
+        # drops: t_n - a / (1 + a) t_{n-1} (as librosa). Subtracting a * t_{n-1} itself
+        # over-shoots: spectral convergence 0.070 instead of 0.016 after 24 iterations
+        # (tests/test_dsp_vs_reference.py).
+        accelerated = rebuilt - (momentum / (1.0 + momentum)) * previous
         previous = rebuilt
         angles = torch.sgn(accelerated)  # z / |z| in one pass (0 stays 0)
     return mag * angles

@@ -20,7 +20,7 @@ import torch
 from ..config import to_dict
 from ..dsp.spectral import mel_filterbank
 from ..errors import CheckpointError, ConfigError
-from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint,
+from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint, prune_checkpoints,
                                 restore_training_state, save_training_state)
 from ..train.distributed import DistInfo, all_reduce_mean, init_distributed
 from .config import DECODER_KEYS, ENCODER_KEYS, PITCH_KEYS, SHAPE_KEYS, CodecConfig
@@ -168,8 +168,7 @@ class CodecTrainer:
                             self.optimizer, ema=self.ema)
         export_weights(self.out / f"codec_{self.cfg.name}.safetensors", CHECKPOINT_KIND, CHECKPOINT_VERSION,
                        self.cfg, self.ema)
-        for old in sorted(self.out.glob("step_*.safetensors"))[: -self.cfg.train.keep_checkpoints]:
-            old.unlink(missing_ok=True)
+        prune_checkpoints(self.out, self.cfg.train.keep_checkpoints)
         log.info("saved %s", path)
         return path
 
@@ -196,7 +195,7 @@ class CodecTrainer:
         cfg = self.cfg
         stop = max_steps if max_steps is not None else cfg.train.max_steps
         if self.dist.is_main:
-            from torch.utils.tensorboard import SummaryWriter
+            from ..log import tensorboard_writer as SummaryWriter
 
             self.out.mkdir(parents=True, exist_ok=True)
             self.writer = SummaryWriter(str(self.out / "tb"))

@@ -49,6 +49,11 @@ def run(args) -> int:
     result = evaluate(args.pred_audio, args.gt_audio, args.videos, args.manifest, cache=cache)
     if args.adapter:
         result.summary.update(run_adapters(args.adapter, result.pairs))
+    from ..optional import available
+
+    if args.plots and not available("matplotlib"):
+        log.warning("matplotlib is not installed: no plots (pip install 'prismaudio[plots]')")
+        args.plots = 0
     for pair in result.pairs[: max(0, args.plots)]:
         plot_pair(pair, out / "plots")
     settings = {k: getattr(args, k) for k in ("pred_audio", "gt_audio", "videos", "manifest")}

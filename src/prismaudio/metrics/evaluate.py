@@ -20,6 +20,7 @@ from ..audio_models.data import sample_class, video_motion
 from ..audio_models.yamnet import YamNet, YamNetOutput, shared
 from ..errors import CheckpointError, ConfigError, MediaError, PrismError
 from ..fsutil import atomic_path, read_jsonl
+from ..log import progress_enabled
 from ..planner.plan import Plan, PlanError
 from .aesthetic import AestheticMetrics
 from .base import SAMPLE_RATE, EvalPair
@@ -196,7 +197,7 @@ def build_pairs(pred_dir, gt_dir, videos_dir=None, manifest=None,
         if extra:
             problems.append(f"{extra} manifest row(s) have no paired files (ignored)")
     pairs, failed = [], 0
-    for stem in tqdm(stems, desc="load", leave=False):
+    for stem in tqdm(stems, desc="load", leave=False, disable=not progress_enabled()):
         notes: list[str] = []
         try:
             pred = _load_audio(preds[stem], notes)
@@ -251,7 +252,7 @@ def run_metrics(pairs: list[EvalPair], metrics: tuple[str, ...], problems: list[
         if hasattr(m, "prepare"):
             m.prepare(pairs)
     per_sample: dict[str, dict] = {}
-    for p in tqdm(pairs, desc="metrics", leave=False):
+    for p in tqdm(pairs, desc="metrics", leave=False, disable=not progress_enabled()):
         row: dict = {}
         for m in instances:
             row.update(m.update(p))

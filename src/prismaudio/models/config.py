@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ..config import from_dict, load_yaml
 from ..errors import ConfigError
+from ..presets import presets_dir
 from .sequence import SequenceConfig
 
-CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs"  # repo-root configs/ (editable install)
+CONFIG_DIR = presets_dir()  # configs/ in a checkout, prismaudio/presets/ in a wheel
 TEXT_MODULES = ("semantic", "temporal", "aesthetic", "spatial")
 # Config keys that define tensor shapes: two checkpoints can share weights only if these agree.
 SHAPE_KEYS = (

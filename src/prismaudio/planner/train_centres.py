@@ -91,7 +91,7 @@ def collect(clips: int, seed: int, run_dir: Path, every: int = 4) -> dict[str, n
     return data
 
 
-def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir: str = "/work/runs/planner",
+def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir: str = "runs/planner",
                   out_dir: str = "", batch: int = 32, lr: float = 2e-3, width: int = 24) -> Path:
     from ..config import to_dict
     from ..train.checkpoint import Checkpoint, save_checkpoint

@@ -39,7 +39,7 @@ class PlannerTrainConfig:
     centre_clips: int = 700  # crowded clips for the centre net (`--centres-only`)
     centre_steps: int = 8000
     centre_width: int = 24
-    run_dir: str = "/work/runs/planner"
+    run_dir: str = "runs/planner"
     out_dir: str = ""  # empty: the package's assets/planner
 
 

@@ -32,6 +32,23 @@ def _asset_versions(folder: Path) -> dict:
     return out
 
 
+def portable_paths(obj, base: Path):
+    """`obj` with every absolute path string under `base` made relative to it, and any other
+    absolute path cut to its last two parts: a shipped bundle names no folder of the machine
+    that trained it."""
+    if isinstance(obj, dict):
+        return {k: portable_paths(v, base) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [portable_paths(v, base) for v in obj]
+    if isinstance(obj, str) and obj.startswith("/") and "\n" not in obj:
+        path = Path(obj)
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            return str(Path(*path.parts[-2:])) if len(path.parts) > 2 else path.name
+    return obj
+
+
 def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
     package = Path(__file__).resolve().parents[1] / "assets"
     derived = {name: load_yaml(p) for name, p in (("codec", paths.codec_run / "codec.yaml"),
@@ -39,12 +56,12 @@ def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
                                                    ("generator", paths.generator_run / "generator.yaml"),
                                                    ("grpo", paths.grpo_run / "grpo.yaml")) if p.is_file()}
     evaluators = paths.evaluators if paths.evaluators.is_dir() else package / "evaluators"
-    return {
+    return portable_paths({
         "recipe": to_dict(cfg),
         "training_configs": derived,
         "planner_heads": _asset_versions(package / "planner"),
         "evaluators": _asset_versions(evaluators),
-    }
+    }, Path.cwd())
 
 
 def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:

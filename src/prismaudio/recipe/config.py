@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]  # the checkout (configs/ lives there)
+from ..presets import resolve_config
 
 
 def config_file(path: str | Path) -> Path:
-    """A config path as written in a recipe: relative to the working folder, else to the checkout."""
-    path = Path(path)
-    return path if path.is_absolute() or path.exists() else REPO_ROOT / path
+    """A config path as written in a recipe: relative to the working folder, else the shipped preset."""
+    return resolve_config(path)
 
 
 @dataclass

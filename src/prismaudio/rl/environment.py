@@ -45,6 +45,17 @@ def random_generator(preset: str = "tiny", seed: int = 0, device: torch.device |
     return model.to(device).eval(), config
 
 
+def check_inputs(cfg: GRPOConfig) -> None:
+    """One line naming every input file the config points at that does not exist, and how to make them."""
+    inputs = {"generator_checkpoint": cfg.generator_checkpoint, "codec_checkpoint": cfg.codec_checkpoint,
+              "data": cfg.data, "eval_data": cfg.eval_data, "manifest": cfg.manifest}
+    missing = [f"{k} not found: {v}" for k, v in inputs.items() if v is not None and not Path(v).exists()]
+    if missing:
+        raise ConfigError(f"{'; '.join(missing)}. RL starts from a pretrained generator and cached "
+                          "features; make them with `prismaudio recipe tiny --until evaluators` (configs/grpo_tiny.yaml "
+                          "reads its outputs under runs/recipe_tiny/), or point the config at your own")
+
+
 def _policy_and_reference(cfg: GRPOConfig, device):
     if cfg.generator_checkpoint is None:
         if not cfg.random_init:
@@ -122,6 +133,7 @@ def build_environment(cfg: GRPOConfig, device: torch.device | str = "cpu"):
     """-> (policy model, frozen reference or None, RLEnvironment, generator config)."""
     from ..codec.stereo_codec import StereoCodec
 
+    check_inputs(cfg)
     model, reference, mcfg = _policy_and_reference(cfg, device)
     if cfg.codec_checkpoint is None:
         raise ConfigError("codec_checkpoint is required (rewards read decoded audio)")

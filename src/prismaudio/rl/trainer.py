@@ -280,7 +280,7 @@ class GRPOTrainer:
         with open(self.out_dir / "log.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
+            from ..log import tensorboard_writer as SummaryWriter
 
             self._writer = SummaryWriter(str(self.out_dir / "tb"))
         for k, v in row.items():

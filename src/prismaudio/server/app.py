@@ -54,6 +54,10 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
 
     `examples=None` renders a couple of SynthCanvas clips for the page to offer.
     """
+    from ..optional import require
+
+    require("gradio", "the web demo (prismaudio serve)")  # one line: pip install 'prismaudio[web]'
+    require("fastapi", "the web demo's HTTP API (prismaudio serve)")
     owns_dir = not config.work_dir
     work_dir = Path(config.work_dir or tempfile.mkdtemp(prefix="prismaudio-serve-"))
     work_dir.mkdir(parents=True, exist_ok=True)

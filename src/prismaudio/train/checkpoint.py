@@ -200,6 +200,21 @@ def export_weights(path: str | Path, kind: str, version: int, config: Any, modul
     return save_checkpoint(path, Checkpoint(kind, version, config_dict, 0, tensors, dict(extra or {})))
 
 
+def prune_checkpoints(folder: str | Path, keep: int, pattern: str = "step_*.safetensors") -> list[Path]:
+    """Delete all but the newest `keep` checkpoints in `folder` and return the deleted paths.
+
+    `keep` 0 keeps the newest one anyway (a run must be able to resume); negative is refused.
+    (Slicing `[:-keep]` with keep 0 deleted nothing, which kept every checkpoint.)
+    """
+    if keep < 0:
+        raise CheckpointError(f"keep_checkpoints must be 0 or more, got {keep}")
+    found = sorted(Path(folder).glob(pattern))
+    stale = found[: max(0, len(found) - max(1, keep))]
+    for old in stale:
+        old.unlink(missing_ok=True)
+    return stale
+
+
 def latest_checkpoint(folder: str | Path, pattern: str = "step_*.safetensors") -> Path | None:
     """The newest training checkpoint in `folder` by step number, or None."""
     files = sorted(Path(folder).glob(pattern))

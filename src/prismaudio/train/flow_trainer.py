@@ -24,7 +24,8 @@ from ..flow.path import flow_matching_loss, sample_logit_normal
 from ..models.conditioning import STREAMS, Conditions
 from ..models.config import SHAPE_KEYS, GeneratorConfig
 from ..models.dit import FlowDiT
-from .checkpoint import check_config_matches, latest_checkpoint, load_checkpoint, restore_training_state, save_training_state
+from .checkpoint import (check_config_matches, latest_checkpoint, load_checkpoint, prune_checkpoints,
+                         restore_training_state, save_training_state)
 from .data import ClipDataset
 from .distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
 from .ema import EMA
@@ -174,8 +175,7 @@ class FlowTrainer:
         path = self.out_dir / "checkpoints" / f"step_{self.step:08d}.safetensors"
         save_training_state(path, CHECKPOINT_KIND, CHECKPOINT_VERSION, self.run.model, self.step, self.model,
                             self.optimizer, self.ema.module, extra={"ema_updates": self.ema.updates, "run": to_dict(self.run)})
-        for old in sorted(path.parent.glob("step_*.safetensors"))[: -self.cfg.keep_checkpoints]:
-            old.unlink(missing_ok=True)
+        prune_checkpoints(path.parent, self.cfg.keep_checkpoints)
         log.info("saved %s", path)
         return path
 
@@ -261,7 +261,7 @@ class FlowTrainer:
     def _log(self, tag: str, value: float) -> None:
         if self.dist.is_main:
             if self.writer is None:
-                from torch.utils.tensorboard import SummaryWriter
+                from ..log import tensorboard_writer as SummaryWriter
 
                 self.writer = SummaryWriter(str(self.out_dir / "tb"))
             self.writer.add_scalar(tag, value, self.step)
