@@ -24,6 +24,7 @@ from ..build import BuildResult, _check_fingerprint, _resume, prepare_outdir
 from ..manifest import CLASSES_NAME, MANIFEST_NAME
 from ..report import write_class_table
 from ..soundbank import check_recordings, check_soundfont, default_soundfont
+from .objects import BACKDROPS, FLOORS, HELD_OUT_BACKDROPS, HELD_OUT_FLOORS
 from .options import PhysWorldConfig
 from .render_clip import ClipSpec
 from .sounds import choose_sounds
@@ -55,10 +56,14 @@ def check_environment(cfg: PhysWorldConfig) -> str | None:
     from ...errors import ConfigError
 
     try:
-        import pybullet  # noqa: F401
-        import pybullet_data  # noqa: F401
+        quiet_import_pybullet()
     except ImportError:
         raise ConfigError("PhysWorld needs pybullet: pip install 'prismaudio[physics]'") from None
+    import skimage.data
+
+    for name in set(FLOORS + HELD_OUT_FLOORS + BACKDROPS + HELD_OUT_BACKDROPS):
+        if not callable(getattr(skimage.data, name, None)):
+            raise ConfigError(f"PhysWorld: scikit-image has no bundled photo '{name}'")
     sounds = choose_sounds(cfg.library)
     soundfont = cfg.soundfont or default_soundfont()
     classes = list(sounds.classes.values())
@@ -67,18 +72,32 @@ def check_environment(cfg: PhysWorldConfig) -> str | None:
     return soundfont
 
 
+def quiet_import_pybullet() -> None:
+    """Import pybullet without its build-time banner (printed from C, so the fd is muted)."""
+    import sys
+
+    if "pybullet" in sys.modules:
+        return
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        import pybullet  # noqa: F401
+        import pybullet_data  # noqa: F401
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 _WORKER = None
 
 
 def _init_worker(cfg: dict, outdir: str, soundfont: str | None) -> None:
     global _WORKER
-    import contextlib
-    import io
-
     from .render_clip import ClipRenderer
 
-    with contextlib.redirect_stdout(io.StringIO()):  # pybullet prints its build time on import
-        import pybullet  # noqa: F401
+    quiet_import_pybullet()
     _WORKER = ClipRenderer(cfg, outdir, soundfont)
 
 

@@ -32,7 +32,7 @@ MERGE_S = 0.02
 SUSTAIN_MIN_SPEED = 0.12  # m/s
 SUSTAIN_CONTACT = 0.7     # fraction of a frame's steps in contact
 SUSTAIN_GAP_S = 0.12
-SUSTAIN_MIN_S = 0.3
+SUSTAIN_MIN_S = 0.2
 ROLL_RATIO = (0.6, 1.4)   # spin surface speed / linear speed for rolling
 STATIC = -1               # body index of the floor, tray and other fixed scenery
 

@@ -72,7 +72,7 @@ SLIDE_WORDS = ("scrape", "sliding", "slide", "friction", "rub")
 FLOORS = ("brick", "grass", "coffee", "chelsea", "astronaut", "camera")
 HELD_OUT_FLOORS = ("gravel", "moon", "page")
 BACKDROPS = ("astronaut", "coffee", "chelsea", "rocket", "brick", "coins")
-HELD_OUT_BACKDROPS = ("hubble_deep_field", "motorcycle_left", "retina")
+HELD_OUT_BACKDROPS = ("hubble_deep_field", "retina", "immunohistochemistry")
 PLAIN_FLOOR = "checker"  # pybullet's own checkered plane texture
 
 

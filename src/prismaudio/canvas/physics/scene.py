@@ -72,7 +72,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 
 def sample_camera(rng: np.random.Generator, moving: bool) -> CameraPath:
-    az0, el0, d0 = _u(rng, -25, 25), _u(rng, 8, 35), _u(rng, 1.6, 3.0)
+    az0, el0, d0 = _u(rng, -25, 25), _u(rng, 8, 35), _u(rng, 1.2, 2.4)
     target = (_u(rng, -0.1, 0.1), _u(rng, -0.1, 0.2), _u(rng, 0.1, 0.25))
     az, el, d, tgt, motion = (az0, az0), (el0, el0), (d0, d0), (target, target), "static"
     if moving:
@@ -123,7 +123,7 @@ def sample_object(rng: np.random.Generator, model: ObjectModel, x: float, depth:
         spin = tuple(rng.uniform(-4, 4, 3).tolist())
         release = _u(rng, 0.0, latest)
     elif motion == "push":
-        vel = (toward * _u(rng, 0.6, 2.2), _u(rng, -0.3, 0.3), 0.0)
+        vel = (toward * _u(rng, 0.8, 3.0), _u(rng, -0.3, 0.3), 0.0)
         release = _u(rng, 0.2, latest)
     elif motion == "topple":
         axis = float(rng.uniform(0, 2 * np.pi))
