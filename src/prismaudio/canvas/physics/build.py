@@ -84,6 +84,9 @@ def quiet_import_pybullet() -> None:
         os.dup2(null, 1)
         import pybullet  # noqa: F401
         import pybullet_data  # noqa: F401
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)  # the banner sits in C's stdout buffer: flush it into /dev/null
     finally:
         os.dup2(saved, 1)
         os.close(saved)

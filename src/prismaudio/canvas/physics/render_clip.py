@@ -22,7 +22,7 @@ from ..choreography import Scene, SceneEvent, SpriteTrack
 from ..manifest import CanvasEvent, CanvasSample, CanvasSource, Track
 from ..reference import reference_plan
 from ..render_audio import RenderedEvent, render_audio
-from ..soundbank import SoundBank
+from ..soundbank import SoundBank, default_soundfont
 from .contacts import STATIC, relative_strengths
 from .ground_truth import ObjectTrack, clip_events, object_tracks, sustain_gain
 from .objects import model
@@ -60,7 +60,7 @@ class ClipRenderer:
         self.cfg = from_dict(PhysWorldConfig, cfg)
         self.out = Path(outdir)
         self.sounds = choose_sounds(self.cfg.library)
-        self.bank = SoundBank(self.cfg.sample_rate, soundfont)
+        self.bank = SoundBank(self.cfg.sample_rate, soundfont or self.cfg.soundfont or default_soundfont())
         self.texture_dir = tempfile.mkdtemp(prefix="physworld-textures-")
 
     def scene(self, spec: ClipSpec) -> tuple[SceneSpec, np.random.Generator, np.random.Generator]:
