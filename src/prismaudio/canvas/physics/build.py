@@ -146,7 +146,8 @@ def build(outdir: str | Path, cfg: PhysWorldConfig, progress: bool = True) -> Bu
     write_class_table(outdir / CLASSES_NAME, class_dicts)
     specs = plan_clips(cfg)
     done = _resume(outdir, specs)
-    todo = [s for s in specs if s.id not in done]
+    priority = {"test": 0, "val": 1, "train": 2}  # the held-out split first: usable while train still renders
+    todo = sorted((s for s in specs if s.id not in done), key=lambda s: (priority[s.split], s.index))
     workers = max(1, min(cfg.workers, len(todo)))
     log.info("PhysWorld: %d clips (%d done, %d to render) on %d worker(s) -> %s", len(specs), len(done), len(todo), workers, outdir)
     start = time.perf_counter()

@@ -50,8 +50,10 @@ class PhysWorldConfig:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
 
     def fingerprint(self) -> dict:
+        """What decides the content of each clip (not the worker count, not the split sizes)."""
         from ...config import to_dict
 
         data = to_dict(self)
-        data.pop("workers")
+        for key in ("workers", "train", "val", "test"):  # a clip does not depend on how many others there are:
+            data.pop(key)                                # a rerun with larger counts grows the build
         return data
