@@ -73,22 +73,19 @@ def check_environment(cfg: PhysWorldConfig) -> str | None:
 
 
 def quiet_import_pybullet() -> None:
-    """Import pybullet without its build-time banner (printed from C, so the fd is muted)."""
+    """Import pybullet without its build-time banner (written from C to stderr, so the fd is muted)."""
     import sys
 
     if "pybullet" in sys.modules:
         return
-    sys.stdout.flush()
-    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(null, 1)
+        os.dup2(null, 2)
         import pybullet  # noqa: F401
         import pybullet_data  # noqa: F401
-        import ctypes
-
-        ctypes.CDLL(None).fflush(None)  # the banner sits in C's stdout buffer: flush it into /dev/null
     finally:
-        os.dup2(saved, 1)
+        os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
 
