@@ -126,3 +126,22 @@ def test_bad_input_is_one_line(tmp_path, capsys, extra, message):
     assert main(["canvas", "build", str(tmp_path / "x"), "--world", "physics", *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_a_sound_library_gives_objects_its_matching_classes(tmp_path):
+    import soundfile as sf
+
+    from prismaudio.canvas.physics.sounds import choose_sounds
+    from prismaudio.canvas.soundbank import SoundBank
+
+    sr = 16000
+    t = np.arange(int(0.3 * sr)) / sr
+    for name in ("ball bounce", "wood knock", "rolling", "dog bark"):
+        (tmp_path / name).mkdir()
+        sf.write(tmp_path / name / "a.wav", 0.5 * np.sin(2 * np.pi * 300 * t) * np.exp(-8 * t), sr)
+    choice = choose_sounds(str(tmp_path))
+    assert choice.objects["soccer ball"] == "ball bounce" and choice.objects["wooden cube"] == "wood knock"
+    assert choice.objects["lego brick"] == "side stick"  # no plastic class in this library: SynthCanvas's
+    assert choice.slide == "breath"
+    note = SoundBank(sr, None).render(choice.classes["ball bounce"], np.random.default_rng(0))
+    assert np.abs(note.audio).max() > 0.1
