@@ -39,15 +39,15 @@ class ObjectModel:
 MODELS: tuple[ObjectModel, ...] = (
     ObjectModel("soccer ball", "soccerball.urdf", (0.2, 0.3), (0.4, 0.45), 0.8, 0.6, 0.002, "ball", "leather",
                 "kick drum", ("floor tom", "low conga", "taiko drum"), ("ball bounce", "ball", "bounce", "thud", "kick")),
-    ObjectModel("red rubber ball", "sphere2red.urdf", (0.08, 0.16), (0.05, 0.15), 0.85, 0.8, 0.002, "ball", "rubber",
+    ObjectModel("red rubber ball", "sphere2red.urdf", (0.12, 0.2), (0.05, 0.15), 0.85, 0.8, 0.002, "ball", "rubber",
                 "bongo", ("open conga", "high tom", "mid tom"), ("rubber ball", "ball bounce", "ball", "bounce")),
-    ObjectModel("checkered ball", "sphere2.urdf", (0.1, 0.2), (0.1, 0.3), 0.7, 0.7, 0.003, "ball", "plastic",
+    ObjectModel("checkered ball", "sphere2.urdf", (0.14, 0.24), (0.1, 0.3), 0.7, 0.7, 0.003, "ball", "plastic",
                 "high tom", ("mid tom", "bongo", "melodic tom"), ("plastic ball", "ball", "bounce", "plastic")),
-    ObjectModel("wooden cube", "cube.urdf", (0.1, 0.2), (0.3, 0.8), 0.35, 0.5, 0.01, "box", "wood",
+    ObjectModel("wooden cube", "cube.urdf", (0.12, 0.22), (0.3, 0.8), 0.35, 0.5, 0.01, "box", "wood",
                 "low wood block", ("high wood block", "claves"), ("wood block", "wood impact", "wood", "knock")),
-    ObjectModel("rubber duck", "duck_vhacd.urdf", (0.12, 0.22), (0.05, 0.12), 0.5, 0.8, 0.01, "figure", "rubber",
+    ObjectModel("rubber duck", "duck_vhacd.urdf", (0.16, 0.26), (0.05, 0.12), 0.5, 0.8, 0.01, "figure", "rubber",
                 "mid tom", ("high tom", "bongo", "cuica"), ("rubber duck", "squeak", "rubber", "plastic")),
-    ObjectModel("lego brick", "lego/lego.urdf", (0.08, 0.14), (0.02, 0.06), 0.45, 0.7, 0.01, "box", "plastic",
+    ObjectModel("lego brick", "lego/lego.urdf", (0.1, 0.18), (0.02, 0.06), 0.45, 0.7, 0.01, "box", "plastic",
                 "side stick", ("claves", "closed hi-hat"), ("plastic click", "plastic", "click", "tap")),
     ObjectModel("domino", "domino/domino.urdf", (0.15, 0.25), (0.05, 0.15), 0.3, 0.5, 0.01, "slab", "wood",
                 "claves", ("high wood block", "low wood block", "side stick"), ("domino", "wood click", "wood", "clack")),
@@ -56,9 +56,9 @@ MODELS: tuple[ObjectModel, ...] = (
     # ---- held out: only in the test split ------------------------------------------------
     ObjectModel("teddy bear", "teddy_vhacd.urdf", (0.18, 0.3), (0.1, 0.3), 0.15, 0.9, 0.02, "figure", "plush",
                 "low conga", ("kick drum", "floor tom", "open conga"), ("thud", "soft impact", "cloth", "plush"), held_out=True),
-    ObjectModel("coffee mug", "objects/mug.urdf", (0.1, 0.16), (0.25, 0.4), 0.3, 0.6, 0.01, "figure", "ceramic",
+    ObjectModel("coffee mug", "objects/mug.urdf", (0.12, 0.18), (0.25, 0.4), 0.3, 0.6, 0.01, "figure", "ceramic",
                 "agogo", ("cowbell", "ride bell", "crystal"), ("ceramic", "mug", "cup", "clink", "glass"), held_out=True),
-    ObjectModel("small checkered sphere", "sphere_small.urdf", (0.05, 0.09), (0.02, 0.06), 0.75, 0.7, 0.002, "ball", "plastic",
+    ObjectModel("small checkered sphere", "sphere_small.urdf", (0.08, 0.12), (0.02, 0.06), 0.75, 0.7, 0.002, "ball", "plastic",
                 "melodic tom", ("high tom", "bongo", "mid tom"), ("plastic ball", "ball", "bounce"), held_out=True),
 )
 

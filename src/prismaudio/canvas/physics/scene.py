@@ -72,7 +72,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 
 
 def sample_camera(rng: np.random.Generator, moving: bool) -> CameraPath:
-    az0, el0, d0 = _u(rng, -25, 25), _u(rng, 8, 35), _u(rng, 1.2, 2.4)
+    az0, el0, d0 = _u(rng, -25, 25), _u(rng, 8, 35), _u(rng, 1.0, 2.0)
     target = (_u(rng, -0.1, 0.1), _u(rng, -0.1, 0.2), _u(rng, 0.1, 0.25))
     az, el, d, tgt, motion = (az0, az0), (el0, el0), (d0, d0), (target, target), "static"
     if moving:
@@ -112,13 +112,13 @@ def sample_object(rng: np.random.Generator, model: ObjectModel, x: float, depth:
     pos, vel, spin, tilt = (x, depth, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0)
     release = 0.0
     if motion == "drop":
-        pos = (x, depth, _u(rng, 0.3, 1.3) + size)
+        pos = (x, depth, _u(rng, 0.3, 0.9) + size)
         tilt = (_u(rng, -40, 40), _u(rng, -40, 40))
         spin = tuple(rng.uniform(-2, 2, 3).tolist())
         release = _u(rng, 0.0, latest)
     elif motion == "throw":
-        pos = (x, depth, _u(rng, 0.3, 0.9) + size)
-        vel = (toward * _u(rng, 0.5, 1.8), _u(rng, -0.3, 0.3), _u(rng, 0.0, 2.0))
+        pos = (x, depth, _u(rng, 0.2, 0.6) + size)
+        vel = (toward * _u(rng, 0.4, 1.2), _u(rng, -0.3, 0.3), _u(rng, 0.0, 1.5))
         tilt = (_u(rng, -30, 30), _u(rng, -30, 30))
         spin = tuple(rng.uniform(-4, 4, 3).tolist())
         release = _u(rng, 0.0, latest)
@@ -147,7 +147,7 @@ def sample_scene(rng: np.random.Generator, split: str, n_objects: int, still: bo
     if split == "test" and held and not any(m.held_out for m in chosen):
         chosen[int(rng.integers(n_objects))] = held[int(rng.integers(len(held)))]
     xs = lanes(rng, n_objects, 0.8 * half_width)
-    objects = [sample_object(rng, m, target[0] + x, target[1] + _u(rng, -0.35, 0.35), duration, still) for m, x in zip(chosen, xs)]
+    objects = [sample_object(rng, m, target[0] + x, target[1] + _u(rng, -0.25, 0.25), duration, still) for m, x in zip(chosen, xs)]
     light = Light(
         (_u(rng, -1, 1), _u(rng, -1, 0.5), _u(rng, 0.6, 1.5)),
         tuple(round(_u(rng, 0.85, 1.0), 3) for _ in range(3)),
