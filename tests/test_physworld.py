@@ -145,3 +145,30 @@ def test_a_sound_library_gives_objects_its_matching_classes(tmp_path):
     assert choice.slide == "breath"
     note = SoundBank(sr, None).render(choice.classes["ball bounce"], np.random.default_rng(0))
     assert np.abs(note.audio).max() > 0.1
+
+
+def test_reference_audio_sounds_each_impact_when_and_as_loud_as_the_simulator_says(tmp_path):
+    import soundfile as sf
+
+    from prismaudio.canvas.physics.options import PhysWorldConfig
+    from prismaudio.canvas.physics.render_clip import ClipRenderer, ClipSpec
+    from prismaudio.config import to_dict
+    from prismaudio.dsp.onsets import detect_onsets
+
+    cfg = PhysWorldConfig(duration=2.5, sizes=[[64, 64]], fps=[FPS], train=1, val=0, test=0)
+    renderer = ClipRenderer(to_dict(cfg), str(tmp_path), None)
+    spec = ClipSpec("drop", "train", 0, 3, 1, False)
+    scene, _, _ = renderer.scene(spec)
+    scene.objects = [_ball(-0.4, 0.9, 0.1)]  # on the left
+    renderer.scene = lambda s: (scene, np.random.default_rng(1), np.random.default_rng(2))
+    line = renderer.render(spec)
+    audio, sr = sf.read(tmp_path / line["audio"], always_2d=True)
+    impacts = [e for e in line["events"] if e["kind"] == "impact"]
+    strong = [e for e, ev in zip(line["events"], line["plan"]["temporal"]["events"]) if e["kind"] == "impact" and ev["strength"] > 0.3]
+    onsets = detect_onsets(audio.mean(axis=1), sr)
+    assert len(strong) >= 2
+    for e in strong:
+        assert np.min(np.abs(onsets - e["onset"])) < 0.012, (e["onset"], onsets)
+    peaks = [np.abs(audio[int(e["onset"] * sr): int(e["onset"] * sr) + int(0.03 * sr)]).max() for e in impacts[:3]]
+    assert peaks[0] > peaks[1] > peaks[2]  # each bounce weaker, each sound quieter
+    assert np.sum(audio[:, 0] ** 2) > 2 * np.sum(audio[:, 1] ** 2)  # a ball on the left sounds on the left

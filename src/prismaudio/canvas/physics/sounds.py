@@ -8,7 +8,7 @@ or the library's rolling / scraping class when it has one)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..classes import SoundClass, SoundRecipe, builtin_classes, select_classes
 from .objects import MODELS, ROLL_CLASS, ROLL_WORDS, SLIDE_CLASS, SLIDE_WORDS
@@ -70,4 +70,11 @@ def choose_sounds(library: str | None = None) -> SoundChoice:
     for n in set(objects.values()) | {roll, slide}:
         if n not in classes:
             classes[n] = select_classes(list(builtin.values()), [n])[0]
-    return SoundChoice(objects, roll, slide, classes)
+    return SoundChoice(objects, roll, slide, {n: fixed_velocity(c) for n, c in classes.items()})
+
+
+def fixed_velocity(cls: SoundClass) -> SoundClass:
+    """The class played always at the top of its velocity range: an impact's loudness then
+    comes from its strength alone (the event's gain), not from a random note velocity."""
+    top = cls.recipe.velocity[1]
+    return replace(cls, recipe=replace(cls.recipe, velocity=(top, top)))
