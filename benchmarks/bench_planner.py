@@ -202,7 +202,7 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
             plan = plan_video(s.video_path)
             srcs = [GroundTruthSource(src.class_name, src.kind, np.asarray(src.track.x), np.asarray(src.track.y),
                                       np.asarray(src.track.visible, bool), []) for src in s.sources]
-            if s.background.get("still"):
+            if s.background.get("still") or all(src.motion == "still" for src in s.sources):
                 still_clips += 1
                 still_invented += bool(plan.semantic.sources)
             for kind in ("impact", "all"):

@@ -161,6 +161,6 @@ def sample_scene(rng: np.random.Generator, split: str, n_objects: int, still: bo
         blur=round(_u(rng, 0.3, 1.5), 3) if rng.random() < 0.4 else 0.0,
         noise=round(_u(rng, 1.0, 6.0), 3) if rng.random() < 0.4 else 0.0,
         crf=int(rng.choice([18, 23, 28, 33])),
-        still=still,
+        still=still or all(o.motion == "still" for o in objects),  # nothing moves, whatever the reason
         held_out=[m.name for m in chosen if m.held_out],
     )
