@@ -172,3 +172,13 @@ def test_reference_audio_sounds_each_impact_when_and_as_loud_as_the_simulator_sa
     peaks = [np.abs(audio[int(e["onset"] * sr): int(e["onset"] * sr) + int(0.03 * sr)]).max() for e in impacts[:3]]
     assert peaks[0] > peaks[1] > peaks[2]  # each bounce weaker, each sound quieter
     assert np.sum(audio[:, 0] ** 2) > 2 * np.sum(audio[:, 1] ** 2)  # a ball on the left sounds on the left
+
+
+@pytest.mark.parametrize("name", ["domino", "jenga block"])
+def test_a_tipped_slab_topples_with_one_slap_and_no_rolling(tmp_path, name):
+    slab = ObjectSpec(name, 0.2, 0.1, (0.0, 0.0, 0.0), 30.0, (5.0, 0.0), (0, 0, 0), (0, 0, 0), 0.3, "topple")
+    rec = simulate(_scene([slab], duration=1.6), str(tmp_path))
+    events = clip_events(rec, [0.1])
+    assert rec.position[0, 0, 2] > 0.09 and rec.position[-1, 0, 2] < 0.03  # stood on end, ends lying down
+    assert events.impacts and 0.4 < events.impacts[0].time < 1.0 and events.impacts[0].speed > 1.0
+    assert events.spans == []

@@ -79,3 +79,9 @@ def test_projection_puts_the_target_at_the_centre_and_the_left_on_the_left():
     assert x[1] < -0.2 and x[2] > 0.2 and y[3] < -0.2  # left, right, higher is up (negative y)
     _, _, front = project(eye + (eye - target), view, proj)
     assert not front[0]  # behind the camera
+
+
+def test_a_touching_object_that_rises_or_sinks_is_not_rolling():
+    contact, speed, ratio = np.ones(50), np.full(50, 0.5), np.ones(50)
+    assert len(sustained_spans(0, contact, speed, ratio, 25.0)) == 1
+    assert sustained_spans(0, contact, speed, ratio, 25.0, vertical=np.full(50, -0.4)) == []

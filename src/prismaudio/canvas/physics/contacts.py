@@ -13,7 +13,8 @@ corners at once. Sound events are what a listener hears:
   an object-object impact is the sound of the body that came in faster;
 - impacts of one object closer than MERGE_S are one sound (the stronger kept, impulses summed);
 - a **rolling / sliding span** is a stretch where the object touches a surface in most of a
-  frame's steps while moving at least SUSTAIN_MIN_SPEED; rolling when the surface speed of its
+  frame's steps while moving at least SUSTAIN_MIN_SPEED and neither rising nor sinking (a
+  toppling slab pivots on its edge: silent until it lands); rolling when the surface speed of its
   spin matches its speed, sliding otherwise. Gaps under SUSTAIN_GAP_S are bridged and spans
   shorter than SUSTAIN_MIN_S dropped.
 """
@@ -31,6 +32,7 @@ IMPULSE_WINDOW_S = 0.02
 MERGE_S = 0.02
 SUSTAIN_MIN_SPEED = 0.12  # m/s
 SUSTAIN_CONTACT = 0.7     # fraction of a frame's steps in contact
+SUSTAIN_MAX_VERTICAL = 0.15  # m/s
 SUSTAIN_GAP_S = 0.12
 SUSTAIN_MIN_S = 0.2
 ROLL_RATIO = (0.6, 1.4)   # spin surface speed / linear speed for rolling
@@ -154,10 +156,14 @@ def relative_strengths(values: list[float]) -> list[float]:
     return [round(float(v) / top, 4) if top > 0 else 1.0 for v in values]
 
 
-def sustained_spans(source: int, contact: np.ndarray, speed: np.ndarray, spin_ratio: np.ndarray, fps: float) -> list[Span]:
+def sustained_spans(source: int, contact: np.ndarray, speed: np.ndarray, spin_ratio: np.ndarray, fps: float,
+                    vertical: np.ndarray | None = None) -> list[Span]:
     """Rolling / sliding spans of one object from per-frame contact fraction (0..1), speed
-    (m/s) and spin ratio (angular speed x radius / speed)."""
+    (m/s), spin ratio (angular speed x radius / speed) and vertical speed (m/s: an object
+    that rises or sinks while touching, toppling or bouncing, is not rolling or sliding)."""
     active = (np.asarray(contact) >= SUSTAIN_CONTACT) & (np.asarray(speed) >= SUSTAIN_MIN_SPEED)
+    if vertical is not None:
+        active &= np.abs(np.asarray(vertical)) < SUSTAIN_MAX_VERTICAL
     runs = _runs(active)
     gap = int(round(SUSTAIN_GAP_S * fps))
     merged: list[list[int]] = []

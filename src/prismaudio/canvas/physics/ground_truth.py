@@ -58,7 +58,10 @@ def clip_events(rec, masses: list[float]) -> ClipEvents:
     impacts = find_impacts(rec.contacts, rec.dt)
     T = rec.position.shape[0]
     impacts = [imp for imp in impacts if imp.time < T / rec.fps]
-    spans = [s for i in range(rec.position.shape[1]) for s in sustained_spans(i, rec.floor_contact[:, i], rec.speed[:, i], spin_ratio(rec, i), rec.fps)]
+    spans = []
+    for i in range(rec.position.shape[1]):
+        vertical = np.gradient(rec.position[:, i, 2]) * rec.fps if T > 1 else None
+        spans += sustained_spans(i, rec.floor_contact[:, i], rec.speed[:, i], spin_ratio(rec, i), rec.fps, vertical)
     gains = [impact_gain(imp.impulse, masses[imp.source]) for imp in impacts]
     return ClipEvents(impacts, sorted(spans, key=lambda s: (s.start_frame, s.source)), gains)
 

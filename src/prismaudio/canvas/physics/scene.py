@@ -125,10 +125,8 @@ def sample_object(rng: np.random.Generator, model: ObjectModel, x: float, depth:
     elif motion == "push":
         vel = (toward * _u(rng, 0.8, 3.0), _u(rng, -0.3, 0.3), 0.0)
         release = _u(rng, 0.2, latest)
-    elif motion == "topple":
-        axis = float(rng.uniform(0, 2 * np.pi))
-        rate = _u(rng, 2.0, 4.0)
-        spin = (rate * np.cos(axis), rate * np.sin(axis), 0.0)
+    elif motion == "topple":  # stood on end, leaned past its tipping angle by tilt[0] degrees, let go
+        tilt = (_u(rng, 2.0, 8.0) * float(rng.choice([-1.0, 1.0])), 0.0)
         release = _u(rng, 0.2, latest)
     return ObjectSpec(model.name, round(size, 4), round(mass, 4), tuple(round(v, 4) for v in pos), round(_u(rng, 0, 360), 2),
                       tuple(round(v, 2) for v in tilt), tuple(round(v, 4) for v in vel), tuple(round(float(v), 4) for v in spin),

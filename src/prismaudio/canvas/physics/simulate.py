@@ -28,6 +28,7 @@ FLOOR_RESTITUTION = 0.8
 FLOOR_FRICTION = 0.6
 FLOOR_SIZE = 3.0  # metres
 GROUND_MOTIONS = ("push", "topple", "still")
+HELD_MOTIONS = ("drop", "throw", "topple")  # held still in place until their release
 
 
 @dataclass
@@ -120,15 +121,32 @@ class World:
         extent = np.asarray(hi) - np.asarray(lo)
         scale = o.size / max(float(extent.max()), 1e-6)
         upright = int(np.argmax(extent)) if o.motion == "topple" and int(np.argmax(extent)) != 2 else None
-        quat = _quat(p, o.yaw, o.tilt if o.motion in ("drop", "throw") else (0.0, 0.0), upright)
+        quat = _quat(p, 0.0 if o.motion == "topple" else o.yaw, o.tilt if o.motion in ("drop", "throw") else (0.0, 0.0), upright)
         body = p.loadURDF(m.urdf, list(o.position), quat, globalScaling=scale, **kw)
         p.changeDynamics(body, -1, mass=o.mass, restitution=m.restitution, lateralFriction=m.friction,
                          rollingFriction=m.rolling_friction, spinningFriction=m.rolling_friction, **kw)
+        if o.motion == "topple":
+            p.resetBasePositionAndOrientation(body, list(o.position), self._tipped(body, quat, o), **kw)
         if o.motion in GROUND_MOTIONS:  # rest it on the floor
             lo, _ = p.getAABB(body, -1, **kw)
             pos, orn = p.getBasePositionAndOrientation(body, **kw)
             p.resetBasePositionAndOrientation(body, [pos[0], pos[1], pos[2] - lo[2] + 1e-3], orn, **kw)
         return body, 0.5 * o.size
+
+    def _tipped(self, body: int, upright: list[float], o) -> list[float]:
+        """An object standing on end, leaned over its thin side by `o.tilt[0]` degrees past the
+        angle where it tips: held there, it topples when released."""
+        p, kw = self.p, {"physicsClientId": self.cid}
+        lo, hi = p.getAABB(body, -1, **kw)
+        ext = np.asarray(hi) - np.asarray(lo)
+        thin = 0 if ext[0] < ext[1] else 1
+        sign = -1.0 if o.tilt[0] < 0 else 1.0
+        angle = sign * (math.atan2(ext[thin], ext[2]) + math.radians(abs(o.tilt[0])))
+        axis = [0.0, 1.0, 0.0] if thin == 0 else [1.0, 0.0, 0.0]
+        tilt = p.getQuaternionFromAxisAngle(axis, angle)
+        yaw = p.getQuaternionFromEuler([0.0, 0.0, math.radians(o.yaw)])
+        q = p.multiplyTransforms([0, 0, 0], tilt, [0, 0, 0], upright)[1]
+        return list(p.multiplyTransforms([0, 0, 0], yaw, [0, 0, 0], q)[1])
 
     # ---- stepping --------------------------------------------------------------------------
     def _hold(self, t: float) -> None:
@@ -138,7 +156,7 @@ class World:
             if t >= o.release:
                 p.resetBaseVelocity(self.bodies[i], list(o.velocity), list(o.spin), **kw)
                 del self.held[i]
-            elif o.motion in ("drop", "throw"):
+            elif o.motion in HELD_MOTIONS:
                 p.resetBasePositionAndOrientation(self.bodies[i], pos, orn, **kw)
                 p.resetBaseVelocity(self.bodies[i], [0, 0, 0], [0, 0, 0], **kw)
 
