@@ -71,9 +71,11 @@ class ClipRenderer:
                              self.cfg.moving_camera_fraction)
         return scene, sound_rng, noise_rng
 
-    def render(self, spec: ClipSpec) -> dict:
+    def render(self, spec: ClipSpec, scene: SceneSpec | None = None) -> dict:
+        """Render `spec` (its scene sampled from its seed, or the `scene` given) and return its manifest line."""
         cfg, out = self.cfg, self.out
-        scene, sound_rng, noise_rng = self.scene(spec)
+        sampled, sound_rng, noise_rng = self.scene(spec)
+        scene = scene or sampled
         rec = simulate(scene, self.texture_dir)
         masses = [o.mass for o in scene.objects]
         events = clip_events(rec, masses)
