@@ -232,7 +232,8 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
                 for f in np.flatnonzero(gt.visible)[::5]:
                     side[0] += track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
                     side[1] += 1
-        rho = float(spearmanr(planned_strength, true_strength)[0]) if len(planned_strength) >= 3 else float("nan")
+        defined = len(planned_strength) >= 3 and len(set(planned_strength)) > 1 and len(set(true_strength)) > 1
+        rho = float(spearmanr(planned_strength, true_strength)[0]) if defined else float("nan")  # nan: too few or all equal
         out[split] = {"clips": len(clips), "events": ev, "strength_spearman": rho, "strength_pairs": len(planned_strength),
                       "named": named, "side": side, "still_clips": still_clips, "still_clips_with_sources": still_invented}
     return out
@@ -246,7 +247,9 @@ def print_physics(res: dict, root: str) -> None:
         print(f"  contacts (impacts) within +-40 ms: precision {h / max(p, 1):.3f} ({h}/{p}), recall {h / max(t, 1):.3f} ({h}/{t})"
               "   (targets >= 0.90 / >= 0.90)")
         print(f"  all events within +-40 ms: precision {ha / max(pa, 1):.3f} ({ha}/{pa}), recall {ha / max(ta, 1):.3f} ({ha}/{ta})")
-        print(f"  event strength rank correlation (Spearman, {r['strength_pairs']} matched impacts): {r['strength_spearman']:.3f}   (target >= 0.7)")
+        rho = r["strength_spearman"]
+        rho_text = f"{rho:.3f}" if rho == rho else "undefined (fewer than 3 matched impacts, or all planned strengths equal)"
+        print(f"  event strength rank correlation (Spearman, {r['strength_pairs']} matched impacts): {rho_text}   (target >= 0.7)")
         print(f"  side (left/centre/right) accuracy: {pct(*r['side'])}   (target >= 95%)")
         print(f"  object named right (its class or one that sounds alike): {pct(*r['named'])}   (target >= 70%)")
         print(f"  clips with no moving object that got a source planned: {r['still_clips_with_sources']} of {r['still_clips']}   (target 0)")
