@@ -233,7 +233,7 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
                     side[0] += track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
                     side[1] += 1
         defined = len(planned_strength) >= 3 and len(set(planned_strength)) > 1 and len(set(true_strength)) > 1
-        rho = float(spearmanr(planned_strength, true_strength)[0]) if defined else float("nan")  # nan: too few or all equal
+        rho = float(spearmanr(planned_strength, true_strength)[0]) if defined else None  # None: too few or all equal
         out[split] = {"clips": len(clips), "events": ev, "strength_spearman": rho, "strength_pairs": len(planned_strength),
                       "named": named, "side": side, "still_clips": still_clips, "still_clips_with_sources": still_invented}
     return out
@@ -248,7 +248,7 @@ def print_physics(res: dict, root: str) -> None:
               "   (targets >= 0.90 / >= 0.90)")
         print(f"  all events within +-40 ms: precision {ha / max(pa, 1):.3f} ({ha}/{pa}), recall {ha / max(ta, 1):.3f} ({ha}/{ta})")
         rho = r["strength_spearman"]
-        rho_text = f"{rho:.3f}" if rho == rho else "undefined (fewer than 3 matched impacts, or all planned strengths equal)"
+        rho_text = f"{rho:.3f}" if rho is not None else "undefined (fewer than 3 matched impacts, or all planned strengths equal)"
         print(f"  event strength rank correlation (Spearman, {r['strength_pairs']} matched impacts): {rho_text}   (target >= 0.7)")
         print(f"  side (left/centre/right) accuracy: {pct(*r['side'])}   (target >= 95%)")
         print(f"  object named right (its class or one that sounds alike): {pct(*r['named'])}   (target >= 70%)")
