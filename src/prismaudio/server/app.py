@@ -72,7 +72,7 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
     service = GenerationService(config, load_pipeline, work_dir)
     if warm_up:
         try:
-            service.pipeline()
+            service.warm_up()
         except BaseException:
             if owns_dir:
                 shutil.rmtree(work_dir, ignore_errors=True)
@@ -103,6 +103,7 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
     guard_api_paths(app, router)
     document_errors(app)
     demo = build_ui(service, examples)
+    app.state.service_ui = demo  # the page's Blocks (its functions are called directly by tests)
     app = gr.mount_gradio_app(app, demo, path="/", max_file_size=int(config.max_upload_mb * 2**20),
                               allowed_paths=[str(work_dir)])
     app.add_middleware(BodyLimit, upload_bytes=int(config.max_upload_mb * 2**20))

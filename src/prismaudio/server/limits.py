@@ -22,8 +22,11 @@ class BodyTooLarge(HTTPException):
     """Raised from `receive` once a body passes its limit; an HTTPException so that FastAPI's
     handlers answer it (as 413) instead of reporting a server error."""
 
-    def __init__(self, limit: int):
-        super().__init__(status_code=413, detail=f"request body is larger than the limit of {limit / MiB:g} MB")
+    def __init__(self, limit: int, upload: bool = True):
+        what = "upload" if upload else "request body"
+        # Connection: close, so the server stops taking the rest of the body, not only stops keeping it.
+        super().__init__(status_code=413, detail=f"{what} is larger than the limit of {limit / MiB:g} MB",
+                         headers={"Connection": "close"})
 
 
 def is_upload_path(path: str) -> bool:
@@ -38,16 +41,19 @@ class BodyLimit:
         self.app = app
         self.upload_bytes = upload_bytes
 
-    def limit_for(self, path: str) -> int:
-        return self.upload_bytes + FORM_OVERHEAD if is_upload_path(path) else max(SMALL_BODY, FORM_OVERHEAD)
+    def limit_for(self, path: str) -> tuple[int, BodyTooLarge]:
+        """The byte limit of a body sent to `path`, and the error that says it (in the limit users set)."""
+        if is_upload_path(path):
+            return self.upload_bytes + FORM_OVERHEAD, BodyTooLarge(self.upload_bytes)
+        return SMALL_BODY, BodyTooLarge(SMALL_BODY, upload=False)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.limit_for(scope.get("path", ""))
+        limit, too_large = self.limit_for(scope.get("path", ""))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            return await _send_413(send, limit)
+            return await _send_413(send, too_large)
         received = 0
         response_started = False
 
@@ -57,7 +63,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise too_large
             return message
 
         async def tracked_send(message):
@@ -71,7 +77,7 @@ class BodyLimit:
         except BodyTooLarge:  # raised where no handler answered it (e.g. inside the web page's app)
             if response_started:
                 raise
-            await _send_413(send, limit)
+            await _send_413(send, too_large)
 
 
 def _content_length(scope) -> int | None:
@@ -84,8 +90,8 @@ def _content_length(scope) -> int | None:
     return None
 
 
-async def _send_413(send, limit: int) -> None:
-    body = json.dumps({"error": BodyTooLarge(limit).detail}).encode()
+async def _send_413(send, too_large: BodyTooLarge) -> None:
+    body = json.dumps({"error": too_large.detail}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

@@ -83,7 +83,7 @@ class ModelRegistry:
         is the operator's: say what failed, in full."""
         name = self.default
         with self._locks[name]:
-            if name in self._loaded:
-                return
-            self.load_count += 1
-            self._loaded[name] = self._load(self.specs[name], self._device)
+            if name not in self._loaded:
+                self.load_count += 1
+                self._loaded[name] = self._load(self.specs[name], self._device)
+            return self._loaded[name]

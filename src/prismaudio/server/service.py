@@ -64,6 +64,23 @@ def install_cancel_check(pipeline) -> None:
         generator._server_cancel_check = True
 
 
+def warm_encoders(pipeline) -> None:
+    """Load what a pipeline otherwise loads on its first job (the text and image encoders), so
+    that no request's timeout pays for it."""
+    text = getattr(pipeline, "text_encoder", None)
+    if hasattr(text, "encode_with_mask"):
+        text.encode_with_mask(["warm-up"])
+    semantic = getattr(pipeline, "semantic_encoder", None)
+    if isinstance(getattr(type(semantic), "model", None), property):
+        semantic.model  # noqa: B018 - the property loads and caches the frozen network
+
+
+def prepare(pipeline):
+    install_cancel_check(pipeline)
+    warm_encoders(pipeline)
+    return pipeline
+
+
 @dataclass
 class Job:
     id: str
@@ -91,7 +108,8 @@ class GenerationService:
     def __init__(self, config: ServerConfig, load_pipeline: Callable[[str, str], object], work_dir: Path):
         self.config = config
         self.work_dir = Path(work_dir)
-        self.models = ModelRegistry(allow_list(config.model, config.extra_models), load_pipeline, config.device)
+        self.models = ModelRegistry(allow_list(config.model, config.extra_models),
+                                    lambda spec, device: prepare(load_pipeline(spec, device)), config.device)
         self.limits = OptionLimits(max_num_steps=config.max_num_steps, max_cfg_strength=config.max_cfg_strength,
                                    max_duration=config.max_video_seconds, max_plan_bytes=int(config.max_plan_kb * 1024),
                                    models=self.models.names)
@@ -103,11 +121,13 @@ class GenerationService:
 
     # ---- resources -------------------------------------------------------------------------
     def pipeline(self, name: str | None = None):
-        """An allowed model, loaded once; called before a job's timer starts, so loading never
-        counts against the request timeout."""
-        pipeline = self.models.get(name)
-        install_cancel_check(pipeline)
-        return pipeline
+        """An allowed model, loaded (and its lazy encoders warmed) once; called before a job's
+        timer starts, so loading never counts against the request timeout."""
+        return self.models.get(name)
+
+    def warm_up(self) -> None:
+        """Load the default model before serving; its failure stops the start (one clear line)."""
+        self.models.warm_up()
 
     def save_upload(self, source: BinaryIO, client_name: str | None) -> Job:
         """Copy an upload into a new job folder, refusing it once it passes the size limit."""
