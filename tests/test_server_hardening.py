@@ -317,3 +317,15 @@ def test_plan_text_is_size_limited_in_the_api_and_the_editor(tmp_path, pipeline,
 
         with pytest.raises(gr.Error, match="at most 256 KB"):
             demo_fns[0].fn(str(video), big, 2, 3.0, -1, 0, "", "tiny")
+
+
+def test_page_functions_plan_and_generate(tmp_path, pipeline, video):
+    """The page's own plan and generate functions (what its buttons call), without a browser."""
+    with make_client(tmp_path, pipeline) as client:
+        assert client.get("/").status_code == 200
+        fns = {getattr(f, "name", ""): f.fn for f in client.app.state.service_ui.fns.values()}
+        plan_json, text = fns["make_plan"](str(video), "tiny")
+        assert json.loads(plan_json)["duration"] == pytest.approx(1.6, abs=0.05) and "Semantic" in text
+        out = fns["generate"](str(video), plan_json, 2, 3.0, 5, 0, "hiss", "tiny")
+        assert out[5].startswith("Generated 1.60 s of stereo audio")
+        assert client.get("/healthz").json()["jobs_on_disk"] == 1  # the result, for download; no upload left
