@@ -329,3 +329,17 @@ def test_page_functions_plan_and_generate(tmp_path, pipeline, video):
         out = fns["generate"](str(video), plan_json, 2, 3.0, 5, 0, "hiss", "tiny")
         assert out[5].startswith("Generated 1.60 s of stereo audio")
         assert client.get("/healthz").json()["jobs_on_disk"] == 1  # the result, for download; no upload left
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"duration": NaN}', "NaN"), ('{"duration": 1e400}', "too large"), ('{"duration": Infinity}', "Infinity"),
+    ('[' * 50000 + ']' * 50000, "plan"), ('{"duration": 1.6, "bogus": 1}', "bogus"), ("\udcff", "plan"),
+])
+def test_odd_plan_text_is_400(tmp_path, pipeline, video, text, words):
+    from prismaudio.server.options import OptionLimits, parse_plan
+
+    with pytest.raises(PrismError, match=words):
+        parse_plan(text, OptionLimits())
+    if "\udcff" not in text:
+        with make_client(tmp_path, pipeline) as client:
+            assert_clean_error(post_video(client, "/v1/generate", video, plan=text), 400, words)

@@ -182,7 +182,10 @@ def build_router(service: GenerationService) -> APIRouter:
             "timings": result.timings,
         }
 
-    @router.get("/v1/files/{job_id}/{name}", responses=_errors(404, 405), response_class=FileResponse)
+    files_ok = {200: {"description": "the result file", "content": {
+        t: {} for t in ("audio/wav", "audio/x-wav", "video/mp4", "application/json")}}}
+
+    @router.get("/v1/files/{job_id}/{name}", responses={**files_ok, **_errors(404, 405)}, response_class=FileResponse)
     async def files(job_id: str, name: str):
         path = service.jobs.file_path(job_id, name)
         if path is None:

@@ -121,6 +121,17 @@ def parse_options(text: str | None, limits: OptionLimits) -> GenerateOptions:
     return GenerateOptions(**{k: None if v is None else OPTION_RULES[k](v, limits) for k, v in data.items()})
 
 
+def _no_constant(name: str):
+    raise BadRequest(f"plan: {name} is not a number a plan may hold (times, positions and distances are finite)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequest(f"plan: {excerpt(text, 30)} is too large a number")
+    return value
+
+
 def parse_plan(text: str | None, limits: OptionLimits) -> Plan | None:
     """The `plan` form field: plan JSON as `prismaudio plan` writes it (or nothing: the server plans)."""
     if text is None or not text.strip():
@@ -130,7 +141,14 @@ def parse_plan(text: str | None, limits: OptionLimits) -> Plan | None:
         raise BadRequest(f"plan is {size / 1024:.0f} KB; this server accepts plans of at most "
                          f"{limits.max_plan_bytes / 1024:.0f} KB")
     try:
-        return Plan.from_json(text, where="plan")
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except BadRequest:
+        raise
+    except (ValueError, RecursionError) as e:
+        where = f" at line {e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
+        raise BadRequest(f"plan: not valid JSON{where}") from None
+    try:
+        return Plan.from_dict(data, where="plan")
     except PrismError:
         raise
     except (ValueError, TypeError, OverflowError, RecursionError, AttributeError):  # odd JSON the plan reader chokes on

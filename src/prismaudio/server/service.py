@@ -46,6 +46,11 @@ class JobCancelled(Exception):
     """Raised inside a worker whose job was given up (timeout or client gone)."""
 
 
+# The pipeline speaks CLI; a client should read the name of what it sent.
+API_TERMS = {"--num-steps": "options.num_steps", "--cfg-strength": "options.cfg_strength", "--duration": "options.duration",
+             "--seed": "options.seed", "--negative-prompt": "options.negative_prompt", "--prompt": "options.prompt",
+             "--plan": "plan", "--model": "model"}
+
 _worker = threading.local()  # the cancel flag of the job this worker thread runs
 
 
@@ -161,7 +166,7 @@ class GenerationService:
 
     def public(self, e: BaseException, job: Job | None = None) -> str:
         """The message of `e` as a client may see it: no server paths."""
-        known = {str(self.work_dir.resolve()): "<server>", str(self.work_dir): "<server>"}
+        known = {str(self.work_dir.resolve()): "<server>", str(self.work_dir): "<server>", **API_TERMS}
         if job is not None:
             known.update({str(job.upload): "the uploaded video", str(job.folder): "<job>"})
         return public_message(str(e), known)
