@@ -343,3 +343,42 @@ def test_odd_plan_text_is_400(tmp_path, pipeline, video, text, words):
     if "\udcff" not in text:
         with make_client(tmp_path, pipeline) as client:
             assert_clean_error(post_video(client, "/v1/generate", video, plan=text), 400, words)
+
+
+def test_a_client_that_goes_away_cancels_its_job(tmp_path, pipeline):
+    """Over real HTTP: the client gives up after 2 s; the server stops the job at the next step,
+    frees the slot and keeps nothing (a finished job would leave its results on disk)."""
+    import httpx
+    import socket
+
+    import uvicorn
+
+    video = make_video(tmp_path / "long.mp4", seconds=3.0, fps=25)
+    app = build_app(ServerConfig(work_dir=str(tmp_path / "work"), max_concurrent_jobs=1),
+                    load_pipeline=lambda name, device: pipeline, examples=[])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    steps = []
+    hook = pipeline.generator.register_forward_hook(lambda *a: steps.append(1))
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(base + "/v1/generate", files={"video": ("v.mp4", video.read_bytes())},
+                       data={"options": '{"num_steps": 64}'}, timeout=2.0)
+        deadline = time.monotonic() + 120
+        while httpx.get(base + "/healthz").json()["jobs_running"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        health = httpx.get(base + "/healthz").json()
+        assert health["jobs_running"] == 0 and health["jobs_on_disk"] == 0, health
+        assert len(steps) < 64  # it never finished sampling
+    finally:
+        hook.remove()
+        server.should_exit = True
+        thread.join(timeout=10)
