@@ -108,32 +108,36 @@ def load_requests(video: bytes) -> list[tuple[str, dict]]:
     ]
 
 
-def one_request(base: str, kind: str, kwargs: dict) -> tuple[str, int | str, float, str | None]:
+def one_request(base: str, kind: str, kwargs: dict) -> tuple[str, int | str, float, str | None, str]:
     t0 = time.perf_counter()
     kwargs = dict(kwargs, url=base + kwargs["url"])
     try:
         r = httpx.post(timeout=300, **kwargs)
     except httpx.HTTPError as e:
         # A chunked upload the server refused may be cut before the client reads the 413.
-        return kind, f"closed:{type(e).__name__}", time.perf_counter() - t0, None
-    return kind, r.status_code, time.perf_counter() - t0, error_body_problem(r.status_code, r.text)
+        return kind, f"closed:{type(e).__name__}", time.perf_counter() - t0, None, ""
+    message = r.json().get("error", "") if r.status_code >= 400 and not error_body_problem(r.status_code, r.text) else ""
+    return kind, r.status_code, time.perf_counter() - t0, error_body_problem(r.status_code, r.text), message
 
 
 def load_test(base: str, pid: int, video: bytes, rounds: int, concurrency: int) -> dict:
-    requests = load_requests(video)
     before = rss_mb(pid)
+    per_round = []
     statuses: dict[str, Counter] = {}
-    problems, latencies = [], []
+    problems, latencies, messages = [], [], {}
     t0 = time.perf_counter()
     for _ in range(rounds):
-        batch = requests[:]
+        batch = load_requests(video)  # fresh: the chunked bodies are generators, used up once sent
         random.shuffle(batch)
         with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for kind, status, seconds, problem in pool.map(lambda kw: one_request(base, *kw), batch):
+            for kind, status, seconds, problem, message in pool.map(lambda kw: one_request(base, *kw), batch):
                 statuses.setdefault(kind, Counter())[str(status)] += 1
+                if message:
+                    messages.setdefault(f"{kind} {status}", set()).add(message)
                 latencies.append(seconds)
                 if problem:
                     problems.append(f"{kind}: {problem}")
+        per_round.append(round(rss_mb(pid), 1))
     wall = time.perf_counter() - t0
     deadline = time.time() + 300
     while httpx.get(base + "/healthz", timeout=10).json()["jobs_running"] and time.time() < deadline:
@@ -147,7 +151,8 @@ def load_test(base: str, pid: int, video: bytes, rounds: int, concurrency: int) 
         "statuses": {k: dict(v) for k, v in statuses.items()},
         "server_errors": sum(n for counter in statuses.values() for c, n in counter.items() if c.startswith("5")),
         "error_shape_problems": problems[:20], "alive_after": alive,
-        "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1),
+        "error_messages": {k: sorted(v)[:8] for k, v in sorted(messages.items())},
+        "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1), "rss_after_each_round_mb": per_round,
         "rss_change_pct": round(100 * (after - before) / before, 2),
         "oversized_all_refused": all(c == "413" or c.startswith("closed") for c in statuses.get("oversized", {})),
         "codes_seen": sorted(set(codes)),
@@ -157,7 +162,7 @@ def load_test(base: str, pid: int, video: bytes, rounds: int, concurrency: int) 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--examples", type=int, default=220, help="hypothesis examples per operation and mode")
-    ap.add_argument("--rounds", type=int, default=4, help="load-test rounds (15 concurrent requests each)")
+    ap.add_argument("--rounds", type=int, default=8, help="load-test rounds (15 concurrent requests each)")
     ap.add_argument("--concurrency", type=int, default=15)
     ap.add_argument("--max-jobs", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=4)
