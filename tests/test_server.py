@@ -80,7 +80,7 @@ def test_bad_uploads_are_json_errors(tmp_path, pipeline, video):
         r = post_video(client, "/v1/generate", video, plan=json.dumps({"duration": 1.6, "bogus": 1}))
         assert r.status_code == 400 and "bogus" in r.json()["error"]
         r = post_video(client, "/v1/generate", video, options=json.dumps({"num_steps": 0}))
-        assert r.status_code == 400 and "num-steps" in r.json()["error"]
+        assert r.status_code == 400 and "options.num_steps" in r.json()["error"]
         # nothing of the failed requests stays on disk
         assert client.get("/healthz").json()["jobs_on_disk"] == 0
 

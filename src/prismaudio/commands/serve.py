@@ -7,7 +7,10 @@ def register(sub, common) -> None:
     p = sub.add_parser("serve", parents=[common], help="web demo (Gradio) and HTTP API (/v1/generate, /v1/plan, /healthz)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--model", default="tiny", help="model name or bundle path")
+    p.add_argument("--model", default="tiny", help="default model: name or bundle folder (loaded before serving)")
+    p.add_argument("--models", nargs="+", dest="extra_models", metavar="MODEL",
+                   help="more models clients may pick by name (a bundle folder is known by its folder name); "
+                        "'tiny' is always offered")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--config", help="YAML file with server settings (flags given here win)")
     p.add_argument("--work-dir", help="folder for uploads and results (default: a temporary folder)")
@@ -26,7 +29,7 @@ def run(args) -> int:
 
     settings = load_yaml(args.config) if args.config else {}
     for key in ("host", "port", "model", "device", "work_dir", "max_upload_mb", "max_video_seconds",
-                "request_timeout_s", "max_concurrent_jobs", "retention_s"):
+                "request_timeout_s", "max_concurrent_jobs", "retention_s", "extra_models"):
         value = getattr(args, key, None)
         if value is not None and not (key in settings and value == _DEFAULTS.get(key)):
             settings[key] = value

@@ -49,9 +49,11 @@ def make_examples(folder: Path, count: int = 2) -> list[str]:
 
 
 def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] = default_loader,
-              examples: list[str] | None = None, models: list[str] | None = None):
+              examples: list[str] | None = None, warm_up: bool = True):
     """The ASGI app: API routes first, then the Gradio page mounted at '/'.
 
+    The default model is loaded here (`warm_up`), before the server answers, so no request's
+    timeout pays for it; a model that cannot load stops the start with one clear line.
     `examples=None` renders a couple of SynthCanvas clips for the page to offer.
     """
     from ..optional import require
@@ -67,10 +69,18 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
     import gradio as gr
     from fastapi import FastAPI
 
-    from .api import build_router, install_error_handlers, size_limit_middleware
+    from .api import build_router, document_errors, guard_api_paths, install_error_handlers
+    from .limits import BodyLimit
     from .ui import build_ui
 
     service = GenerationService(config, load_pipeline, work_dir)
+    if warm_up:
+        try:
+            service.warm_up()
+        except BaseException:
+            if owns_dir:
+                shutil.rmtree(work_dir, ignore_errors=True)
+            raise
     if examples is None:
         examples = make_examples(work_dir / "examples")
     stop = threading.Event()
@@ -91,12 +101,17 @@ def build_app(config: ServerConfig, load_pipeline: Callable[[str, str], object] 
 
     app = FastAPI(title="PrismAudio API", lifespan=lifespan)
     app.state.service = service
-    install_error_handlers(app)
-    size_limit_middleware(app, int(config.max_upload_mb * 2**20))
-    app.include_router(build_router(service))
-    demo = build_ui(service, examples, models or [config.model])
-    return gr.mount_gradio_app(app, demo, path="/", max_file_size=int(config.max_upload_mb * 2**20),
-                               allowed_paths=[str(work_dir)])
+    install_error_handlers(app, service)
+    router = build_router(service)
+    app.include_router(router)
+    guard_api_paths(app, router)
+    document_errors(app)
+    demo = build_ui(service, examples)
+    app.state.service_ui = demo  # the page's Blocks (its functions are called directly by tests)
+    app = gr.mount_gradio_app(app, demo, path="/", max_file_size=int(config.max_upload_mb * 2**20),
+                              allowed_paths=[str(work_dir)])
+    app.add_middleware(BodyLimit, upload_bytes=int(config.max_upload_mb * 2**20))
+    return app
 
 
 def serve(config: ServerConfig, **kwargs) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise
     port: int = 7860
-    model: str = "tiny"
+    model: str = "tiny"  # the default model; loaded before the server answers
+    extra_models: list[str] = field(default_factory=list)  # more models clients may pick by name (besides tiny)
     device: str = "auto"
     work_dir: str = ""  # uploads and results; a fresh temporary folder when empty
     max_upload_mb: float = 200.0
@@ -21,10 +22,17 @@ class ServerConfig:
     cleanup_every_s: float = 60.0
     default_num_steps: int = 16
     default_cfg_strength: float = 3.0
+    max_num_steps: int = 64  # options.num_steps above this is refused (400), never hours of work
+    max_cfg_strength: float = 20.0
     library: str = ""  # a sound library folder: offers the `library` engine (stems downloadable as a zip)
+    max_plan_kb: float = 256.0  # plan text, in the API and in the page's plan editor
 
     def __post_init__(self):
         if self.max_upload_mb <= 0 or self.max_video_seconds <= 0 or self.request_timeout_s <= 0:
             raise ValueError("limits must be positive")
         if self.max_concurrent_jobs < 1:
             raise ValueError("max_concurrent_jobs must be at least 1")
+        if self.max_num_steps < 1 or not self.max_cfg_strength > 0 or not self.max_plan_kb > 0:
+            raise ValueError("max_num_steps, max_cfg_strength and max_plan_kb must be positive")
+        if not 1 <= self.default_num_steps <= self.max_num_steps:
+            raise ValueError(f"default_num_steps must be from 1 to max_num_steps ({self.max_num_steps})")

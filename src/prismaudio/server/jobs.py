@@ -50,11 +50,14 @@ class JobStore:
         if _JOB_ID.match(job_id):
             shutil.rmtree(self.root / job_id, ignore_errors=True)
 
-    def cleanup(self, now: float | None = None) -> int:
-        """Delete job folders older than the retention time; returns how many were removed."""
+    def cleanup(self, now: float | None = None, keep: frozenset[str] = frozenset()) -> int:
+        """Delete job folders older than the retention time, except those in `keep` (a worker
+        still writes there); returns how many were removed."""
         now = time.time() if now is None else now
         removed = 0
         for folder in self.root.iterdir():
+            if folder.name in keep:
+                continue
             if folder.is_dir() and _JOB_ID.match(folder.name) and now - folder.stat().st_mtime > self.retention_s:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1

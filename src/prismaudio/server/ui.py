@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import PrismError
 from ..planner.plan import Plan
-from .service import GenerateOptions, GenerationService
+from .options import BadRequest, GenerateOptions, parse_plan
+from .service import GenerationService
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,11 @@ def _module_markdown(plan: Plan) -> str:
     return "\n\n".join(f"**{name.title()}** — {text.split(':', 1)[1].strip()}" for name, text in plan.module_texts().items())
 
 
-def build_ui(service: GenerationService, examples: list[str], models: list[str]):
+def build_ui(service: GenerationService, examples: list[str]):
     import gradio as gr
+
+    models = list(service.models.names)
+    limits = service.limits
 
     def upload(video_path: str):
         if not video_path:
@@ -32,30 +36,33 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
 
     def make_plan(video_path, model):
         try:
-            job_id, path = upload(video_path)
-            plan = service.plan(job_id, path, model)
+            plan = service.plan(upload(video_path), model if model in models else None, wait=True)
         except PrismError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(service.public(e)) from None
         return plan.to_json(), _module_markdown(plan)
 
-    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, engine="model", progress=gr.Progress()):
+    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, engine="model",
+                 progress=gr.Progress()):
         try:
-            plan = Plan.from_json(plan_json, where="plan") if plan_json and plan_json.strip() else None
+            plan = parse_plan(plan_json, limits)  # the editor's text: size-limited like the API's plan field
+            if negative and len(negative) > 1000:
+                raise BadRequest("negative prompt: at most 1000 characters")
             options = GenerateOptions(
-                num_steps=int(steps), cfg_strength=float(cfg), seed=int(seed) if seed is not None and seed >= 0 else None,
-                duration=float(duration) if duration else None, negative_prompt=negative or None, model=model,
-                engine=engine or "model",
+                num_steps=min(max(int(steps), 1), limits.max_num_steps),
+                cfg_strength=min(max(float(cfg), 0.0), limits.max_cfg_strength),
+                seed=int(seed) if seed is not None and 0 <= seed < 2**32 else None,
+                duration=float(duration) if duration and duration > 0 else None, negative_prompt=negative or None,
+                model=model if model in models else None,
+                engine=engine if engine in limits.engines else None,
             )
             progress(0.05, desc="planning and generating")
-            job_id, path = upload(video_path)
-            result = service.generate(job_id, path, plan, options, wait=True)
+            result = service.generate(upload(video_path), plan, options, wait=True)
         except PrismError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(service.public(e)) from None
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
         info = f"Generated {result.duration:.2f} s of stereo audio at {result.sample_rate} Hz. {timing}"
         files = [str(result.video), str(result.audio), str(result.plan_file)] + ([str(result.stems)] if result.stems else [])
-        return (str(result.video), str(result.audio), files,
-                result.plan.to_json(), _module_markdown(result.plan), info)
+        return (str(result.video), str(result.audio), files, result.plan.to_json(), _module_markdown(result.plan), info)
 
     cfg = service.config
     with gr.Blocks(title="PrismAudio", delete_cache=(int(cfg.cleanup_every_s), int(cfg.retention_s))) as demo:
@@ -66,18 +73,19 @@ def build_ui(service: GenerationService, examples: list[str], models: list[str])
                 if examples:
                     gr.Examples(examples, inputs=[video], label="Examples")
                 plan_button = gr.Button("1. Plan", elem_id="plan-button")
-                plan_json = gr.Code(label="Plan (JSON, editable)", language="json", elem_id="plan-json")
+                plan_json = gr.Code(label=f"Plan (JSON, editable, at most {limits.max_plan_bytes // 1024} KB)",
+                                    language="json", elem_id="plan-json")
                 plan_text = gr.Markdown(elem_id="plan-text")
                 with gr.Accordion("Options", open=False):
-                    steps = gr.Slider(1, 64, value=cfg.default_num_steps, step=1, label="Steps")
+                    steps = gr.Slider(1, limits.max_num_steps, value=cfg.default_num_steps, step=1, label="Steps")
                     cfg_strength = gr.Slider(1.0, 10.0, value=cfg.default_cfg_strength, step=0.5, label="CFG strength")
                     seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
                     duration = gr.Number(value=0, label="Duration in seconds (0 = the video's)")
-                    negative = gr.Textbox(value="", label="Negative prompt", placeholder="e.g. music, speech, hiss")
+                    negative = gr.Textbox(value="", label="Negative prompt", placeholder="e.g. music, speech, hiss",
+                                          max_length=1000)
                     model = gr.Dropdown(models, value=models[0], label="Model")
-                    engines = ["model", "library"] if cfg.library else ["model"]
-                    engine = gr.Dropdown(engines, value="model", label="Engine (library: per-source stems, downloadable)",
-                                         visible=len(engines) > 1)
+                    engine = gr.Dropdown(list(limits.engines), value="model", visible=len(limits.engines) > 1,
+                                         label="Engine (library: per-source stems, downloadable)")
                 generate_button = gr.Button("2. Generate", variant="primary", elem_id="generate-button")
             with gr.Column():
                 out_video = gr.Video(label="Video with soundtrack", elem_id="output-video")
