@@ -1,0 +1,177 @@
+"""Open-vocabulary naming: what the image encoder sees -> the nearest class of the sound library.
+
+The frozen EfficientNet-Lite0 names an object crop with ImageNet labels (probabilities over
+1000 classes). Those labels and the sound classes (name, description and visual words of
+each `LibraryClass`; without a library, the everyday sources of `imagenet_sounds` and the
+SynthCanvas classes) are embedded by the text encoder (MiniLM); a class scores the
+probability-weighted similarity of the crop's top labels to it. The best class names the
+source when both its similarity and the probability mass behind it are high enough; else
+the top ImageNet label itself, as free text, when the classifier is sure of it; else the
+honest answer "unknown object". Every answer carries its confidence.
+
+People: ImageNet has no person class, but it sees clothes (jeans, jerseys, suits...). A
+tall object dressed in clothes is a person: its sound is footsteps (timed from the gait, see
+`gait.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+LABELS_PATH = Path(__file__).resolve().parent.parent / "assets" / "planner" / "imagenet_labels.txt"
+UNKNOWN = "unknown object"
+
+# ImageNet classes that show what people wear or carry close to them: with a tall moving
+# shape, evidence of a person (ImageNet has no person class).
+CLOTHING = (
+    "jean", "jersey", "cardigan", "suit", "miniskirt", "sweatshirt", "trench coat", "fur coat", "lab coat",
+    "kimono", "abaya", "poncho", "cloak", "overskirt", "hoopskirt", "sarong", "pajama", "bulletproof vest",
+    "military uniform", "academic gown", "apron", "stole", "brassiere", "maillot", "swimming trunks",
+    "bow tie", "Windsor tie", "backpack", "mortarboard", "cowboy hat", "sombrero", "umbrella", "crutch",
+    "running shoe", "Loafer", "cowboy boot", "clog", "sandal", "sock", "bonnet", "wig", "vestment",
+    "knee pad", "purse", "mailbag", "gown", "chain mail", "breastplate",
+)
+
+
+@dataclass(frozen=True)
+class VocabClass:
+    name: str
+    kind: str  # impact | sustained | ambience
+    description: str = ""
+    words: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        words = ", ".join(self.words)
+        return f"{self.name}: {self.description}" + (f" ({words})" if words else "")
+
+
+@dataclass
+class NamingConfig:
+    top: int = 5  # ImageNet labels considered per object
+    min_similarity: float = 0.55  # text similarity of a label to a class that counts as a match
+    min_mass: float = 0.2  # probability behind the matching labels needed to use the class
+    free_text_prob: float = 0.35  # top ImageNet label this sure: used as a free-text name
+    person_mass: float = 0.2  # clothing probability that, with a tall shape, makes a person
+    person_aspect: float = 1.4  # height / width of a person's box (at least)
+    library_path: str = ""  # a sound library (library.json or folders); empty: the built-in vocabulary
+
+
+@dataclass
+class Naming:
+    label: str
+    description: str
+    kind: str | None  # the class's kind (a prior for the motion), None for free text
+    confidence: float
+    person: bool = False
+    evidence: tuple[str, ...] = ()  # the ImageNet labels behind it
+
+
+@lru_cache(maxsize=1)
+def imagenet_labels() -> tuple[str, ...]:
+    return tuple(LABELS_PATH.read_text().splitlines())
+
+
+def default_vocabulary() -> list[VocabClass]:
+    """Without a library: the everyday sources ImageNet classes map to, and the SynthCanvas classes."""
+    from ..canvas.classes import builtin_classes
+    from .imagenet_sounds import imagenet_sound
+
+    labels = imagenet_labels()
+    found: dict[str, VocabClass] = {}
+    words: dict[str, list[str]] = {}
+    for i in range(len(labels)):
+        hit = imagenet_sound(i)
+        if hit is None:
+            continue
+        label, desc, kind = hit
+        found.setdefault(label, VocabClass(label, kind, desc))
+        words.setdefault(label, []).append(labels[i])
+    out = [VocabClass(v.name, v.kind, v.description, tuple(words[v.name][:12])) for v in found.values()]
+    out.append(VocabClass("footsteps", "impact", "a person walking, footsteps", ("person", "walking", "pedestrian")))
+    for c in builtin_classes():
+        out.append(VocabClass(c.name, c.kind, getattr(c, "description", "") or c.name))
+    return out
+
+
+def library_vocabulary(path: str) -> list[VocabClass]:
+    from ..library.catalog import SoundLibrary
+
+    lib = SoundLibrary.load(path)
+    return [VocabClass(c.name, c.kind, c.description, tuple(c.visual_words)) for c in lib.classes.values()]
+
+
+class TextIndex:
+    """MiniLM embeddings of the vocabulary and of ImageNet labels (cached per label)."""
+
+    def __init__(self, vocab: list[VocabClass]):
+        from ..encoders.text import TextEncoder
+
+        self.vocab = vocab
+        self.encoder = TextEncoder(max_tokens=48)
+        self.matrix = self.encoder.embed([v.text for v in vocab]).numpy() if vocab else np.zeros((0, 384), np.float32)
+        self._labels: dict[str, np.ndarray] = {}
+
+    def label_vectors(self, labels: list[str]) -> np.ndarray:
+        todo = [lab for lab in labels if lab not in self._labels]
+        if todo:
+            for lab, v in zip(todo, self.encoder.embed([f"a {lab}" for lab in todo]).numpy()):
+                self._labels[lab] = v
+        return np.stack([self._labels[lab] for lab in labels]) if labels else np.zeros((0, 384), np.float32)
+
+
+_INDEX: dict[str, TextIndex] = {}
+
+
+def text_index(cfg: NamingConfig) -> TextIndex:
+    key = cfg.library_path
+    if key not in _INDEX:
+        _INDEX[key] = TextIndex(library_vocabulary(key) if key else default_vocabulary())
+    return _INDEX[key]
+
+
+def class_scores(probs: np.ndarray, label_vecs: np.ndarray, class_vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per class: the probability-weighted mean similarity of the top labels to it [C], and the
+    similarity matrix labels x classes [K, C]. `probs` [K] are the labels' probabilities."""
+    sims = label_vecs @ class_vecs.T
+    w = np.asarray(probs, float)
+    score = (w[:, None] * sims).sum(0) / max(w.sum(), 1e-9)
+    return score, sims
+
+
+def clothing_mass(probs: np.ndarray) -> float:
+    labels = imagenet_labels()
+    idx = [i for i, lab in enumerate(labels) if lab in CLOTHING]
+    return float(np.asarray(probs)[idx].sum())
+
+
+def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None) -> Naming:
+    """Name one object from its mean ImageNet probabilities [1000] and its box aspect (h / w)."""
+    cfg = cfg or NamingConfig()
+    probs = np.asarray(probs, float)
+    labels = imagenet_labels()
+    person_evidence = clothing_mass(probs)
+    if aspect >= cfg.person_aspect and person_evidence >= cfg.person_mass:
+        return Naming("footsteps", "a person walking, footsteps", "impact", round(min(1.0, person_evidence), 3), True,
+                      tuple(labels[i] for i in np.argsort(-probs)[:3]))
+    top = np.argsort(-probs)[: cfg.top]
+    top_labels = [labels[i] for i in top]
+    index = index or text_index(cfg)
+    if len(index.vocab):
+        score, sims = class_scores(probs[top], index.label_vectors(top_labels), index.matrix)
+        best = int(np.argmax(score))
+        match = sims[:, best] >= cfg.min_similarity
+        mass = float(probs[top][match].sum())
+        if mass >= cfg.min_mass:
+            c = index.vocab[best]
+            sim = float(sims[match, best].max())
+            return Naming(c.name, c.description or c.name, c.kind, round(min(1.0, mass * sim / cfg.min_similarity), 3), False,
+                          tuple(lab for lab, m in zip(top_labels, match) if m))
+    if probs[top[0]] >= cfg.free_text_prob:
+        lab = labels[top[0]]
+        return Naming(lab, f"a {lab}", None, round(float(probs[top[0]]), 3), False, (lab,))
+    return Naming(UNKNOWN, "an object moving and touching things", None, round(float(probs[top[0]]), 3), False, tuple(top_labels[:3]))
