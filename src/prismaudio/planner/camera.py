@@ -82,6 +82,10 @@ def camera_offsets(frames: np.ndarray, min_inliers: float = 0.7, min_spread: flo
                         out[k] = base
                         k += 1
                         continue
+        if shift is None and key != k - 1:
+            # the keyframe's corners are lost (left the picture, occluded): try again from the previous frame
+            key, base, pts = k - 1, out[k - 1], None
+            continue
         if shift is None:
             # lost (a cut, a blur, the camera swung away): start again from here
             key, base, pts = k, out[k - 1], None

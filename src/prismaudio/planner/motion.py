@@ -14,7 +14,7 @@ how hard they were. Timing is sub-frame: a curve is fitted to the positions on e
 (a parabola: free flight under gravity) and the contact is where they meet.
 
 Continuous motion (rolling, sliding, shaking, driving) is a sustained activity: a span
-where the object keeps moving faster than `sustain_speed` for at least `sustain_seconds`.
+where the object keeps moving faster than `sustain_speed` (median over 0.2 s) for at least `sustain_seconds`.
 
 Whether a source's sound is impacts or sustained comes from this motion; the recognised
 class only tips the balance where the motion says both (`source_kind`).
@@ -38,11 +38,12 @@ class MotionConfig:
     min_change: float = 0.25  # smallest velocity change (frame heights / s) that is a contact
     relative_change: float = 0.6  # ... and at least this share of the speed before or after it
     reach: int = 2  # frames on each side whose mean velocity is compared
-    separation: float = 0.1  # seconds: two contacts of one object closer than this are one
+    separation: float = 0.12  # seconds: two contacts of one object closer than this are one
     sustain_speed: float = 0.08  # frame heights / s: faster than this is continuous motion
     sustain_seconds: float = 0.6  # ... kept up this long is a sustained activity
     touch_pad: float = 0.02  # boxes this close (frame fraction) touch (a collision)
     stop_share: float = 0.3  # speed after / before below this is a stop
+    min_margin: float = 1.25  # a contact's change is at least this many times the threshold (barely over it: an echo of a contact)
     noise_factor: float = 5.0  # a contact's change is at least this many times the track's typical change (jitter)
     max_rate: float = 4.0  # contacts per second above this all through a track: jitter, not contacts
 
@@ -162,7 +163,7 @@ def track_contacts(track_id: int, t: np.ndarray, pos: np.ndarray, seen: np.ndarr
     # stands out of the velocity changes around it
     noise = float(np.median(change[valid])) if valid.any() else 0.0
     floor = max(cfg.min_change, cfg.noise_factor * noise)
-    ok = valid & (change >= floor) & (change >= cfg.relative_change * speed)
+    ok = valid & (change >= cfg.min_margin * floor) & (change >= cfg.relative_change * speed)
     out = []
     sep = max(1, int(round(cfg.separation * fps)))
     for k in peaks(change, ok, sep):
@@ -185,16 +186,17 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, cfg: MotionConfig | None = None) -> list[Activity]:
-    """Spans of continuous motion: speed (smoothed over 0.2 s) above `sustain_speed` for at least
+    """Spans of continuous motion: speed (median over 0.2 s) above `sustain_speed` for at least
     `sustain_seconds`. Kind: mostly horizontal -> rolling or sliding; going back and forth
     around one place -> shaking; otherwise moving."""
     cfg = cfg or MotionConfig()
     if len(pos) < 3:
         return []
     v = velocities(pos, fps)
+    from scipy.ndimage import median_filter
+
     k = max(1, int(round(0.2 * fps)))
-    smooth = np.stack([np.convolve(v[:, d], np.ones(k) / k, mode="same") for d in range(2)], axis=1)
-    speed = np.linalg.norm(smooth, axis=1)
+    speed = median_filter(np.linalg.norm(v, axis=1), size=k, mode="nearest")  # (a shake's velocity averages out; its speed does not)
     out = []
     for a, b in runs(speed > cfg.sustain_speed):
         if (b - a + 1) / fps < cfg.sustain_seconds:

@@ -28,12 +28,12 @@ UNKNOWN = "unknown object"
 # ImageNet classes that show what people wear or carry close to them: with a tall moving
 # shape, evidence of a person (ImageNet has no person class).
 CLOTHING = (
-    "jean", "jersey", "cardigan", "suit", "miniskirt", "sweatshirt", "trench coat", "fur coat", "lab coat",
-    "kimono", "abaya", "poncho", "cloak", "overskirt", "hoopskirt", "sarong", "pajama", "bulletproof vest",
-    "military uniform", "academic gown", "apron", "stole", "brassiere", "maillot", "swimming trunks",
-    "bow tie", "Windsor tie", "backpack", "mortarboard", "cowboy hat", "sombrero", "umbrella", "crutch",
-    "running shoe", "Loafer", "cowboy boot", "clog", "sandal", "sock", "bonnet", "wig", "vestment",
-    "knee pad", "purse", "mailbag", "gown", "chain mail", "breastplate",
+    "jeans", "T-shirt", "cardigan", "suit", "miniskirt", "sweatshirt", "trench coat", "fur coat", "lab coat",
+    "kimono", "abaya", "poncho", "cloak", "overskirt", "hoop skirt", "sarong", "pajamas", "bulletproof vest",
+    "military uniform", "academic gown", "apron", "bra", "swimsuit", "swimming cap", "bow tie", "Windsor tie",
+    "backpack", "cowboy hat", "sombrero", "umbrella", "crutch", "running shoe", "slip-on shoe", "cowboy boot",
+    "clogs", "sandal", "sock", "poke bonnet", "wig", "vestment", "knee pad", "purse", "mail bag", "gown",
+    "chain mail", "breastplate",
 )
 
 
@@ -57,7 +57,8 @@ class NamingConfig:
     min_mass: float = 0.2  # probability behind the matching labels needed to use the class
     free_text_prob: float = 0.35  # top ImageNet label this sure: used as a free-text name
     person_mass: float = 0.2  # clothing probability that, with a tall shape, makes a person
-    person_aspect: float = 1.4  # height / width of a person's box (at least)
+    person_aspect: float = 1.6  # height / width of a person's box (at least)
+    sure_object: float = 0.6  # a walking tall shape is a person unless ImageNet is this sure it is something else
     library_path: str = ""  # a sound library (library.json or folders); empty: the built-in vocabulary
 
 
@@ -149,14 +150,30 @@ def clothing_mass(probs: np.ndarray) -> float:
     return float(np.asarray(probs)[idx].sum())
 
 
-def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None) -> Naming:
-    """Name one object from its mean ImageNet probabilities [1000] and its box aspect (h / w)."""
+def person_confidence(probs: np.ndarray, aspect: float, walks: bool, cfg: NamingConfig) -> float:
+    """How sure a tall shape is a person (0: not one). Clothes seen on it say so; so does a tall
+    shape that keeps walking while ImageNet is sure of nothing else (small, far-away people:
+    the classifier cannot see them, but their shape and gait give them away)."""
+    if aspect < cfg.person_aspect:
+        return 0.0
+    clothes = clothing_mass(probs)
+    if clothes >= cfg.person_mass:
+        return float(min(1.0, 0.5 + clothes))
+    if walks and float(np.max(probs)) < cfg.sure_object:
+        return float(np.clip(0.3 + 0.2 * (aspect - cfg.person_aspect) + clothes, 0.3, 0.7))
+    return 0.0
+
+
+def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None,
+                walks: bool = False) -> Naming:
+    """Name one object from its mean ImageNet probabilities [1000], its box aspect (h / w) and
+    whether it keeps moving (`walks`)."""
     cfg = cfg or NamingConfig()
     probs = np.asarray(probs, float)
     labels = imagenet_labels()
-    person_evidence = clothing_mass(probs)
-    if aspect >= cfg.person_aspect and person_evidence >= cfg.person_mass:
-        return Naming("footsteps", "a person walking, footsteps", "impact", round(min(1.0, person_evidence), 3), True,
+    person = person_confidence(probs, aspect, walks, cfg)
+    if person > 0:
+        return Naming("footsteps", "a person walking, footsteps", "impact", round(person, 3), True,
                       tuple(labels[i] for i in np.argsort(-probs)[:3]))
     top = np.argsort(-probs)[: cfg.top]
     top_labels = [labels[i] for i in top]

@@ -125,7 +125,9 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     sources: list[OpenSource] = []
     dropped = 0
     for track, p in zip(analysis.tracks, probs):
-        naming = name_object(p, box_aspect(track), cfg.naming)
+        acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
+        walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
+        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks)
         kind, events = track_events(track, naming, analysis, cfg)
         if not events:
             dropped += 1

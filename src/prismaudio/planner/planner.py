@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import media
-from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size, block_mean, motion_factor
-from .camera import CameraConfig, camera_moves, camera_offsets, stabilise, to_screen
+from .analyser import AnalyserConfig, Analysis, analysis_size
+from .camera import CameraConfig
 from .canvas_gate import GateConfig, is_canvas_clip, load_prototypes, sprite_similarity
+from .detect import ShotConfig, detect
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
 from .namesakes import NamesakeConfig, rename_namesakes
@@ -62,6 +63,7 @@ class PlannerConfig:
     head_path: str = ""  # empty: the packaged recognition head
     torch_threads: int = 1  # the planner's tensors are small: one thread is fastest (and leaves a core to decoding)
     camera: CameraConfig = field(default_factory=CameraConfig)  # camera pans are estimated and taken out
+    shots: ShotConfig = field(default_factory=ShotConfig)  # edited footage is analysed shot by shot
     gate: GateConfig = field(default_factory=GateConfig)  # SynthCanvas footage or not (canvas_gate.py)
     open_world: OpenWorldConfig = field(default_factory=OpenWorldConfig)  # naming and events from motion elsewhere
     scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience
@@ -123,31 +125,14 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
 def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
                  trace: list | None, decode_seconds: float) -> Plan:
     t1 = time.perf_counter()
-    path, camera_notes = None, []
-    if cfg.camera.enabled and len(frames) > 1:
-        factor = motion_factor(frames.shape[1], frames.shape[2], cfg.analyser.motion_side)
-        path = factor * camera_offsets(block_mean(frames, factor), cfg.camera.min_inliers, cfg.camera.min_spread)
-        if camera_moves(path, frames.shape[2], frames.shape[1], cfg.camera.min_path):
-            path = path - path[len(path) // 2]  # the middle frame's view loses least of the scene
-            reach = np.abs(path).max(axis=0) / np.array([frames.shape[2], frames.shape[1]])
-            camera_notes.append(f"the camera moves (up to {100 * reach[0]:.0f}% of the width, {100 * reach[1]:.0f}% of the height); "
-                                "its motion was taken out before looking for moving objects")
-            frames = stabilise(frames, path)
-        else:
-            path = None
-    analysis = analyse_frames(frames, fps, cfg.analyser)
-    analysis.notes[:0] = camera_notes
+    found = detect(frames, fps, cfg.analyser, cfg.camera, cfg.shots)
+    analysis, frames = found.analysis, found.frames
     appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
-    if path is not None:
-        for tr in tracks:  # positions back on the screen, where the listener hears them
-            tr.x = to_screen(tr.x, tr.frames, path, analysis.width)
-            dx = np.round(path[np.clip(tr.frames, 0, len(path) - 1), 0]).astype(int)
-            tr.boxes = [(b[0], b[1] + int(d), b[2], b[3] + int(d)) for b, d in zip(tr.boxes, dx)]
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
     recognitions, features = recogniser.recognise_with_features(frames, tracks)
