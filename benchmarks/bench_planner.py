@@ -2,6 +2,14 @@
 
     .venv/bin/python benchmarks/bench_planner.py [--canvas /work/data/canvas] [--limit N]
     .venv/bin/python benchmarks/bench_planner.py --synthetic 100   # canvas-style clips made here
+    .venv/bin/python benchmarks/bench_planner.py --physics /work/data/physworld [--no-canvas]
+
+With --physics DIR, the PhysWorld splits (--physics-splits, default test: held-out objects and
+scenes) are reported next to test and ood: contacts (impacts) within +-40 ms precision and
+recall, event strength rank correlation (Spearman between planned and true strength on matched
+impacts), side accuracy, object named right (its sound class or one that sounds alike), and
+clips with no moving object that got a source planned. Figures also go to
+benchmarks/results/planner_physworld.json.
 
 Prints: source recognition accuracy (single / multi-source), event onset precision and
 recall within +-40 ms (all events and impacts only), side (left/centre/right) accuracy,
@@ -81,16 +89,21 @@ def synthetic_samples(n: int, tmp: Path, duration: float = 4.0) -> list[Sample]:
     return out
 
 
-def match_onsets(pred: list[float], true: list[float], tol: float = TOL) -> int:
-    """One-to-one matches within tol (greedy by distance)."""
+def match_pairs(pred: list[float], true: list[float], tol: float = TOL) -> list[tuple[int, int]]:
+    """One-to-one (pred index, true index) matches within tol (greedy by distance)."""
     pairs = sorted((abs(p - t), i, j) for i, p in enumerate(pred) for j, t in enumerate(true) if abs(p - t) <= tol + 1e-9)
-    used_p, used_t, hits = set(), set(), 0
+    used_p, used_t, out = set(), set(), []
     for _, i, j in pairs:
         if i not in used_p and j not in used_t:
             used_p.add(i)
             used_t.add(j)
-            hits += 1
-    return hits
+            out.append((i, j))
+    return out
+
+
+def match_onsets(pred: list[float], true: list[float], tol: float = TOL) -> int:
+    """Number of one-to-one matches within tol (greedy by distance)."""
+    return len(match_pairs(pred, true, tol))
 
 
 def match_sources(plan, sources: list[GroundTruthSource], fps: float, max_dist: float = 0.35) -> dict[int, str]:
@@ -170,6 +183,75 @@ def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
     return {"stats": stats, "events": ev, "per_split": per_split}
 
 
+def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
+    """The planner on PhysWorld clips, against the simulator's ground truth."""
+    from scipy.stats import spearmanr
+
+    from prismaudio.canvas.manifest import load_manifest
+    from prismaudio.canvas.physics.objects import model
+
+    out: dict = {}
+    manifest = load_manifest(root)
+    for split in splits:
+        clips = [s for s in manifest if s.split == split]
+        clips = clips[:limit] if limit else clips
+        ev = {"impact": [0, 0, 0], "all": [0, 0, 0]}
+        named, side, still_clips, still_invented = [0, 0], [0, 0], 0, 0
+        planned_strength, true_strength = [], []
+        for s in clips:
+            plan = plan_video(s.video_path)
+            srcs = [GroundTruthSource(src.class_name, src.kind, np.asarray(src.track.x), np.asarray(src.track.y),
+                                      np.asarray(src.track.visible, bool), []) for src in s.sources]
+            if s.background.get("still") or all(src.motion == "still" for src in s.sources):
+                still_clips += 1
+                still_invented += bool(plan.semantic.sources)
+            for kind in ("impact", "all"):
+                pred = [e for e in plan.temporal.events if kind == "all" or e.kind == "impact"]
+                true = [e for e in s.plan.temporal.events if kind == "all" or e.kind == "impact"]
+                pairs = match_pairs([e.onset for e in pred], [e.onset for e in true])
+                ev[kind][0] += len(pairs)
+                ev[kind][1] += len(pred)
+                ev[kind][2] += len(true)
+                if kind == "impact":
+                    planned_strength += [pred[i].strength for i, _ in pairs]
+                    true_strength += [true[j].strength for _, j in pairs]
+            matched = match_sources(plan, srcs, s.fps)
+            for j, (src, gt) in enumerate(zip(s.sources, srcs)):
+                if not gt.visible.any():
+                    continue
+                sid = matched.get(j)
+                label = plan.source(sid).label if sid is not None else None
+                label = label.rsplit(" ", 1)[0] if label and label.rsplit(" ", 1)[-1].isdigit() else label
+                try:
+                    alike = {src.class_name, *model(src.sprite).alike}
+                except KeyError:
+                    alike = {src.class_name}
+                named[0] += label in alike
+                named[1] += 1
+                track = plan.track(sid) if sid is not None else None
+                for f in np.flatnonzero(gt.visible)[::5]:
+                    side[0] += track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
+                    side[1] += 1
+        rho = float(spearmanr(planned_strength, true_strength)[0]) if len(planned_strength) >= 3 else float("nan")
+        out[split] = {"clips": len(clips), "events": ev, "strength_spearman": rho, "strength_pairs": len(planned_strength),
+                      "named": named, "side": side, "still_clips": still_clips, "still_clips_with_sources": still_invented}
+    return out
+
+
+def print_physics(res: dict, root: str) -> None:
+    for split, r in res.items():
+        h, p, t = r["events"]["impact"]
+        ha, pa, ta = r["events"]["all"]
+        print(f"PhysWorld {split} ({root}, {r['clips']} clips):")
+        print(f"  contacts (impacts) within +-40 ms: precision {h / max(p, 1):.3f} ({h}/{p}), recall {h / max(t, 1):.3f} ({h}/{t})"
+              "   (targets >= 0.90 / >= 0.90)")
+        print(f"  all events within +-40 ms: precision {ha / max(pa, 1):.3f} ({ha}/{pa}), recall {ha / max(ta, 1):.3f} ({ha}/{ta})")
+        print(f"  event strength rank correlation (Spearman, {r['strength_pairs']} matched impacts): {r['strength_spearman']:.3f}   (target >= 0.7)")
+        print(f"  side (left/centre/right) accuracy: {pct(*r['side'])}   (target >= 95%)")
+        print(f"  object named right (its class or one that sounds alike): {pct(*r['named'])}   (target >= 70%)")
+        print(f"  clips with no moving object that got a source planned: {r['still_clips_with_sources']} of {r['still_clips']}   (target 0)")
+
+
 def speed(samples: list[Sample], tmp: Path, n: int = 5) -> list[float]:
     """Seconds per 8 s clip, end to end, on 8 s clips (2 threads)."""
     paths = []
@@ -204,8 +286,23 @@ def main() -> int:
     ap.add_argument("--dump", default="", help="write per-clip counts (JSON lines) here")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     ap.add_argument("--speed-only", action="store_true", help="only the speed measurement")
+    ap.add_argument("--physics", default="", metavar="DIR", help="also report these PhysWorld splits (a `--world physics` build)")
+    ap.add_argument("--physics-splits", default="test", help="PhysWorld splits to report (default test: held-out objects and scenes)")
+    ap.add_argument("--no-canvas", action="store_true", help="only the PhysWorld figures (with --physics)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    physics = None
+    if args.physics:
+        if not (Path(args.physics) / "manifest.jsonl").is_file():
+            print(f"no PhysWorld build at {args.physics} (prismaudio canvas build DIR --world physics)", file=sys.stderr)
+            return 2
+        physics = physics_evaluate(args.physics, args.physics_splits.split(","), args.limit)
+        results = Path(__file__).parent / "results"
+        results.mkdir(exist_ok=True)
+        (results / "planner_physworld.json").write_text(json.dumps({"root": args.physics, "splits": physics}, indent=1) + "\n")
+        if args.no_canvas:
+            print_physics(physics, args.physics)
+            return 0
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         if args.speed_only:
@@ -244,6 +341,8 @@ def main() -> int:
     if times:
         print(f"planner speed: {statistics.median(times):.3f} s median, {max(times):.3f} s max per 8 s clip "
           f"({len(times)} clips, {args.threads} threads, decode + analysis + features + recognition)   (target < 0.5 s)")
+    if physics is not None:
+        print_physics(physics, args.physics)
     print(f"(evaluation wall time {elapsed:.1f} s for {len(samples)} samples)")
     return 0
 

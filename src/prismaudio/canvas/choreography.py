@@ -69,6 +69,7 @@ class SceneEvent:
     kind: str  # impact | sustained
     visual: str  # bounce, jump, hit, squash, flash | appear
     end_frame: int  # sustained: last visible frame; impact: == frame
+    gain: float = 1.0  # loudness factor of this event's sound (PhysWorld: from the contact's impulse)
 
 
 @dataclass

@@ -78,7 +78,7 @@ def render_audio(
             else:
                 stop = min(n, int(round((ev.end_frame + 1) / scene.fps * sr)))
                 note = bank.render(cls, rng, seconds=(stop - start) / sr)
-            audio = note.audio[: n - start]
+            audio = note.audio[: n - start] * ev.gain
             mono[start : start + len(audio)] += audio
             offset = (ev.end_frame + 1) / scene.fps if ev.kind == "sustained" else (start + len(audio)) / sr
             events.append(RenderedEvent(

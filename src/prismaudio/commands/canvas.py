@@ -32,6 +32,13 @@ def register(sub, common) -> None:
                         description="Build (or resume) a SynthCanvas dataset in OUTDIR. Options not given come from --config "
                                     "(a configs/canvas_*.yaml preset) or the defaults.")
     b.add_argument("outdir", metavar="OUTDIR")
+    b.add_argument("--world", choices=["canvas", "physics"], default="canvas",
+                   help="canvas: SynthCanvas sprites (default); physics: PhysWorld, rendered 3D physics scenes "
+                        "(configs/physworld_default.yaml; see docs/physworld.md)")
+    b.add_argument("--library", metavar="DIR", help="physics world: sound library for the objects' sounds (default SynthCanvas classes)")
+    b.add_argument("--train", type=int, help="physics world: train clips")
+    b.add_argument("--val", type=int, help="physics world: val clips")
+    b.add_argument("--test", type=int, help="physics world: test clips (held-out objects, floors, backdrops)")
     b.add_argument("--config", metavar="YAML", help="build options preset (e.g. configs/canvas_paper.yaml)")
     b.add_argument("--sample-rate", type=int, help="16000 (default) or 44100")
     b.add_argument("--duration", type=float, help="seconds per sample (default 8)")
@@ -82,10 +89,39 @@ def _config(args):
     return from_dict(CanvasConfig, data, where=getattr(args, "config", None) or "options")
 
 
+CANVAS_ONLY = ("single_per_class", "multi", "ood", "degraded_fraction", "emoji_font", "sound_bank", "sound_bank_mode", "classes")
+PHYSICS_ONLY = ("library", "train", "val", "test")
+
+
+def _physics_config(args):
+    from ..canvas.physics.options import PhysWorldConfig
+    from ..config import from_dict, load_yaml
+    from ..errors import ConfigError
+
+    for name in CANVAS_ONLY:
+        if getattr(args, name, None) is not None:
+            raise ConfigError(f"--{name.replace('_', '-')} is a SynthCanvas option; the physics world does not take it")
+    data = load_yaml(args.config) if args.config else {}
+    flags = {k: getattr(args, k, None) for k in ("sample_rate", "duration", "seed", "workers", "soundfont", "library", "train", "val", "test")}
+    if args.size:
+        flags["sizes"] = [list(args.size)]
+    if args.fps is not None:
+        flags["fps"] = [args.fps]
+    data.update({k: v for k, v in flags.items() if v is not None})
+    return from_dict(PhysWorldConfig, data, where=args.config or "options")
+
+
 def run_build(args) -> int:
     from ..canvas.build import build
     from ..log import progress_enabled
 
+    if args.world == "physics":
+        return run_physics_build(args)
+    for name in PHYSICS_ONLY:
+        if getattr(args, name, None) is not None:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"--{name} is a physics-world option (add --world physics)")
     cfg = _config(args)
     result = build(args.outdir, cfg, progress=progress_enabled())
     rate = result.samples_per_second_per_core
@@ -104,3 +140,16 @@ def run_classes(args) -> int:
     for i, c in enumerate(classes):
         print(f"{i}\t{c.name}\t{c.kind}\t{c.sprite}\t{c.recipe.summary()}\t{', '.join(c.audioset) or '-'}")
     return 0
+
+
+def run_physics_build(args) -> int:
+    from ..canvas.physics.build import build
+    from ..log import progress_enabled
+
+    cfg = _physics_config(args)
+    result = build(args.outdir, cfg, progress=progress_enabled())
+    failed = getattr(result, "failed", [])
+    print(f"{result.outdir}: {result.total} PhysWorld clips ({result.rendered} rendered, {result.skipped} already done)"
+          + (f" in {result.seconds:.1f} s, {result.samples_per_second_per_core:.2f} clips/s per core" if result.rendered else "")
+          + (f"; {len(failed)} of {len(failed) + result.rendered} failed (rerun to retry): {failed[0]}" if failed else ""))
+    return 1 if failed else 0
