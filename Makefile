@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.prismaudio-installed
 
-.PHONY: setup install system-deps demo test test-all train-default clean
+.PHONY: setup install system-deps library-packages library demo test test-all train-default clean
 
 # A virtual environment only.
 setup: $(VENV)/bin/python
@@ -29,11 +29,20 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 install: setup system-deps $(STAMP)
 
+# The sound library of real recordings (Debian game/sample packages, ~800 MB, root + apt) and
+# rendered soundfont notes, built into $(LIBRARY). Not needed by `make demo` or `make test`.
+LIBRARY ?= data/library
+library-packages:
+	@bash scripts/install-library-packages.sh
+
+library: install library-packages
+	$(VENV)/bin/prismaudio library build --out $(LIBRARY)
+
 demo: install
 	$(VENV)/bin/prismaudio demo --out out
 
 # The shipped default model, end to end (hours on 2 CPU cores; each stage resumes). See README.
-train-default: install
+train-default: install library
 	$(VENV)/bin/prismaudio recipe tiny --install
 
 test: install

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "prismaudio.commands.grpo",
     "prismaudio.commands.canvas",
     "prismaudio.commands.recipe",
+    "prismaudio.commands.library",
 ]
 
 T = TypeVar("T")

@@ -55,8 +55,14 @@ class BuildResult:
 
 
 def resolve_classes(cfg: CanvasConfig) -> list[SoundClass]:
-    """The classes of a build: built-ins, a user's bank (replace / extend), then the subset."""
-    classes = builtin_classes()
+    """The classes of a build: built-ins (or a sound library's), a user's bank (replace /
+    extend), then the subset."""
+    if cfg.library:
+        from .library_classes import library_sound_classes
+
+        classes = library_sound_classes(cfg.library, cfg.emoji_font)
+    else:
+        classes = builtin_classes()
     if cfg.sound_bank:
         from .userbank import combine, load_user_bank
 

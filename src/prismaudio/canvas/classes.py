@@ -7,7 +7,8 @@ Recipes come from real material that installs offline:
 - `gm`: a General MIDI program (0-based) from the soundfont, keys drawn from `keys`;
 - `drum`: a key of the GM drum kit (bank 128, preset 0);
 - `recording`: a freedesktop desktop sound (`/usr/share/sounds/freedesktop/stereo/*.oga`);
-- `user`: recordings from a user's sound bank folder (see `userbank.py`).
+- `user`: recordings from a user's sound bank folder (see `userbank.py`);
+- `library`: recordings of a built sound library (see `library_classes.py`).
 
 Classes are chosen to be acoustically distinguishable: no two classes share a program or
 drum key with overlapping pitch ranges (`check_distinct`), and near-duplicate kit sounds
@@ -23,7 +24,7 @@ from typing import Literal
 from ..errors import ConfigError
 
 ClassKind = Literal["impact", "sustained"]
-RecipeSource = Literal["gm", "drum", "recording", "user"]
+RecipeSource = Literal["gm", "drum", "recording", "user", "library"]
 
 DESKTOP_SOUNDS = "/usr/share/sounds/freedesktop/stereo"
 

@@ -26,6 +26,7 @@ class CanvasConfig:
     classes: list[str] = field(default_factory=list)  # subset of class names (empty: all)
     sound_bank: str | None = None  # folder of <class>/*.wav (+ optional classes.yaml)
     sound_bank_mode: Literal["replace", "extend"] = "extend"
+    library: str | None = None  # a built sound library: its classes replace the built-in ones
     soundfont: str | None = None  # None: FluidR3 when installed, else TimGM6mb from pretty_midi
     emoji_font: str = EMOJI_FONT
 
@@ -58,4 +59,6 @@ class CanvasConfig:
 
         data = to_dict(self)
         data.pop("workers")
+        if data["library"] is None:  # builds without a library keep the fingerprint they always had
+            data.pop("library")
         return data

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..config import dump_yaml
+from ..config import dump_yaml, to_dict
 from ..media import atomic_path
 from .options import CanvasConfig
 from .render_audio import MAX_ITD_S, PAN_WIDTH, PEAK_LIMIT
@@ -74,7 +74,7 @@ def write_readme(outdir: Path, cfg: CanvasConfig, class_dicts: list[dict], lines
         "## Options",
         "",
         "```yaml",
-        dump_yaml(cfg).rstrip(),
+        dump_yaml({k: v for k, v in to_dict(cfg).items() if not (k == "library" and v is None)}).rstrip(),
         f"# soundfont used: {soundfont}",
         "```",
         "",

@@ -246,6 +246,10 @@ class SoundBank:
         key = int(rng.integers(r.keys[0], r.keys[1] + 1))
         velocity = int(rng.integers(r.velocity[0], r.velocity[1] + 1))
         file = r.files[int(rng.integers(len(r.files)))] if r.files else ""
+        return self.note(cls, key, velocity, file, seconds)
+
+    def note(self, cls: SoundClass, key: int, velocity: int, file: str = "", seconds: float | None = None) -> Note:
+        """The sound of `cls` at a chosen key, velocity and file (what `render` draws at random)."""
         x = self._raw(cls, key, velocity, file, seconds) * self._class_gain(cls)
         if cls.kind == "sustained":
             n = int(round(float(seconds or 1.0) * self.sr))

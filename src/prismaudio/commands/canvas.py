@@ -21,6 +21,7 @@ def _class_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sound-bank", metavar="DIR", help="folder of <class>/*.wav (+ optional classes.yaml)")
     p.add_argument("--sound-bank-mode", choices=["replace", "extend"], help="use only the bank's classes, or add them (default extend)")
     p.add_argument("--classes", metavar="A,B,...", help="comma-separated subset of class names")
+    p.add_argument("--library", metavar="DIR", help="a built sound library (`prismaudio library build`): its classes and recordings replace the built-in ones")
 
 
 def register(sub, common) -> None:
@@ -80,6 +81,7 @@ def _config(args):
         "emoji_font": getattr(args, "emoji_font", None),
         "sound_bank": args.sound_bank,
         "sound_bank_mode": args.sound_bank_mode,
+        "library": getattr(args, "library", None),
     }
     if getattr(args, "size", None):
         flags["width"], flags["height"] = args.size

@@ -41,7 +41,8 @@ class LibraryClass:
     description: str = ""
     audioset: tuple[str, ...] = ()       # AudioSet labels (YAMNet class names) it should tag as
     visual_words: tuple[str, ...] = ()   # ImageNet labels and plain words the planner can match
-    origin: str = "recording"            # recording | soundfont | user
+    origin: str = "recording"            # recording | soundfont | desktop | user
+    sprite: str = ""                     # an emoji (or image path) for SynthCanvas; "" = any free one
 
 
 @dataclass(frozen=True)
