@@ -132,6 +132,32 @@ def stabilise(frames: np.ndarray, path: np.ndarray, samples: int = 24) -> np.nda
     return np.where(valid[..., None], out, fill[None])
 
 
+def changed_share(frames: np.ndarray, ref: np.ndarray, threshold: float = 20.0) -> float:
+    """Median over frames of the share of pixels that differ from `ref` by more than `threshold`."""
+    if len(frames) == 0:
+        return 0.0
+    diff = np.abs(frames.astype(np.int16) - ref.astype(np.int16)).max(axis=-1) > threshold
+    return float(np.median(diff.mean(axis=(1, 2))))
+
+
+def pan_explains_change(frames: np.ndarray, path: np.ndarray, samples: int = 12, min_share: float = 0.2,
+                        min_gain: float = 0.5) -> bool:
+    """Whether the camera path is what changes the picture: most pixels change from the middle
+    frame (`min_share`) and shifting the frames back along the path takes away at least
+    `min_gain` of that. Sprites moving over a smooth background can carry RANSAC's corners,
+    but they change few pixels, and following them changes more."""
+    t = len(frames)
+    if t < 3:
+        return False
+    idx = np.unique(np.linspace(0, t - 1, min(samples, t)).round().astype(int))
+    mid = t // 2
+    raw = changed_share(frames[idx], frames[mid])
+    if raw < min_share:
+        return False
+    still = stabilise(frames[idx], path[idx] - path[mid])
+    return changed_share(still, still[np.argmin(np.abs(idx - mid))]) <= (1 - min_gain) * raw
+
+
 def to_screen(x: np.ndarray, frames: np.ndarray, path: np.ndarray, width: int) -> np.ndarray:
     """Stabilised x (frame fraction) at analysis frames `frames` -> x on the screen."""
     if len(path) == 0:

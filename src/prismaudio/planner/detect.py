@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analyser import AnalyserConfig, Analysis, Track, analyse_frames, block_mean, motion_factor
-from .camera import CameraConfig, camera_moves, camera_offsets, stabilise, to_screen
+from .camera import CameraConfig, camera_moves, camera_offsets, pan_explains_change, stabilise, to_screen
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig
         return frames, None, ""
     factor = motion_factor(frames.shape[1], frames.shape[2], analyser.motion_side)
     path = factor * camera_offsets(block_mean(frames, factor), cfg.min_inliers, cfg.min_spread)
-    if not camera_moves(path, frames.shape[2], frames.shape[1], cfg.min_path):
+    if not camera_moves(path, frames.shape[2], frames.shape[1], cfg.min_path) or not pan_explains_change(frames, path):
         return frames, None, ""
     path = path - path[len(path) // 2]  # the middle frame's view loses least of the scene
     reach = np.ptp(path, axis=0) / np.array([frames.shape[2], frames.shape[1]])
