@@ -56,8 +56,9 @@ class VocabClass:
 class NamingConfig:
     top: int = 5  # ImageNet labels considered per object
     min_similarity: float = 0.55  # text similarity of a label to a class that counts as a match
-    min_mass: float = 0.2  # probability behind the matching labels needed to use the class
-    free_text_prob: float = 0.35  # top ImageNet label this sure: used as a free-text name
+    min_mass: float = 0.3  # probability behind the matching labels needed to use the class
+    free_text_prob: float = 0.5  # top ImageNet label this sure: used as a free-text name
+    min_side: float = 12.0  # pixels (analysis frames): a smaller object is too small for the classifier to name
     person_mass: float = 0.2  # clothing probability that, with a tall shape, makes a person
     person_aspect: float = 1.6  # height / width of a person's box (at least)
     sure_object: float = 0.6  # a walking tall shape is a person unless ImageNet is this sure it is something else
@@ -195,9 +196,9 @@ def person_confidence(probs: np.ndarray, aspect: float, walks: bool, cfg: Naming
 
 
 def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None,
-                walks: bool = False) -> Naming:
-    """Name one object from its mean ImageNet probabilities [1000], its box aspect (h / w) and
-    whether it keeps moving (`walks`)."""
+                walks: bool = False, side: float = np.inf) -> Naming:
+    """Name one object from its mean ImageNet probabilities [1000], its box aspect (h / w),
+    whether it keeps moving (`walks`) and the shorter side of its box in pixels (`side`)."""
     cfg = cfg or NamingConfig()
     probs = np.asarray(probs, float)
     labels = imagenet_labels()
@@ -205,6 +206,8 @@ def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = Non
     if person > 0:
         return Naming("footsteps", "a person walking, footsteps", "impact", round(person, 3), True,
                       tuple(labels[i] for i in np.argsort(-probs)[:3]))
+    if side < cfg.min_side:  # a few pixels upscaled: whatever ImageNet says is noise
+        return Naming(UNKNOWN, "an object moving and touching things", None, 0.0, False, ())
     top = np.argsort(-probs)[: cfg.top]
     top_labels = [labels[i] for i in top]
     index = index or text_index(cfg)

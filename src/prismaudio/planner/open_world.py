@@ -69,6 +69,13 @@ def box_aspect(track: Track) -> float:
     return float(np.median((b[:, 2] - b[:, 0]) / np.maximum(b[:, 3] - b[:, 1], 1.0)))
 
 
+def box_side(track: Track) -> float:
+    """Median shorter side of the track's seen boxes (pixels)."""
+    seen = np.flatnonzero(track.observed) if track.observed.any() else np.arange(len(track))
+    b = np.asarray([track.boxes[i] for i in seen], float)
+    return float(np.median(np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+
+
 def contacts_of(track: Track, analysis: Analysis, cfg: MotionConfig) -> list[Contact]:
     touching = overlap_frames(track, analysis.tracks)
     found = track_contacts(track.id, track.frames / analysis.fps, positions(track, analysis), track.observed,
@@ -127,7 +134,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     for track, p in zip(analysis.tracks, probs):
         acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
-        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks)
+        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
         kind, events = track_events(track, naming, analysis, cfg)
         if not events:
             dropped += 1
