@@ -7,9 +7,9 @@ EfficientNet feature to that class's sprite prototype (mean feature of its sprit
 canvas backgrounds; `assets/planner/sprite_prototypes.safetensors`, built by
 `prismaudio.planner_training.prototypes`).
 
-A clip is canvas footage when its most confident track looks clearly like its sprite and
-most of the named tracks look like theirs (one flat-coloured square can resemble a sprite;
-a whole scene of sprite look-alikes is the canvas). Otherwise the open-world path plans it:
+A clip is canvas footage when a confident track looks clearly like its sprite, or two
+confident tracks both look like theirs (`is_canvas_clip`). A lone flat-coloured square can
+pass for a sprite: such a plain scene takes the canvas path. Otherwise the open-world path plans it:
 names from ImageNet via the text encoder, events from motion.
 """
 
@@ -28,11 +28,10 @@ PROTOTYPES_KIND = "planner-sprite-prototypes"
 @dataclass
 class GateConfig:
     enabled: bool = True
-    sure_confidence: float = 0.9  # a head answer this confident ...
+    sure_confidence: float = 0.9  # one head answer this confident ...
     sure_similarity: float = 0.68  # ... whose crops are this like its sprite makes the clip canvas-like
-    named_confidence: float = 0.35  # named tracks (head confidence at least this) ...
-    named_similarity: float = 0.6  # ... this like their sprites ...
-    named_share: float = 0.5  # ... must be at least this share of them
+    pair_confidence: float = 0.85  # ... or two answers this confident ...
+    pair_similarity: float = 0.5  # ... each this like its sprite
 
 
 @lru_cache(maxsize=2)
@@ -58,10 +57,10 @@ def sprite_similarity(features: np.ndarray, label: str, prototypes: tuple[list[s
 
 
 def is_canvas_clip(named: list[tuple[float, float]], cfg: GateConfig) -> bool:
-    """`named`: (head confidence, sprite similarity) of each track the head named."""
-    if not named:
-        return False
+    """`named`: (head confidence, sprite similarity) of each track the head named. Canvas footage
+    shows one object clearly like its sprite, or two objects the head is sure of that both
+    look like theirs (sprites over photos look less like the prototypes, made over plain
+    backgrounds, but a pair of them is still unlike anything else)."""
     sure = any(c >= cfg.sure_confidence and s >= cfg.sure_similarity for c, s in named)
-    counted = [s for c, s in named if c >= cfg.named_confidence]
-    share = sum(s >= cfg.named_similarity for s in counted) / max(len(counted), 1)
-    return sure and share >= cfg.named_share
+    pairs = sum(c >= cfg.pair_confidence and s >= cfg.pair_similarity for c, s in named)
+    return sure or pairs >= 2
