@@ -26,6 +26,7 @@ class CameraConfig:
     enabled: bool = True
     min_inliers: float = 0.7  # the camera's motion carries at least this share of the tracked corners ...
     min_spread: float = 0.6  # ... spread over at least this share of the picture's width or height (a sixth of it the other way)
+    min_change: float = 0.2  # share of pixels that must change from the middle frame before camera motion is looked for
     min_path: float = 0.02  # the camera moved if its path leaves this frame fraction of its start
 
 
