@@ -30,6 +30,8 @@ class GateConfig:
     enabled: bool = True
     sure_confidence: float = 0.9  # one head answer this confident ...
     sure_similarity: float = 0.68  # ... whose crops are this like its sprite makes the clip canvas-like
+    certain_confidence: float = 0.97  # ... or one this confident ...
+    certain_similarity: float = 0.6  # ... and this like its sprite
     pair_confidence: float = 0.85  # ... or two answers this confident ...
     pair_similarity: float = 0.5  # ... each this like its sprite
 
@@ -61,6 +63,7 @@ def is_canvas_clip(named: list[tuple[float, float]], cfg: GateConfig) -> bool:
     shows one object clearly like its sprite, or two objects the head is sure of that both
     look like theirs (sprites over photos look less like the prototypes, made over plain
     backgrounds, but a pair of them is still unlike anything else)."""
-    sure = any(c >= cfg.sure_confidence and s >= cfg.sure_similarity for c, s in named)
+    sure = any(c >= cfg.sure_confidence and s >= cfg.sure_similarity or c >= cfg.certain_confidence and s >= cfg.certain_similarity
+               for c, s in named)
     pairs = sum(c >= cfg.pair_confidence and s >= cfg.pair_similarity for c, s in named)
     return sure or pairs >= 2
