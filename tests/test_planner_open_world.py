@@ -79,6 +79,7 @@ def test_canvas_gate():
     assert not is_canvas_clip([(0.58, 0.63)], cfg)  # a red ball the head calls "whistling"
     assert is_canvas_clip([(0.89, 0.525), (1.0, 0.503)], cfg)  # two sprites over a photo
     assert is_canvas_clip([(1.0, 0.652)], cfg)  # maracas the head is certain of
+    assert is_canvas_clip([(1.0, 0.506)], cfg)  # a harpsichord over a photo
     assert not is_canvas_clip([(0.88, 0.645), (0.38, 0.43), (0.35, 0.55)], cfg)  # balls on a floor
     assert not is_canvas_clip([(0.99, 0.40), (0.92, 0.36)], cfg)  # pedestrians the head calls "shamisen"
     assert not is_canvas_clip([], cfg)
