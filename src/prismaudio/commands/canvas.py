@@ -23,7 +23,8 @@ def _class_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sound-bank", metavar="DIR", help="folder of <class>/*.wav (+ optional classes.yaml)")
     p.add_argument("--sound-bank-mode", choices=["replace", "extend"], help="use only the bank's classes, or add them (default extend)")
     p.add_argument("--classes", metavar="A,B,...", help="comma-separated subset of class names")
-    p.add_argument("--library", metavar="DIR", help="a built sound library (`prismaudio library build`): its classes and recordings replace the built-in ones")
+    p.add_argument("--library", metavar="DIR", help="a built sound library (`prismaudio library build`): its classes and recordings "
+                                                    "replace the built-in ones (physics world: the objects' sounds)")
 
 
 def register(sub, common) -> None:
@@ -97,7 +98,7 @@ def _config(args):
 
 
 CANVAS_ONLY = ("single_per_class", "multi", "ood", "degraded_fraction", "emoji_font", "sound_bank", "sound_bank_mode", "classes")
-PHYSICS_ONLY = ("train", "val", "test")
+PHYSICS_ONLY = ("train", "val", "test")  # (--library serves both worlds)
 
 
 def _physics_config(args):

@@ -17,6 +17,7 @@ def register(sub, common) -> None:
     p.add_argument("video", help="video file")
     p.add_argument("-o", "--output", help="write the plan JSON here (default: print it)")
     p.add_argument("--format", choices=["text", "json"], default="json", help="what to print (default json)")
+    p.add_argument("--config", metavar="YAML", help="planner settings (PlannerConfig, e.g. configs/planner_default.yaml)")
     p.add_argument("--check", metavar="PLAN", help="validate this plan JSON against the video instead of planning")
     p.add_argument("--llm-url", help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1)")
     p.add_argument("--llm-model", default="", help="model name for the LLM backend")
@@ -57,9 +58,14 @@ def run(args) -> int:
 
         plan = plan_with_llm(args.video, LLMConfig(url=args.llm_url, model=args.llm_model, key_env=args.llm_key_env))
     else:
-        from ..planner.planner import plan_video
+        from ..planner.planner import PlannerConfig, plan_video
 
-        plan = plan_video(args.video)
+        cfg = None
+        if args.config:
+            from ..config import load_config
+
+            cfg = load_config(PlannerConfig, args.config)
+        plan = plan_video(args.video, cfg)
     if not plan.temporal.events:
         print(f"warning: {args.video}: no sound events found; the plan has no events", file=sys.stderr)
     if args.output:

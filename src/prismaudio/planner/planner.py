@@ -16,11 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import media
-from .analyser import AnalyserConfig, Analysis, analyse_frames, analysis_size
+from .analyser import AnalyserConfig, Analysis, analysis_size
+from .camera import CameraConfig
+from .canvas_gate import GateConfig, is_canvas_clip, load_prototypes, sprite_similarity
+from .detect import ShotConfig, detect
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
 from .namesakes import NamesakeConfig, rename_namesakes
 from .onsets import OnsetConfig, appearances
+from .open_world import OpenWorldConfig, build_open_plan, plan_open_world
 from .swaps import SwapConfig, repair_swaps
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .plan import (
@@ -34,6 +38,7 @@ from .plan import (
     Temporal,
 )
 from .recognise import Recogniser, Recognition
+from .spatial import smoothed, spatial_track, spatial_x  # noqa: F401 (spatial_x, smoothed: part of this module's API)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,11 @@ class PlannerConfig:
     min_track_seconds: float = 0.2
     head_path: str = ""  # empty: the packaged recognition head
     torch_threads: int = 1  # the planner's tensors are small: one thread is fastest (and leaves a core to decoding)
+    camera: CameraConfig = field(default_factory=CameraConfig)  # camera pans are estimated and taken out
+    shots: ShotConfig = field(default_factory=ShotConfig)  # edited footage is analysed shot by shot
+    gate: GateConfig = field(default_factory=GateConfig)  # SynthCanvas footage or not (canvas_gate.py)
+    open_world: OpenWorldConfig = field(default_factory=OpenWorldConfig)  # naming and events from motion elsewhere
+    scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience
 
 
 @dataclass
@@ -67,6 +77,7 @@ class PlanTrace:
     recognitions: list[Recognition]
     visual_events: dict[int, list[VisualEvent]]
     seconds: dict[str, float]
+    mode: str = "canvas"  # canvas | open (which path planned the clip)
 
 
 _RECOGNISERS: dict[str, Recogniser] = {}
@@ -114,7 +125,8 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
 def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
                  trace: list | None, decode_seconds: float) -> Plan:
     t1 = time.perf_counter()
-    analysis = analyse_frames(frames, fps, cfg.analyser)
+    found = detect(frames, fps, cfg.analyser, cfg.camera, cfg.shots)
+    analysis, frames = found.analysis, found.frames
     appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
@@ -123,26 +135,45 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     analysis.tracks = tracks
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
-    recognitions = recogniser.recognise(frames, tracks)
-    tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
-    tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
-    recognitions = rename_namesakes(tracks, recognitions, recogniser, cfg.namesakes)
-    analysis.tracks = tracks
-    generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
-    visual = visual_events(frames, analysis, recognitions, generic, cfg)
+    recognitions, features = recogniser.recognise_with_features(frames, tracks)
+    mode = "canvas" if canvas_footage(recognitions, features, cfg.gate) else "open"
+    if mode == "open":
+        probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
+        sources, notes = plan_open_world(analysis, probs, cfg.open_world)
+        plan = build_open_plan(analysis, sources, duration, notes, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate)
+        visual: dict[int, list[VisualEvent]] = {}
+    else:
+        tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
+        tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
+        recognitions = rename_namesakes(tracks, recognitions, recogniser, cfg.namesakes)
+        analysis.tracks = tracks
+        generic = {tr.id for tr, rec in zip(tracks, recognitions) if rec.origin != "canvas"}
+        visual = visual_events(frames, analysis, recognitions, generic, cfg)
+        plan = build_plan(analysis, recognitions, visual, duration, cfg, appeared)
     t3 = time.perf_counter()
-    plan = build_plan(analysis, recognitions, visual, duration, cfg, appeared)
     if not tracks and not analysis.blank and len(frames):
         scene = recogniser.scene(frames[len(frames) // 2])
-        if scene is not None:
-            plan.semantic.sources.append(Source("ambience", scene.label, f"the ambience of the scene: {scene.description}"))
+        if scene is not None and scene.confidence >= cfg.scene_ambience:
+            plan.semantic.sources.append(Source("ambience", scene.label, f"the ambience of the scene: {scene.description}",
+                                                diffuse=True, confidence=round(float(min(1.0, scene.confidence)), 3)))
             plan.notes.append(f"the scene looks like '{scene.label}' (ImageNet), kept as quiet ambience without events")
     plan.validate()
     seconds = {"decode": decode_seconds, "analyse": t2 - t1, "recognise_and_events": t3 - t2}
-    log.debug("planner timings: %s", seconds)
+    log.debug("planner timings: %s (%s path)", seconds, mode)
     if trace is not None:
-        trace.append(PlanTrace(analysis, recognitions, visual, seconds))
+        trace.append(PlanTrace(analysis, recognitions, visual, seconds, mode))
     return plan
+
+
+def canvas_footage(recognitions: list[Recognition], features: list, cfg: GateConfig) -> bool:
+    """True when the canvas head's answers look like SynthCanvas sprites (canvas_gate.py);
+    without the gate or its prototypes, every clip takes the canvas path (as before the gate)."""
+    prototypes = load_prototypes() if cfg.enabled else None
+    if prototypes is None:
+        return True
+    named = [(r.confidence, sprite_similarity(f.numpy(), r.label, prototypes))
+             for r, f in zip(recognitions, features) if r.origin == "canvas"]
+    return is_canvas_clip(named, cfg)
 
 
 def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Recognition], generic: set[int],
@@ -222,34 +253,6 @@ def _spans(members: list, gap: int, appeared: dict[int, int] | None = None) -> l
     return [(a, b) for a, b in spans]
 
 
-def spatial_x(track, width: int, tolerance: float) -> np.ndarray:
-    """Horizontal position of the object per track frame (fraction of the width).
-
-    The centre of its box where the blob is the object alone (box within `tolerance` of the
-    track's median width and height): the centroid leans towards the object's heavy side and
-    towards where its colours differ from the background, the box does not. Elsewhere (rings
-    around it on impact, another object merged in, a bridged gap) the centroid."""
-    x = np.asarray(track.x, dtype=float).copy()
-    if tolerance <= 0 or not track.observed.any():
-        return x
-    boxes = np.asarray(track.boxes, dtype=float)
-    bw, bh = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
-    mw, mh = np.median(bw[track.observed]), np.median(bh[track.observed])
-    lone = track.observed & (np.abs(bw / max(mw, 1e-9) - 1) <= tolerance) & (np.abs(bh / max(mh, 1e-9) - 1) <= tolerance)
-    x[lone] = (boxes[lone, 1] + boxes[lone, 3]) / 2 / width
-    return x
-
-
-def smoothed(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average over `width` frames (edges repeat): a point of the plan's
-    spatial track should not carry one frame's centroid jitter."""
-    if width <= 1 or len(x) < 2:
-        return x
-    from scipy.ndimage import uniform_filter1d
-
-    return uniform_filter1d(np.asarray(x, dtype=float), size=width, mode="nearest")
-
-
 def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict[int, list[VisualEvent]],
                duration: float, cfg: PlannerConfig, appeared: dict[int, int] | None = None) -> Plan:
     fps = analysis.fps
@@ -299,25 +302,7 @@ def build_plan(analysis: Analysis, recognitions: list[Recognition], visual: dict
                 stop = round(min(onset + cfg.impact_length, end_time), 3)
                 if stop > round(onset, 3):  # a hit on the very last frame has no room to sound
                     events.append(Event(sid, round(onset, 3), stop, "impact"))
-        # spatial: x in [-1, 1], distance relative to the object's typical size (bigger = closer)
-        frames, xs, areas, seen = [], [], [], []
-        for tr in members:
-            keep = tr.frames > (frames[-1][-1] if frames else -1)
-            frames.append(tr.frames[keep])
-            xs.append(smoothed(spatial_x(tr, analysis.width, cfg.box_tolerance), cfg.smooth_frames)[keep])
-            areas.append(tr.area[keep])
-            seen.append(tr.observed[keep])
-        frames_a, x_a, area_a, seen_a = (np.concatenate(v) for v in (frames, xs, areas, seen))
-        times = frames_a / fps
-        step = max(1, int(round(fps / cfg.spatial_rate)))
-        sel = np.unique(np.r_[np.arange(0, len(times), step), len(times) - 1])
-        ref = float(np.median(area_a[seen_a])) if seen_a.any() else float(np.median(area_a))
-        distance = np.sqrt(ref / np.maximum(area_a[sel], 1e-9))
-        tracks.append(SpatialTrack(
-            sid, [round(float(min(t, end_time)), 3) for t in times[sel]],
-            [round(float(np.clip(2 * x - 1, -1, 1)), 3) for x in x_a[sel]],
-            [round(float(np.clip(d, 0.25, 4.0)), 3) for d in distance],
-        ))
+        tracks.append(spatial_track(sid, members, analysis, end_time, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate))
     for source, label in zip(sources, _unique_labels(names)):
         source.label = label
     events.sort(key=lambda e: (e.onset, e.source))

@@ -177,7 +177,12 @@ class Recogniser:
         return Recognition(label, desc, kind, float(confidence), "canvas")
 
     def recognise(self, frames: np.ndarray, tracks: list[Track]) -> list[Recognition]:
-        return [self.recognise_features(f) for f in self.track_features(frames, tracks)]
+        return self.recognise_with_features(frames, tracks)[0]
+
+    def recognise_with_features(self, frames: np.ndarray, tracks: list[Track]) -> tuple[list[Recognition], list[torch.Tensor]]:
+        """Recognitions and the crop features [n_i, 1280] they came from, per track."""
+        feats = self.track_features(frames, tracks)
+        return [self.recognise_features(f) for f in feats], feats
 
     def separate_merged(self, frames: np.ndarray, tracks: list[Track], recognitions: list[Recognition],
                         cfg: MergedConfig | None = None) -> tuple[list[Track], list[Recognition]]:

@@ -1,0 +1,69 @@
+"""Is this SynthCanvas footage? The canvas recognition head is trusted only where it is.
+
+The head was trained on SynthCanvas's emoji sprites and names anything confidently: a red
+ball becomes "whistling", a pedestrian "shamisen". Its answer is believed when the crops
+also look like the sprite of the class it names: the cosine similarity of the track's mean
+EfficientNet feature to that class's sprite prototype (mean feature of its sprite pasted on
+canvas backgrounds; `assets/planner/sprite_prototypes.safetensors`, built by
+`prismaudio.planner_training.prototypes`).
+
+A clip is canvas footage when a confident track looks clearly like its sprite, or two
+confident tracks both look like theirs (`is_canvas_clip`). A lone flat-coloured square can
+pass for a sprite: such a plain scene takes the canvas path. Otherwise the open-world path plans it:
+names from ImageNet via the text encoder, events from motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+PROTOTYPES_PATH = Path(__file__).resolve().parent.parent / "assets" / "planner" / "sprite_prototypes.safetensors"
+PROTOTYPES_KIND = "planner-sprite-prototypes"
+
+
+@dataclass
+class GateConfig:
+    enabled: bool = True
+    sure_confidence: float = 0.9  # one head answer this confident ...
+    sure_similarity: float = 0.68  # ... whose crops are this like its sprite makes the clip canvas-like
+    certain_confidence: float = 0.97  # ... or one this confident ...
+    certain_similarity: float = 0.5  # ... and this like its sprite
+    pair_confidence: float = 0.85  # ... or two answers this confident ...
+    pair_similarity: float = 0.5  # ... each this like its sprite
+
+
+@lru_cache(maxsize=2)
+def load_prototypes(path: str = str(PROTOTYPES_PATH)) -> tuple[list[str], np.ndarray] | None:
+    """(class names, unit prototypes [C, 1280]) or None when not installed."""
+    from ..train.checkpoint import load_checkpoint
+
+    if not Path(path).is_file():
+        return None
+    ckpt = load_checkpoint(path, kind=PROTOTYPES_KIND)
+    m = ckpt.tensors["prototypes"].float().numpy()
+    return list(ckpt.config["classes"]), m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def sprite_similarity(features: np.ndarray, label: str, prototypes: tuple[list[str], np.ndarray]) -> float:
+    """Cosine similarity of the mean of crop features [n, D] to the prototype of `label` (0 if unknown)."""
+    classes, m = prototypes
+    if label not in classes or len(features) == 0:
+        return 0.0
+    f = np.asarray(features, float).mean(0)
+    f = f / max(np.linalg.norm(f), 1e-9)
+    return float(f @ m[classes.index(label)])
+
+
+def is_canvas_clip(named: list[tuple[float, float]], cfg: GateConfig) -> bool:
+    """`named`: (head confidence, sprite similarity) of each track the head named. Canvas footage
+    shows one object clearly like its sprite, or two objects the head is sure of that both
+    look like theirs (sprites over photos look less like the prototypes, made over plain
+    backgrounds, but a pair of them is still unlike anything else)."""
+    sure = any(c >= cfg.sure_confidence and s >= cfg.sure_similarity or c >= cfg.certain_confidence and s >= cfg.certain_similarity
+               for c, s in named)
+    pairs = sum(c >= cfg.pair_confidence and s >= cfg.pair_similarity for c, s in named)
+    return sure or pairs >= 2

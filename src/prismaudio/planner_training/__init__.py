@@ -1,0 +1,1 @@
+"""Training and asset-building code for the planner (kept out of the runtime package)."""

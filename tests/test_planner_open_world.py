@@ -1,0 +1,125 @@
+"""The open-world planner: camera motion, shots, naming, the canvas gate, and bad input."""
+
+import numpy as np
+import pytest
+
+from prismaudio.planner.camera import camera_moves, camera_offsets, stabilise, to_screen
+from prismaudio.planner.canvas_gate import GateConfig, is_canvas_clip
+from prismaudio.planner.detect import ShotConfig, shot_bounds
+from prismaudio.planner.naming import NamingConfig, imagenet_labels, name_object
+
+
+def texture(h, w, seed=0):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    return ndimage.uniform_filter((rng.random((h, w, 3)) * 255).astype(np.uint8), (5, 5, 1))
+
+
+def panning(n=30, step=2, h=112, w=112):
+    big = texture(h + 10, w + n * step + 10)
+    return np.stack([big[5 : 5 + h, 5 + step * k : 5 + step * k + w] for k in range(n)])
+
+
+def test_a_pan_is_measured_and_taken_out():
+    frames = panning()
+    path = camera_offsets(frames)
+    assert abs(path[-1, 0] - (-2 * 29)) < 1.5 and abs(path[-1, 1]) < 1.0
+    assert camera_moves(path, 112, 112, 0.02)
+    still = stabilise(frames, path)
+    err = np.abs(still[-1, :, :40].astype(int) - still[0, :, :40]).mean()
+    assert err < 0.3 * np.abs(frames[-1].astype(int) - frames[0]).mean()
+    assert np.allclose(to_screen(np.array([0.5]), np.array([29]), path, 112), 0.5 + path[29, 0] / 112)
+
+
+def test_an_object_over_a_flat_or_still_background_is_not_camera_motion():
+    flat = np.full((30, 112, 112, 3), 90, np.uint8)
+    still = np.repeat(texture(112, 112)[None], 30, axis=0)
+    for k in range(30):
+        for f in (flat, still):
+            f[k, 40:70, 10 + 3 * k : 40 + 3 * k] = (220, 40, 40)
+            f[k, 45:50, 15 + 3 * k : 20 + 3 * k] = (20, 20, 20)
+    for f in (flat, still):
+        assert not camera_moves(camera_offsets(f), 112, 112, 0.02)
+
+
+def test_cuts_split_the_clip_into_shots():
+    a, b = np.repeat(texture(64, 64, 1)[None], 20, 0), np.repeat(texture(64, 64, 2)[None] // 2, 30, 0)
+    assert shot_bounds(np.concatenate([a, b]), 25.0, ShotConfig()) == [(0, 19), (20, 49)]
+    assert shot_bounds(a, 25.0, ShotConfig()) == [(0, 19)]
+
+
+def one_hot(label: str, p: float = 0.9) -> np.ndarray:
+    probs = np.full(1000, (1 - p) / 999)
+    probs[imagenet_labels().index(label)] = p
+    return probs
+
+
+def test_naming_maps_imagenet_labels_to_sound_classes_or_free_text_or_unknown():
+    car = name_object(one_hot("sports car"), 0.5)
+    assert car.label == "car passing" and car.kind == "sustained" and car.confidence > 0.5  # the library class table
+    ball = name_object(one_hot("ping-pong ball"), 1.0)
+    assert ball.label == "ping-pong ball" and ball.kind is None  # no sound class: free text, the motion decides
+    flat = name_object(np.full(1000, 1e-3), 1.0)
+    assert flat.label == "unknown object" and flat.confidence < 0.1
+
+
+def test_people_are_footsteps_from_clothes_or_a_walking_tall_shape():
+    dressed = name_object(one_hot("jeans", 0.5), 2.5)
+    assert dressed.person and dressed.label == "footsteps"
+    blurred_walker = name_object(np.full(1000, 1e-3), 2.5, walks=True)
+    assert blurred_walker.person and blurred_walker.confidence < dressed.confidence
+    assert not name_object(np.full(1000, 1e-3), 2.5, walks=False).person  # a standing pole is no walker
+    assert not name_object(one_hot("jeans", 0.5), 0.8).person  # jeans on a table
+
+
+def test_canvas_gate():
+    cfg = GateConfig()
+    assert is_canvas_clip([(1.0, 0.85), (0.99, 0.7)], cfg)
+    assert not is_canvas_clip([(0.58, 0.63)], cfg)  # a red ball the head calls "whistling"
+    assert is_canvas_clip([(0.89, 0.525), (1.0, 0.503)], cfg)  # two sprites over a photo
+    assert is_canvas_clip([(1.0, 0.652)], cfg)  # maracas the head is certain of
+    assert is_canvas_clip([(1.0, 0.506)], cfg)  # a harpsichord over a photo
+    assert not is_canvas_clip([(0.88, 0.645), (0.38, 0.43), (0.35, 0.55)], cfg)  # balls on a floor
+    assert not is_canvas_clip([(0.99, 0.40), (0.92, 0.36)], cfg)  # pedestrians the head calls "shamisen"
+    assert not is_canvas_clip([], cfg)
+
+
+# ---- bad input: a valid plan, a line saying why, no invented sources --------------------
+
+
+def plan_of(frames, fps=25.0):
+    from prismaudio.planner.planner import plan_frames
+
+    plan = plan_frames(frames, fps, len(frames) / fps)
+    plan.validate()
+    return plan
+
+
+def test_noise_gives_no_sources():
+    rng = np.random.default_rng(0)
+    plan = plan_of((rng.random((50, 96, 128, 3)) * 255).astype(np.uint8))
+    assert [s for s in plan.semantic.sources if not s.diffuse] == []
+    assert plan.notes
+
+
+def test_a_moving_camera_over_a_still_scene_gives_no_sources():
+    plan = plan_of(panning(n=50, step=2, h=96, w=128))
+    assert plan.semantic.sources == [] or all(s.diffuse for s in plan.semantic.sources)
+    assert any("camera moves" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize("fps", [2.0, 240.0])
+def test_very_slow_and_very_fast_frame_rates(tmp_path, fps):
+    from prismaudio import media
+    from prismaudio.planner.planner import plan_video
+
+    frames = np.full((12, 64, 64, 3), 100, np.uint8)
+    for k in range(12):
+        frames[k, 20:36, 4 + 4 * k : 20 + 4 * k] = (230, 30, 30)
+    p = tmp_path / f"clip_{int(fps)}.mp4"
+    media.write_video(p, frames, fps)
+    plan = plan_video(p)
+    plan.validate()
+    assert plan.duration == pytest.approx(12 / fps, abs=0.1)
+    assert len(plan.semantic.sources) <= 1
