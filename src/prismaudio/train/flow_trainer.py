@@ -11,7 +11,6 @@ writes samples and checkpoints.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from .checkpoint import check_config_matches, latest_checkpoint, load_checkpoint
 from .data import ClipDataset
 from .distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
 from .ema import EMA
+from .schedule import warmup_cosine
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +122,8 @@ def init_generator(model: FlowDiT, path: str | Path, codec_path: str | None) -> 
 
 
 def lr_at(step: int, cfg: FlowTrainConfig) -> float:
-    """Linear warm-up, then cosine from lr to lr_min at max_steps (pure)."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
-    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * progress))
+    """Linear warm-up, then cosine from lr to lr_min at max_steps (pure; train/schedule.py)."""
+    return warmup_cosine(step, cfg.lr, cfg.lr_min, cfg.warmup_steps, cfg.max_steps)
 
 
 class FlowTrainer:
