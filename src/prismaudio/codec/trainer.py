@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import signal
 import threading
 import time
@@ -32,12 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def learning_rate(step: int, cfg: CodecConfig) -> float:
-    """Linear warm-up, then cosine decay from lr to lr_min over max_steps."""
+    """Linear warm-up, then cosine decay from lr to lr_min over max_steps (train/schedule.py)."""
+    from ..train.schedule import warmup_cosine
+
     t = cfg.train
-    if step < t.warmup_steps:
-        return t.lr * (step + 1) / t.warmup_steps
-    progress = min(1.0, (step - t.warmup_steps) / max(1, t.max_steps - t.warmup_steps))
-    return t.lr_min + 0.5 * (t.lr - t.lr_min) * (1 + math.cos(math.pi * progress))
+    return warmup_cosine(step, t.lr, t.lr_min, t.warmup_steps, t.max_steps)
 
 
 @torch.no_grad()

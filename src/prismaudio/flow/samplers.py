@@ -116,7 +116,8 @@ class GuidedVelocity:
         self.cfg_strength = float(cfg_strength)
         self.conditions = conditions
         if self.cfg_strength != 1.0:
-            self.batched = Conditions.cat([conditions, conditions.unconditional(negative_text, negative_mask)])
+            # type(conditions): the joint model's Conditions or the stem generator's StemConditions
+            self.batched = type(conditions).cat([conditions, conditions.unconditional(negative_text, negative_mask)])
         # the conditions are fixed for this object's life: a model that can reuse their encoding does
         self._cache: dict | None = {} if "cache" in inspect.signature(getattr(model, "forward", model)).parameters else None
 

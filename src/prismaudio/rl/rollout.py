@@ -30,6 +30,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import torch
 
+from ..flow.samplers import cfg_combine
 from .batching import batch_cat, batch_index, unconditional
 from .config import GRPOConfig
 from .sde import euler_step, sde_step_with_logprob
@@ -44,7 +45,8 @@ class VelocityModel(Protocol):
 class GuidedVelocity:
     """The policy's velocity: classifier-free guidance with both branches in one batch.
 
-    v = v_uncond + w (v_cond - v_uncond); w = 1 is the conditional model alone. Used in
+    v = v_uncond + w (v_cond - v_uncond) (flow.samplers.cfg_combine, the sampler's own rule); w = 1
+    is the conditional model alone. Takes the conditions per call (the sampler's binds them). Used in
     rollouts and updates alike, so the log-probabilities are those of the sampling policy.
     """
 
@@ -56,7 +58,7 @@ class GuidedVelocity:
             return self.model(x, sigma, cond)
         both = self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), batch_cat([cond, self.uncond_fn(cond)]))
         v_cond, v_uncond = both.float().chunk(2)
-        return v_uncond + self.cfg_strength * (v_cond - v_uncond)
+        return cfg_combine(v_cond, v_uncond, self.cfg_strength)
 
 
 @dataclass

@@ -11,7 +11,6 @@ writes samples and checkpoints.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from .checkpoint import (check_config_matches, latest_checkpoint, load_checkpoin
 from .data import ClipDataset
 from .distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
 from .ema import EMA
+from .schedule import warmup_cosine
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +123,8 @@ def init_generator(model: FlowDiT, path: str | Path, codec_path: str | None) -> 
 
 
 def lr_at(step: int, cfg: FlowTrainConfig) -> float:
-    """Linear warm-up, then cosine from lr to lr_min at max_steps (pure)."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
-    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * progress))
+    """Linear warm-up, then cosine from lr to lr_min at max_steps (pure; train/schedule.py)."""
+    return warmup_cosine(step, cfg.lr, cfg.lr_min, cfg.warmup_steps, cfg.max_steps)
 
 
 class FlowTrainer:
@@ -139,10 +136,7 @@ class FlowTrainer:
         self.device = self.dist.device
         self.out_dir = Path(self.cfg.out_dir)
         torch.manual_seed(self.cfg.seed)
-        self.model = FlowDiT(run.model)
-        if self.cfg.init_from:
-            init_generator(self.model, self.cfg.init_from, run.data.codec)
-        self.model = self.model.to(self.device)
+        self.model = self.build_model().to(self.device)
         self.ema = EMA(self.model, self.cfg.ema_decay)
         decay, no_decay = [], []
         for name, p in self.model.named_parameters():
@@ -156,24 +150,48 @@ class FlowTrainer:
             from torch.nn.parallel import DistributedDataParallel
 
             self.ddp = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
+        self.train_data, self.val_data = self.build_data(train_data, val_data)
+        self.step = 0
+        self.writer = None
+        self._last_data_s = 0.0
+
+    # ---- what a subclass changes (the stem generator: stemgen/trainer.py) ----------------
+    checkpoint_kind = CHECKPOINT_KIND
+    checkpoint_version = CHECKPOINT_VERSION
+    shape_keys = SHAPE_KEYS
+
+    def build_model(self) -> torch.nn.Module:
+        model = FlowDiT(self.run.model)
+        if self.cfg.init_from:
+            init_generator(model, self.cfg.init_from, self.run.data.codec)
+        return model
+
+    def build_data(self, train_data, val_data):
+        run = self.run
         plans = None
         if (train_data is None or val_data is None) and run.data.manifest and Path(run.data.manifest).is_file():
             from .data import load_plans
 
             plans = load_plans(run.data.manifest)
-        self.train_data = train_data if train_data is not None else ClipDataset(run.data.train, run.model, plans)
-        self.val_data = val_data
+        train = train_data if train_data is not None else ClipDataset(run.data.train, run.model, plans)
         if val_data is None and run.data.val and Path(run.data.val).exists():
-            self.val_data = ClipDataset(run.data.val, run.model, plans)
-        self.step = 0
-        self.writer = None
+            val_data = ClipDataset(run.data.val, run.model, plans)
+        return train, val_data
+
+    def write_samples(self) -> None:
+        from .samples import write_samples
+
+        write_samples(self)
+
+    def describe(self) -> str:
+        return f"generator {self.run.model.preset}: {self.model.num_params() / 1e6:.2f}M params, {len(self.train_data)} train clips"
 
     # ---- state ------------------------------------------------------------------------
     def save(self) -> Path | None:
         if not self.dist.is_main:
             return None
         path = self.out_dir / "checkpoints" / f"step_{self.step:08d}.safetensors"
-        save_training_state(path, CHECKPOINT_KIND, CHECKPOINT_VERSION, self.run.model, self.step, self.model,
+        save_training_state(path, self.checkpoint_kind, self.checkpoint_version, self.run.model, self.step, self.model,
                             self.optimizer, self.ema.module, extra={"ema_updates": self.ema.updates, "run": to_dict(self.run)})
         prune_checkpoints(path.parent, self.cfg.keep_checkpoints)
         log.info("saved %s", path)
@@ -184,8 +202,8 @@ class FlowTrainer:
         path = Path(path) if path else latest_checkpoint(self.out_dir / "checkpoints")
         if path is None:
             return 0
-        ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
-        check_config_matches(path, ckpt.config, self.run.model, SHAPE_KEYS)
+        ckpt = load_checkpoint(path, kind=self.checkpoint_kind)
+        check_config_matches(path, ckpt.config, self.run.model, self.shape_keys)
         self.step = restore_training_state(ckpt, self.model, self.optimizer, self.ema.module)
         self.ema.updates = int(ckpt.extra.get("ema_updates", self.step))
         log.info("resumed from %s at step %d", path, self.step)
@@ -219,7 +237,9 @@ class FlowTrainer:
 
     def train_step(self) -> float:
         self.model.train()
+        started = time.time()
         x0, cond, t, eps = self.draw_step(self.step)
+        self._last_data_s = time.time() - started  # time the step waited for its batch
         x0, cond, t, eps = x0.to(self.device), cond.to(self.device), t.to(self.device), eps.to(self.device)
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
@@ -274,9 +294,10 @@ class FlowTrainer:
         end = self.cfg.max_steps if max_steps is None else max_steps
         bar = tqdm(total=end, initial=self.step, desc="generator", unit="step",
                    disable=not (self.dist.is_main and progress_enabled()))
-        t0, running = time.time(), []
+        t0, running, waited = time.time(), [], 0.0
         while self.step < end:
             running.append(self.train_step())
+            waited += self._last_data_s
             bar.update(1)
             if self.step % self.cfg.log_every == 0 and running:
                 loss = sum(running) / len(running)
@@ -284,18 +305,18 @@ class FlowTrainer:
                 self._log("train/lr", lr_at(self.step, self.cfg))
                 self._log("train/grad_norm", self._last_grad_norm)
                 self._log("train/s_per_step", (time.time() - t0) / len(running))
+                self._log("train/data_wait_s", waited / len(running))
                 bar.set_postfix(loss=f"{loss:.4f}")
-                log.info("step %d loss %.4f (%.2f s/step)", self.step, loss, (time.time() - t0) / len(running))
-                t0, running = time.time(), []
+                log.info("step %d loss %.4f (%.2f s/step, %.3f s/step waiting for data)", self.step, loss,
+                         (time.time() - t0) / len(running), waited / len(running))
+                t0, running, waited = time.time(), [], 0.0
             if self.step % self.cfg.val_every == 0 and self.dist.is_main:
                 val = self.validate()
                 if val is not None:
                     self._log("val/loss", val)
                     log.info("step %d val loss %.4f", self.step, val)
             if self.step % self.cfg.sample_every == 0 and self.dist.is_main:
-                from .samples import write_samples
-
-                write_samples(self)
+                self.write_samples()
             if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
                 self.save()
                 barrier(self.dist)
@@ -315,8 +336,7 @@ def train_main(config_path: str, overrides: dict | None = None, resume: bool = T
         if resume:
             trainer.resume()
         if dist.is_main:
-            log.info("generator %s: %.2fM params, %d train clips", run.model.preset, trainer.model.num_params() / 1e6,
-                     len(trainer.train_data))
+            log.info("%s", trainer.describe())
         trainer.fit(max_steps)
         return trainer
     finally:

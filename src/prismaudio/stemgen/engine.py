@@ -1,0 +1,143 @@
+"""The stem generator as a StemEngine (engines/base.py): one mono stem per planned source.
+
+All sources of a clip are sampled together as one batch. Each source is conditioned on its
+own plan rows only: text "label: description", its event track, and an exemplar (the
+request's recording for that source, else its class's entry in the exemplar bank, else none).
+Stems come out unplaced and unnormalised; the spatial renderer places them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..engines.base import StemRequest
+from ..errors import CheckpointError
+from .exemplar import ExemplarBank, ExemplarError, check_exemplar, embed_waves
+from .latent import MonoLatent
+from .model import StemConditions, StemDiT
+from .pool import source_text
+from .sampling import sample_latents
+from .tracks import event_track, plan_events
+
+log = logging.getLogger(__name__)
+ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "stemgen"
+
+
+def default_model_path() -> Path:
+    return ASSET_DIR / "stem_generator.safetensors"
+
+
+def default_bank_path() -> Path:
+    return ASSET_DIR / "exemplar_bank.safetensors"
+
+
+def load_stem_model(path: str | Path) -> StemDiT:
+    """A stem generator from a shipped file or a training checkpoint (EMA weights when present)."""
+    from ..config import from_dict
+    from ..train.checkpoint import load_checkpoint
+    from .config import StemModelConfig
+    from .trainer import CHECKPOINT_KIND
+
+    ckpt = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    try:
+        config = from_dict(StemModelConfig, ckpt.config, where=f"{path} config")
+    except Exception as e:
+        raise CheckpointError(f"{path}: stem generator config inside is invalid ({e})") from None
+    model = StemDiT(config)
+    try:
+        model.load_state_dict(ckpt.group("ema") or ckpt.group("model"))
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit the config inside ({str(e).splitlines()[0][:120]})") from None
+    return model.eval()
+
+
+def _resample(wave: np.ndarray, src: int, dst: int) -> np.ndarray:
+    if src == dst:
+        return wave.astype(np.float32)
+    from scipy.signal import resample_poly
+
+    g = np.gcd(int(src), int(dst))
+    return resample_poly(wave, dst // g, src // g).astype(np.float32)
+
+
+class StemGeneratorEngine:
+    name = "stem-generator"
+
+    def __init__(self, model: StemDiT, latent: MonoLatent, bank: ExemplarBank | None = None, num_steps: int = 8,
+                 cfg_strength: float = 3.0):
+        self.model = model.eval()
+        self.latent = latent
+        self.bank = bank
+        self.num_steps = num_steps
+        self.cfg_strength = cfg_strength
+        self._text_cache: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def load(cls, model_path: str | Path | None = None, bank_path: str | Path | None = None, num_steps: int = 8,
+             cfg_strength: float = 3.0, phase_iterations: int = 16) -> "StemGeneratorEngine":
+        model_path = Path(model_path or default_model_path())
+        if not model_path.is_file():
+            raise CheckpointError(f"{model_path}: stem generator not found (train it: python -m prismaudio.stemgen.train)")
+        bank_path = Path(bank_path or default_bank_path())
+        bank = ExemplarBank.load(bank_path) if bank_path.is_file() else None
+        return cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
+                   cfg_strength)
+
+    def _texts(self, texts: list[str]) -> np.ndarray:
+        todo = sorted({t for t in texts if t not in self._text_cache})
+        if todo:
+            from ..encoders.text import TextEncoder
+
+            self._text_cache.update(zip(todo, TextEncoder().embed(todo).numpy()))
+        return np.stack([self._text_cache[t] for t in texts])
+
+    def exemplar_vectors(self, request: StemRequest) -> tuple[np.ndarray, np.ndarray]:
+        """(embeddings [S, D], has-exemplar [S]) for the plan's sources, in plan order."""
+        sources = request.plan.semantic.sources
+        ids = {s.id for s in sources}
+        unknown = sorted(set(request.exemplars) - ids)
+        if unknown:
+            raise ExemplarError(f"exemplar for unknown source id '{unknown[0]}' (plan sources: {', '.join(sorted(ids)) or 'none'})")
+        dim = self.model.config.exemplar_dim
+        vectors, have = np.zeros((len(sources), dim), np.float32), np.zeros(len(sources), bool)
+        waves, rows = [], []
+        for i, s in enumerate(sources):
+            if s.id in request.exemplars:
+                wave = check_exemplar(request.exemplars[s.id], request.sample_rate, f"exemplar of source '{s.id}'")
+                waves.append(_resample(wave, request.sample_rate, self.latent.sample_rate))
+                rows.append(i)
+            elif self.bank is not None and (v := self.bank.get(s.label)) is not None:
+                vectors[i], have[i] = v, True
+        if waves:
+            vectors[rows], have[rows] = embed_waves(waves, self.latent), True
+        return vectors, have
+
+    def conditions(self, request: StemRequest) -> StemConditions:
+        plan = request.plan
+        sources = plan.semantic.sources
+        frames = self.latent.frames(int(round(request.duration * self.latent.sample_rate)))
+        ex, have = self.exemplar_vectors(request)
+        text = self._texts([source_text(s.label, s.description) for s in sources])
+        track = np.stack([event_track(plan_events(plan, s.id), frames, self.latent.latent_rate) for s in sources])
+        return StemConditions(torch.from_numpy(text).float(), torch.from_numpy(ex), torch.from_numpy(track),
+                              torch.zeros(len(sources), dtype=torch.bool), torch.from_numpy(~have))
+
+    def render_stems(self, request: StemRequest) -> dict[str, np.ndarray]:
+        sources = request.plan.semantic.sources
+        if not sources:
+            return {}
+        cond = self.conditions(request)
+        frames = cond.track.shape[-1]
+        latents = sample_latents(self.model, cond, frames, self.num_steps, self.cfg_strength, request.seed)
+        n_codec = int(round(request.duration * self.latent.sample_rate))
+        waves = self.latent.decode(latents, n_codec).numpy()
+        out = {}
+        for s, w in zip(sources, waves):
+            w = _resample(w, self.latent.sample_rate, request.sample_rate)
+            n = request.num_samples
+            out[s.id] = np.pad(w, (0, max(0, n - len(w))))[:n].astype(np.float32)
+        return out

@@ -1,0 +1,75 @@
+"""Mono audio <-> the shipped codec's mid latent (the stem generator's audio representation).
+
+The tiny codec's latent is [24 learned mid channels | 7 band ILD | 1 ITD] at 50 frames/s.
+A mono stem is a centred source: its ILD and ITD are zero by construction, so the generator
+makes only the 24 mid channels (normalised by the codec's own statistics) and the spatial
+renderer places the decoded mono signal. Encoding skips the ILD/ITD analysis (a third of
+the codec's encoding time) and decoding skips the stereo synthesis: the mid magnitude goes
+straight through Griffin-Lim to one channel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..codec import StereoCodec
+from ..codec import stereo as codec_stereo
+from ..codec.griffinlim import griffin_lim
+
+
+def default_codec_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "assets" / "models" / "tiny" / "codec.safetensors"
+
+
+class MonoLatent:
+    """Encode mono waves [B, N] to normalised mid latents [B, mid, L] and back."""
+
+    def __init__(self, codec: StereoCodec, phase_iterations: int | None = None):
+        self.codec = codec.eval()
+        cfg = codec.config
+        self.sample_rate = cfg.sample_rate
+        self.hop = cfg.hop
+        self.channels = cfg.mid_channels
+        self.latent_rate = cfg.sample_rate / cfg.hop
+        self.phase_iterations = cfg.phase_iterations if phase_iterations is None else int(phase_iterations)
+        self._mean = codec.latent_mean[: cfg.mid_channels, None].clone()
+        self._std = codec.latent_std[: cfg.mid_channels, None].clone()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, phase_iterations: int | None = None) -> "MonoLatent":
+        return cls(StereoCodec.load(path or default_codec_path()), phase_iterations)
+
+    def frames(self, num_samples: int) -> int:
+        return self.codec.latent_length(num_samples)
+
+    @torch.no_grad()
+    def encode(self, wave: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Mono [B, N] (or [N]) at the codec's rate -> normalised mid latent [B, mid, ceil(N / hop)]."""
+        wave = torch.as_tensor(np.asarray(wave, dtype=np.float32)) if not isinstance(wave, torch.Tensor) else wave.float()
+        if wave.dim() == 1:
+            wave = wave[None]
+        cfg = self.codec.config
+        frames = self.frames(wave.shape[-1])
+        padded = torch.nn.functional.pad(wave, (0, frames * cfg.hop - wave.shape[-1]))
+        spec = codec_stereo.codec_stft(padded, cfg.n_fft, cfg.stft_hop)
+        # a dual-mono signal's power mid is |X|: the same input the codec's encoder sees for it
+        logmag = torch.log(spec.abs() + cfg.magnitude_floor)
+        mean, _ = self.codec.encoder(logmag[..., : frames * cfg.upsample])
+        return (mean - self._mean) / self._std
+
+    @torch.no_grad()
+    def decode(self, latent: torch.Tensor, length: int) -> torch.Tensor:
+        """Normalised mid latent [B, mid, L] -> mono waves [B, length] (float32)."""
+        cfg = self.codec.config
+        raw = latent.float() * self._std + self._mean
+        full = raw.shape[-1] * cfg.hop
+        mag = self.codec.decoder(raw, None).exp()
+        mag = torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
+        spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, self.phase_iterations)
+        wave = codec_stereo.codec_istft(spec, cfg.n_fft, cfg.stft_hop, full)
+        if length > full:
+            wave = torch.nn.functional.pad(wave, (0, length - full))
+        return wave[..., :length]

@@ -1,0 +1,13 @@
+"""The one learning-rate schedule every trainer uses (pure)."""
+
+from __future__ import annotations
+
+import math
+
+
+def warmup_cosine(step: int, lr: float, lr_min: float, warmup_steps: int, max_steps: int) -> float:
+    """Linear warm-up to `lr` over `warmup_steps`, then cosine from lr to lr_min at max_steps."""
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
+    return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * progress))
