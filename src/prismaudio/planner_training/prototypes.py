@@ -35,7 +35,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-class", type=int, default=8)
-    ap.add_argument("--run-dir", default="/work/runs/planner")
+    ap.add_argument("--run-dir", default="runs/planner")
     ap.add_argument("--out", default=str(PROTOTYPES_PATH))
     a = ap.parse_args()
     print(build(a.per_class, a.run_dir, a.out))

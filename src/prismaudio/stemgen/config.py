@@ -49,7 +49,7 @@ class StemModelConfig:
 
 @dataclass
 class StemDataConfig:
-    pool_dir: str = "/work/runs/stemgen/pool"  # cached rendered notes (built once, reused)
+    pool_dir: str = "runs/stemgen/pool"  # cached rendered notes (built once, reused), relative to the current folder
     notes_per_impact_class: int = 24
     renders_per_sustained_class: int = 8
     sustained_render_seconds: float = 4.0
