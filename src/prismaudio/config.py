@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import re
 import types
 import typing
@@ -19,7 +18,7 @@ from typing import Any, TypeVar, Union
 import yaml
 
 from .errors import ConfigError
-from .validate import clip, excerpt, read_text
+from .validate import clip, excerpt, finite, read_text
 
 T = TypeVar("T")
 # A number written as text: YAML 1.1 (PyYAML) reads `3e-4` (no dot) as a string, so float fields
@@ -82,16 +81,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         return value
     if tp is float:
         if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {excerpt(value)}")
-        try:
-            number = float(value)
-        except OverflowError:
-            raise ConfigError(f"{where}: number too large ({excerpt(value)})") from None
-        if not math.isfinite(number):
-            raise ConfigError(f"{where}: must be a finite number, got {number}")
-        return number
+            value = float(value)  # PyYAML reads `lr: 3e-4` (no dot) as a string
+        return finite(value, where)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected an integer, got {excerpt(value)}")
