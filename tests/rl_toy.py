@@ -87,3 +87,8 @@ def ddp_worker(rank: int, world: int, port: int, out: str, config_dict: dict) ->
             json.dump(rows, f)
         save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, f"{out}/weights{world}.safetensors")
     cleanup(DistInfo(rank=rank, world_size=world))
+    if world > 1:
+        # A spawned rank's results are written and its group is torn down; leave without
+        # running C++ static destructors, where gloo's worker threads can still abort the
+        # process ('terminate called without an active exception') on a loaded machine.
+        os._exit(0)
