@@ -25,6 +25,7 @@ from ..errors import ConfigError
 from ..fsutil import atomic_path
 from .catalog import LibraryClass
 from .jobs import Job, content_hash, file_fingerprint, init_worker, run_job
+from .report import BuildResult, finish_build
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +53,6 @@ class LibraryBuildConfig:
             raise ValueError(f"sample_rate {self.sample_rate} is not supported (use one of {SAMPLE_RATES})")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-
-
-@dataclass
-class BuildResult:
-    root: Path
-    classes: int
-    recordings: int
-    processed: int
-    reused: int
-    seconds: float
-    problems: list[str] = field(default_factory=list)
-    report: dict = field(default_factory=dict, repr=False)
 
 
 def slug(name: str) -> str:
@@ -234,7 +223,6 @@ def build_library(cfg: LibraryBuildConfig, progress: bool = True) -> BuildResult
     from tqdm import tqdm
 
     from ..canvas.soundbank import default_soundfont
-    from .report import finish_build
 
     start = time.perf_counter()
     root = Path(cfg.out)

@@ -7,12 +7,27 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..fsutil import atomic_path
 from .catalog import INDEX_NAME, Recording, SoundLibrary
 from .curate import agreement, clip_tags, judge
+
+
+@dataclass
+class BuildResult:
+    """What `library build` did: counts, time, the problems met and the build report."""
+
+    root: Path
+    classes: int
+    recordings: int
+    processed: int
+    reused: int
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict, repr=False)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +74,6 @@ def _attribution(recordings: list[Recording], classes) -> str:
 
 
 def finish_build(root: Path, cfg, plan, state: dict, progress: bool):
-    from .build import BuildResult
 
     files: dict = state["files"]
     curate = cfg.curate
