@@ -167,16 +167,19 @@ def _render(spec: SampleSpec) -> dict:
     return _WORKER.render(spec)
 
 
-def _run(specs: list[SampleSpec], workers: int, initargs: tuple):
+def run_specs(render, init_worker, specs: list, workers: int, initargs: tuple):
+    """render(spec) for each spec, in this process or in `workers` spawned ones (each set up
+    by init_worker(*initargs)), yielding results as they finish. Shared by both worlds'
+    builds; `render` and `init_worker` must be module-level functions (they are pickled)."""
     if workers <= 1 or len(specs) <= 1:
-        _init_worker(*initargs)
+        init_worker(*initargs)
         for spec in specs:
-            yield _render(spec)
+            yield render(spec)
         return
     ctx = mp.get_context("spawn")  # no fork of a parent that may hold threads (torch, BLAS)
-    with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
+    with ctx.Pool(workers, initializer=init_worker, initargs=initargs) as pool:
         try:
-            yield from pool.imap_unordered(_render, specs, chunksize=1)
+            yield from pool.imap_unordered(render, specs, chunksize=1)
         except BaseException:
             pool.terminate()
             raise
@@ -210,7 +213,7 @@ def build(outdir: str | Path, cfg: CanvasConfig, progress: bool = True) -> Build
     initargs = (to_dict(cfg), class_dicts, str(outdir), soundfont)
     manifest = outdir / MANIFEST_NAME
     with open(manifest, "a", encoding="utf-8") as f, tqdm(total=len(todo), unit="sample", disable=not progress, desc="canvas") as bar:
-        for line in _run(todo, workers, initargs):
+        for line in run_specs(_render, _init_worker, todo, workers, initargs):
             f.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")  # one write: whole line or torn tail
             f.flush()
             os.fsync(f.fileno())

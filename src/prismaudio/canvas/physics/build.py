@@ -20,7 +20,7 @@ import numpy as np
 
 from ...config import to_dict
 from ...fsutil import atomic_path
-from ..build import BuildResult, _check_fingerprint, _resume, prepare_outdir
+from ..build import BuildResult, _check_fingerprint, _resume, prepare_outdir, run_specs
 from ..manifest import CLASSES_NAME, MANIFEST_NAME
 from ..report import write_class_table
 from ..soundbank import check_recordings, check_soundfont, default_soundfont
@@ -109,21 +109,6 @@ def _render(spec: ClipSpec) -> dict | str:
         return f"{spec.id}: {type(e).__name__}: {e}"
 
 
-def _run(specs: list[ClipSpec], workers: int, initargs: tuple):
-    if workers <= 1 or len(specs) <= 1:
-        _init_worker(*initargs)
-        for spec in specs:
-            yield _render(spec)
-        return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
-        try:
-            yield from pool.imap_unordered(_render, specs, chunksize=1)
-        except BaseException:
-            pool.terminate()
-            raise
-
-
 def build(outdir: str | Path, cfg: PhysWorldConfig, progress: bool = True) -> BuildResult:
     """Build (or finish) the PhysWorld dataset in `outdir`. A script calling this with
     workers > 1 must guard its entry point with `if __name__ == "__main__":`."""
@@ -152,7 +137,7 @@ def build(outdir: str | Path, cfg: PhysWorldConfig, progress: bool = True) -> Bu
     manifest = outdir / MANIFEST_NAME
     initargs = (to_dict(cfg), str(outdir), soundfont)
     with open(manifest, "a", encoding="utf-8") as f, tqdm(total=len(todo), unit="clip", disable=not progress, desc="physworld") as bar:
-        for line in _run(todo, workers, initargs):
+        for line in run_specs(_render, _init_worker, todo, workers, initargs):
             bar.update(1)
             if isinstance(line, str):
                 failed.append(line)
