@@ -48,7 +48,7 @@ def register(sub, common) -> None:
                    help="also write <stem>.stems/<source id>.wav, each source placed in the stereo image (stem engines)")
     p.add_argument("--exemplar", action="append", metavar="SOURCE_ID=FILE",
                    help="a recording of the sound a planned source should make (repeatable)")
-    p.add_argument("--loudness", type=float, default=-23.0, metavar="LUFS",
+    p.add_argument("--loudness", type=float_arg(-70.0, 0.0), default=-23.0, metavar="LUFS",
                    help="integrated loudness target of the output (BS.1770; default -23); true peak stays <= -1 dBTP")
     p.set_defaults(func=run)
 
@@ -131,8 +131,6 @@ def run(args) -> int:
         raise ConfigError("--engine library needs --library DIR (a sound library) or --exemplar SOURCE_ID=FILE")
     if args.stems and args.engine == "model":
         raise ConfigError("--stems needs a stem engine (--engine library): the model engine makes the stereo mix at once")
-    if not -70.0 <= args.loudness <= 0.0:
-        raise ConfigError(f"--loudness must lie in -70..0 LUFS, got {args.loudness:g}")
     from ..pipeline.exemplars import parse_exemplar_options
 
     exemplars = parse_exemplar_options(args.exemplar)
