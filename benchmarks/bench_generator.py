@@ -1,7 +1,9 @@
 """Engines side by side on SynthCanvas, from the reference plan: the reference audio, the
-joint-stereo model and the library engine (and any engine registered in ENGINES).
+joint-stereo model, the stem model (stemgen/) and the library engine (and any engine
+registered in ENGINES); issue 21's generator benchmark.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_generator.py --canvas data/canvas [--limit 8]
+    nice -n 10 .venv/bin/python benchmarks/bench_generator.py --canvas data/canvas [--limit 8] \
+        [--stem-model CKPT] [--engine-every "joint model=6"] [--sections splits,held_out,edits,handwritten,speed]
 
 Per split (test: the first 48 clips by id, as the README table; ood: all 60), each engine
 renders every clip from its video and reference plan (one seed per clip) into
@@ -17,6 +19,12 @@ The library engine needs a sound library of the canvas classes: --library DIR, o
 rendered once from the canvas sound bank into OUT/canvas_library (TAKES takes per class).
 To add a column, register a factory in ENGINES: a function (args) -> StemEngine (wrapped in a
 stem pipeline) or -> a PrismAudio with its engine name.
+
+Sections beyond the split table (generator_checks.py): held_out (classes held out from
+stem-generator training, each given an exemplar), edits (bench_plan_edit's five edits per
+engine), handwritten (a hand-written plan on a PhysWorld video), speed (8 s, 3 sources and 1
+source, end to end). --sections picks them; the sections not run keep their figures from
+the results file already there, so slow parts can run separately.
 """
 
 from __future__ import annotations
@@ -55,7 +63,15 @@ def library_engine(args):
     return PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(root))), "library"
 
 
-ENGINES = {"joint model": model_engine, "library": library_engine}
+def stem_engine(args):
+    from prismaudio.pipeline import PrismAudio
+    from prismaudio.stemgen.engine import StemGeneratorEngine
+
+    engine = StemGeneratorEngine.load(args.stem_model, num_steps=args.stem_steps)
+    return PrismAudio.for_stems(engine, sample_rate=engine.latent.sample_rate), engine.name
+
+
+ENGINES = {"joint model": model_engine, "stem model": stem_engine, "library": library_engine}
 
 
 def build_canvas_library(canvas: Path, root: Path) -> Path:
@@ -128,51 +144,196 @@ def fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def pct(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+COLS = ("clips", "class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "side-accuracy", "spatial-slope-mixes",
+        "seconds-per-8s", "cpu-seconds-per-8s")
+EDIT_COLS = (("spatial", "side flip"), ("shift", "onset shift"), ("semantic_top1", "class change"),
+             ("add", "added impact"), ("remove", "removed impact gone"))
+
+
 def markdown(results: dict) -> str:
-    cols = ("class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "side-accuracy", "spatial-slope-mixes",
-            "seconds-per-8s", "cpu-seconds-per-8s")
     lines = []
-    for split, block in results["splits"].items():
+    for split, block in results.get("splits", {}).items():
         lines += [f"**{split}** ({block['clips']} clips, {block['mixes']} with 2+ sources)", "",
-                  "| engine | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+                  "| engine | " + " | ".join(COLS) + " |", "|---|" + "---|" * len(COLS)]
         for name, row in block["engines"].items():
-            lines.append(f"| {name} | " + " | ".join(fmt(row.get(c)) for c in cols) + " |")
+            lines.append(f"| {name} | " + " | ".join(fmt(row.get(c)) for c in COLS) + " |")
+        lines.append("")
+    if results.get("held_out"):
+        block = results["held_out"]
+        lines += [f"**held-out classes** (single-source test clips of the {len(block['classes'])} classes held out from "
+                  "stem-model training; exemplar: a fresh rendering of the class)", "",
+                  "| engine | clips | class-accuracy | onset-F1-impact |", "|---|---|---|---|"]
+        lines += [f"| {name} | {r['clips']} | {fmt(r['class-accuracy'])} | {fmt(r['onset-F1-impact'])} |"
+                  for name, r in block["engines"].items()]
+        lines.append("")
+    if results.get("edits"):
+        block = results["edits"]
+        lines += ["**plan edits** (bench_plan_edit's edits on the first test clips in its seed-0 order; success rate (n))", "",
+                  "| engine | " + " | ".join(t for _, t in EDIT_COLS) + " |", "|---|" + "---|" * len(EDIT_COLS)]
+        for name, row in block["engines"].items():
+            cells = [f"{pct(row[k]['rate'])} ({row[k]['n']})" if k in row else "n/a" for k, _ in EDIT_COLS]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if results.get("handwritten"):
+        block = results["handwritten"]
+        lines += [f"**hand-written plan on a PhysWorld video** ({block['video']}: one floor tom left, then right, then "
+                  "floor tom left / high tom right; 5 impacts each)", "",
+                  "| engine | planned impacts heard within 80 ms | extra onsets | louder channel on the planned side |",
+                  "|---|---|---|---|"]
+        lines += [f"| {name} | {pct(r['heard-within-80ms'])} | {pct(r['extra-onsets'])} | {pct(r['louder-on-planned-side'])} |"
+                  for name, r in block["engines"].items()]
+        lines.append("")
+    if results.get("speed"):
+        block = results["speed"]
+        lines += [f"**speed** (one generate end to end from video + plan, warm, median of {block['runs']}; "
+                  f"{block['threads']} threads)", "",
+                  "| engine | 8 s, 3 sources: wall s | CPU s | 8 s, 1 source: wall s | CPU s | load average |",
+                  "|---|---|---|---|---|---|"]
+        for name, r in block["engines"].items():
+            three, one = r["3 sources"], r["1 source"]
+            lines.append(f"| {name} | {three['wall_s']:.2f} | {three['cpu_s']:.2f} | {one['wall_s']:.2f} | {one['cpu_s']:.2f} "
+                         f"| {three['load_average']:.1f} |")
         lines.append("")
     for name, check in results.get("targets", {}).items():
         lines.append(f"- {name}: {check}")
     return "\n".join(lines) + "\n"
 
 
+def _check(value, target, fmt_=fmt, higher=True) -> str:
+    if value is None:
+        return "n/a"
+    met = value >= target if higher else value <= target
+    return f"{fmt_(value)} (target {'>=' if higher else '<='} {fmt_(target)}: {'met' if met else 'NOT met'})"
+
+
 def targets(results: dict) -> dict:
-    """Issue 25's targets for the library engine on test, against the reference."""
+    """Issue 21's targets for every model engine, and issue 25's for the library engine."""
     out = {}
-    block = results["splits"].get("test")
-    if not block or "library" not in block["engines"]:
-        return out
-    ref, lib = block["engines"]["reference"], block["engines"]["library"]
-    for key, share in (("class-accuracy", 0.9), ("onset-F1-impact", 0.95)):
-        if ref.get(key) and lib.get(key) is not None:
-            ratio = lib[key] / ref[key]
-            out[f"library {key} >= {share} x reference"] = f"{lib[key]:.3f} / {ref[key]:.3f} = {ratio:.2f} " + (
-                "(met)" if ratio >= share else "(NOT met)")
-    if lib.get("seconds-per-8s") is not None:
-        out["library 8 s clip < 0.5 s"] = (f"median {lib['seconds-per-8s']:.3f} s wall, {lib['cpu-seconds-per-8s']:.3f} s CPU "
-                                           + ("(met)" if lib["seconds-per-8s"] < 0.5 else "(NOT met on the wall clock)"))
+    splits = results.get("splits", {})
+    test, ood = splits.get("test", {}).get("engines", {}), splits.get("ood", {}).get("engines", {})
+    ref = test.get("reference", {})
+    for name in [n for n in test if not n.startswith("reference")]:
+        row = test[name]
+        out[f"{name} test class accuracy"] = _check(row.get("class-accuracy"), 0.80)
+        if name in ood:
+            out[f"{name} ood class accuracy"] = _check(ood[name].get("class-accuracy"), 0.60)
+        out[f"{name} CLAP"] = _check(row.get("CLAP"), 0.55)
+        out[f"{name} onset F1 on impacts"] = _check(row.get("onset-F1-impact"), 0.85)
+        if ref.get("PQ-quality") and row.get("PQ-quality") is not None:
+            out[f"{name} PQ / reference PQ"] = _check(row["PQ-quality"] / ref["PQ-quality"], 0.90)
+        out[f"{name} side accuracy"] = _check(row.get("side-accuracy"), 0.88)
+        out[f"{name} spatial slope in mixes"] = _check(row.get("spatial-slope-mixes"), 0.80)
+    for name, row in results.get("held_out", {}).get("engines", {}).items():
+        if row.get("exemplar"):
+            out[f"{name} held-out classes with an exemplar, class accuracy"] = _check(row.get("class-accuracy"), 0.60)
+    for name, row in results.get("edits", {}).get("engines", {}).items():
+        for key, what in EDIT_COLS:
+            if key in row and row[key].get("target") is not None:
+                out[f"{name} plan edit: {what}"] = _check(row[key]["rate"], row[key]["target"], pct)
+    for name, row in results.get("handwritten", {}).get("engines", {}).items():
+        out[f"{name} hand-written plan: impacts heard within 80 ms"] = _check(row["heard-within-80ms"], 0.90, pct)
+        out[f"{name} hand-written plan: extra onsets"] = _check(row["extra-onsets"], 0.25, pct, higher=False)
+        out[f"{name} hand-written plan: louder channel on the planned side"] = _check(row["louder-on-planned-side"], 0.90, pct)
+    for name, row in results.get("speed", {}).get("engines", {}).items():
+        out[f"{name} 8 s clip with 3 sources, end to end"] = (
+            f"{row['3 sources']['wall_s']:.2f} s wall, {row['3 sources']['cpu_s']:.2f} s CPU (target <= 2.5 s: "
+            + ("met" if row["3 sources"]["wall_s"] <= 2.5 else "met in CPU seconds, NOT on the wall clock"
+               if row["3 sources"]["cpu_s"] <= 2.5 else "NOT met") + ")")
+    lib, ref = test.get("library"), test.get("reference", {})
+    for key, share in (("class-accuracy", 0.9), ("onset-F1-impact", 0.95)):  # issue 25
+        if lib and ref.get(key) and lib.get(key) is not None:
+            out[f"library {key} >= {share} x reference (issue 25)"] = _check(lib[key] / ref[key], share)
     return out
+
+
+def engine_every(spec: str) -> dict[str, int]:
+    """'joint model=6,stem model=2' -> {'joint model': 6, 'stem model': 2}."""
+    out = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, k = part.rpartition("=")
+        if name.strip() not in ENGINES or not k.strip().isdigit() or int(k) < 1:
+            raise SystemExit(f"--engine-every: '{part}' is not ENGINE=K with ENGINE one of {', '.join(ENGINES)}")
+        out[name.strip()] = int(k)
+    return out
+
+
+def split_table(pipes: dict, clips: list, split: str, every: dict, args, manifest_path: Path) -> dict:
+    """One split: every engine renders its clips (all, or every K-th for a slow engine, with a
+    reference row on that subset too), the evaluation suite scores them against the reference."""
+    from prismaudio.metrics.evaluate import evaluate
+    from prismaudio.recipe.evaluation import copy_references
+
+    out = Path(args.out)
+    rows, folders, sets = {}, {}, {}
+    for k in sorted({1, *(every.get(n, 1) for n in pipes)}):
+        subset = clips[::k]
+        tag = hashlib.sha1(" ".join(c.id for c in subset).encode()).hexdigest()[:8]
+        reference = out / split / f"reference_{len(subset)}_{tag}"  # exactly these clips: every engine scored on them
+        copy_references(subset, reference)
+        name = "reference" if k == 1 else f"reference (every {k}th clip)"
+        rows[name], folders[name], sets[name] = {"seconds-per-8s": None, "cpu-seconds-per-8s": None}, reference, (subset, reference)
+    for name, (pipe, engine) in pipes.items():
+        subset = clips[::every.get(name, 1)]
+        folder = out / split / name.replace(" ", "_")
+        timing = {} if args.score_only else render_folder(pipe, engine, subset, folder)
+        if args.score_only and (folder / "timings.json").is_file():
+            known = json.loads((folder / "timings.json").read_text())
+            timing = {c.id: known[c.id] for c in subset if c.id in known}
+        wall = statistics.median(t["wall"] for t in timing.values()) if timing else None
+        cpu = statistics.median(t["cpu"] for t in timing.values()) if timing else None
+        rows[name] = {"seconds-per-8s": wall, "cpu-seconds-per-8s": cpu}
+        folders[name] = folder
+        k = every.get(name, 1)
+        sets[name] = (subset, sets["reference" if k == 1 else f"reference (every {k}th clip)"][1])
+        print(f"{split} {name}: {len(subset)} clips, median {fmt(wall)} s wall, {fmt(cpu)} s CPU per 8 s", flush=True)
+    for name, folder in folders.items():
+        subset, reference = sets[name]
+        scores = evaluate(folder, reference, manifest=manifest_path, cache=out / ".cache").summary
+        rows[name].update({k: (float(scores[k]) if scores.get(k) is not None else None) for k in KEYS})
+        rows[name]["spatial-slope-mixes"] = spatial_slope(folder, subset)
+        rows[name]["clips"] = len(subset)
+        print(f"{split} {name}: " + ", ".join(f"{k} {fmt(rows[name].get(k))}" for k in (*KEYS, "spatial-slope-mixes")),
+              flush=True)
+    return {"clips": len(clips), "mixes": sum(len(c.plan.semantic.sources) > 1 for c in clips), "engines": rows}
+
+
+SECTIONS = ("splits", "held_out", "edits", "handwritten", "speed")
+
+
+def merged(old: dict | None, new: dict) -> dict:
+    """A section's new figures over its old ones, engine by engine (engines not run now keep
+    theirs; references are recomputed), rows in ENGINES order after the references."""
+    rows = {**(old or {}).get("engines", {}), **new["engines"]}
+    order = [n for n in rows if n.startswith("reference")] + [n for n in ENGINES if n in rows]
+    order += [n for n in rows if n not in order]
+    return {**new, "engines": {n: rows[n] for n in order}}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--canvas", default="data/canvas")
+    ap.add_argument("--physworld", default="data/physworld", help="PhysWorld build (the hand-written plan's video)")
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of: {', '.join(SECTIONS)}")
     ap.add_argument("--splits", default="test,ood")
     ap.add_argument("--limit", type=int, default=None, help="at most this many clips per split")
     ap.add_argument("--every", type=int, default=1,
                     help="every K-th clip of each split's set (a spread-out subset for slow engines; same clips for all)")
+    ap.add_argument("--engine-every", default="", metavar="ENGINE=K,...",
+                    help="a slow engine renders every K-th of the split's clips (a reference row on that subset is added)")
     ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma list of: {', '.join(ENGINES)}")
     ap.add_argument("--score-only", action="store_true",
-                    help="render nothing: score the clips every chosen engine has already rendered")
+                    help="splits: render nothing, score the clips every chosen engine has already rendered")
     ap.add_argument("--model", default="tiny")
+    ap.add_argument("--stem-model", default=None, help="stem generator file or training checkpoint (default: shipped)")
+    ap.add_argument("--stem-steps", type=int, default=8, help="stem model sampling steps")
     ap.add_argument("--library", default=None, help="sound library folder (default: the canvas classes rendered)")
+    ap.add_argument("--held-out-limit", type=int, default=None, help="at most this many held-out-class clips (all: 24)")
+    ap.add_argument("--edit-limit", type=int, default=24, help="plan edits: this many test clips (bench_plan_edit's order)")
+    ap.add_argument("--speed-runs", type=int, default=2, help="timed runs per speed clip (after one untimed)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="runs/bench_generator")
     ap.add_argument("--results", default="benchmarks/results/generator.json")
@@ -180,63 +341,67 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    import generator_checks as checks
     from prismaudio.canvas.manifest import load_manifest
     from prismaudio.fsutil import atomic_path
-    from prismaudio.metrics.evaluate import evaluate
-    from prismaudio.recipe.evaluation import copy_references, eval_clips
+    from prismaudio.recipe.evaluation import eval_clips
 
     manifest_path = Path(args.canvas) / "manifest.jsonl"
     samples = load_manifest(manifest_path)
     names = [n.strip() for n in args.engines.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ENGINES]
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [n for n in names if n not in ENGINES] + [s for s in sections if s not in SECTIONS]
     if unknown:
-        print(f"error: unknown engine(s) {', '.join(unknown)} (known: {', '.join(ENGINES)})", file=sys.stderr)
+        print(f"error: unknown engine(s)/section(s) {', '.join(unknown)} (engines: {', '.join(ENGINES)}; sections: "
+              f"{', '.join(SECTIONS)})", file=sys.stderr)
         return 2
-    pipes = {name: (None, None) if args.score_only else ENGINES[name](args) for name in names}
+    every = engine_every(args.engine_every)
+    render_only_scored = args.score_only and sections == ["splits"]
+    pipes = {name: (None, None) if render_only_scored else ENGINES[name](args) for name in names}
     results_path = Path(args.results)
     out = Path(args.out)
-    results = {"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "model": args.model,
-               "limit": args.limit, "every": args.every, "splits": {}}
-    for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
-        clips = eval_clips(samples, split, SPLITS.get(split, 48))[::max(1, args.every)][:args.limit or None]
-        if args.score_only:
-            clips = [c for c in clips if all((out / split / n.replace(" ", "_") / f"{c.id}.wav").is_file() for n in pipes)]
-        if not clips:
-            print(f"{split}: no clips to score", file=sys.stderr)
-            continue
-        tag = hashlib.sha1(" ".join(c.id for c in clips).encode()).hexdigest()[:8]
-        reference = out / split / f"reference_{len(clips)}_{tag}"  # exactly these clips: every engine scored on them
-        copy_references(clips, reference)
-        rows = {"reference": {"seconds-per-8s": None, "cpu-seconds-per-8s": None}}
-        folders = {"reference": reference}
-        for name, (pipe, engine) in pipes.items():
-            folder = out / split / name.replace(" ", "_")
-            timing = {} if args.score_only else render_folder(pipe, engine, clips, folder)
-            if args.score_only and (folder / "timings.json").is_file():
-                known = json.loads((folder / "timings.json").read_text())
-                timing = {c.id: known[c.id] for c in clips if c.id in known}
-            wall = statistics.median(t["wall"] for t in timing.values()) if timing else None
-            cpu = statistics.median(t["cpu"] for t in timing.values()) if timing else None
-            rows[name] = {"seconds-per-8s": wall, "cpu-seconds-per-8s": cpu}
-            folders[name] = folder
-            print(f"{split} {name}: {len(clips)} clips, median {fmt(wall)} s wall, {fmt(cpu)} s CPU per 8 s", flush=True)
-        for name, folder in folders.items():
-            scores = evaluate(folder, reference, manifest=manifest_path, cache=out / ".cache").summary
-            rows[name].update({k: (float(scores[k]) if scores.get(k) is not None else None) for k in KEYS})
-            rows[name]["spatial-slope-mixes"] = spatial_slope(folder, clips)
-            print(f"{split} {name}: " + ", ".join(f"{k} {fmt(rows[name].get(k))}" for k in (*KEYS, "spatial-slope-mixes")),
-                  flush=True)
-        results["splits"][split] = {"clips": len(clips), "mixes": sum(len(c.plan.semantic.sources) > 1 for c in clips),
-                                    "engines": rows}
+    old = json.loads(results_path.read_text()) if results_path.is_file() else {}
+    results = {k: v for k, v in old.items() if k in SECTIONS}  # sections not run now keep their figures
+    results.update({"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "model": args.model,
+                    "stem_model": args.stem_model or "shipped", "limit": args.limit, "every": args.every,
+                    "engine_every": every})
+    if "splits" in sections:
+        results["splits"] = dict(old.get("splits", {}))
+        for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
+            clips = eval_clips(samples, split, SPLITS.get(split, 48))[::max(1, args.every)][:args.limit or None]
+            if args.score_only:
+                clips = [c for c in clips if all((out / split / n.replace(" ", "_") / f"{c.id}.wav").is_file() for n in pipes)]
+            if not clips:
+                print(f"{split}: no clips to score", file=sys.stderr)
+                continue
+            table = split_table(pipes, clips, split, every, args, manifest_path)
+            before = old.get("splits", {}).get(split)
+            results["splits"][split] = merged(before if before and before.get("clips") == table["clips"] else None, table)
+    if "held_out" in sections:
+        from prismaudio.stemgen.config import load_stem_run
+
+        held = set(load_stem_run("tiny").data.held_out)
+        clips = checks.held_out_clips(samples, held, args.held_out_limit)
+        results["held_out"] = merged(old.get("held_out"), {"clips": len(clips), "classes": sorted(held),
+                                     "engines": checks.held_out(pipes, clips, out, manifest_path, 16000)})
+    if "edits" in sections:
+        results["edits"] = merged(old.get("edits"), {"engines": checks.plan_edits(pipes, samples, Path(args.canvas), out,
+                                                                                   args.edit_limit)})
+    if "handwritten" in sections:
+        results["handwritten"] = merged(old.get("handwritten"), {
+            "video": f"{Path(args.physworld).name}/{checks.HAND_VIDEO}", "impact_times": list(checks.HAND_IMPACTS),
+            "engines": checks.handwritten(pipes, Path(args.physworld), out)})
+    if "speed" in sections:
+        results["speed"] = merged(old.get("speed"), {"runs": args.speed_runs, "threads": args.threads,
+                                                     "engines": checks.speed(pipes, samples, args.speed_runs)})
     results["targets"] = targets(results)
     table = markdown(results)
     print("\n" + table)
-    path = results_path
-    with atomic_path(path) as tmp:
+    with atomic_path(results_path) as tmp:
         tmp.write_text(json.dumps(results, indent=2) + "\n")
-    with atomic_path(path.with_suffix(".md")) as tmp:
+    with atomic_path(results_path.with_suffix(".md")) as tmp:
         tmp.write_text(table)
-    print(f"wrote {path} and {path.with_suffix('.md')}")
+    print(f"wrote {results_path} and {results_path.with_suffix('.md')}")
     return 0
 
 
