@@ -62,7 +62,7 @@ def test_rollout_on_the_real_dit_with_conditions_and_cfg():
     cond = batch_cat(conds)
     assert torch.equal(batch_index(cond, torch.tensor([1])).semantic, conds[1].semantic)
     grpo = GRPOConfig(num_steps=6, branches=3, window=2, trees_per_group=1, cfg_strength=3.0)
-    policy = GuidedVelocity(model, grpo.cfg_strength)
+    policy = GuidedVelocity(model, cfg_strength=grpo.cfg_strength)
     sigmas = timestep_schedule(6)
     batch = rollout(policy, cond, [0, 1], [0, 1], (4, 20), sigmas, grpo, iteration=0)
     tr = batch.transitions[1]

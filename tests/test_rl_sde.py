@@ -66,7 +66,7 @@ def test_sde_float32_inside_for_half_inputs():
 def test_rollout_shapes_and_on_policy_ratio_is_one(mode):
     cfg = GRPOConfig(mode=mode, num_steps=8, branches=3, window=2, trees_per_group=1, cfg_strength=2.0)
     model = TinyVelocity().eval()
-    policy = GuidedVelocity(model, cfg.cfg_strength)
+    policy = GuidedVelocity(model, cfg_strength=cfg.cfg_strength)
     cond = torch.randn(2, D)
     sigmas = timestep_schedule(cfg.num_steps)
     batch = rollout(policy, cond, [0, 1], [0, 1], (C, L), sigmas, cfg, iteration=5)

@@ -22,29 +22,14 @@ from ..errors import CheckpointError, ConfigError
 from ..train.checkpoint import (check_config_matches, export_weights, latest_checkpoint, load_checkpoint, prune_checkpoints,
                                 restore_training_state, save_training_state)
 from ..train.distributed import DistInfo, all_reduce_mean, init_distributed
+from ..train.ema import ema_decay, lerp_weights
+from ..train.schedule import lr_at
 from .config import DECODER_KEYS, ENCODER_KEYS, PITCH_KEYS, SHAPE_KEYS, CodecConfig
 from .data import CropSampler
 from .losses import codec_loss
 from .stereo_codec import CHECKPOINT_KIND, CHECKPOINT_VERSION, StereoCodec
 
 log = logging.getLogger(__name__)
-
-
-def learning_rate(step: int, cfg: CodecConfig) -> float:
-    """Linear warm-up, then cosine decay from lr to lr_min over max_steps (train/schedule.py)."""
-    from ..train.schedule import warmup_cosine
-
-    t = cfg.train
-    return warmup_cosine(step, t.lr, t.lr_min, t.warmup_steps, t.max_steps)
-
-
-@torch.no_grad()
-def update_ema(ema: torch.nn.Module, model: torch.nn.Module, step: int, decay: float = 0.999) -> None:
-    d = min(decay, (1 + step) / (10 + step))
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm, 1 - d)
-    for be, bm in zip(ema.buffers(), model.buffers()):
-        be.copy_(bm)
 
 
 def init_from_codec(model: StereoCodec, path: str | Path) -> bool:
@@ -173,7 +158,7 @@ class CodecTrainer:
     # ---- loop ----------------------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         cfg = self.cfg
-        lr = learning_rate(self.step, cfg)
+        lr = lr_at(self.step, cfg.train)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         batch = self.sampler.batch(cfg.train.batch_size).to(self.dist.device)
@@ -185,7 +170,7 @@ class CodecTrainer:
         grad_norm = torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], cfg.train.grad_clip)
         self.optimizer.step()
         self.step += 1
-        update_ema(self.ema, self.model, self.step)
+        lerp_weights(self.ema, self.model, ema_decay(0.999, self.step))
         parts = dict(terms.parts, loss=float(terms.total.detach()), grad_norm=float(grad_norm), lr=lr)
         return parts
 

@@ -8,6 +8,10 @@ tensor); `sigmas` runs from 1 (noise) down to 0. `callback({"i", "x", "sigma",
 trainer) record transitions; an SDE step with log-probability plugs in as another function
 with the same signature. `GuidedVelocity` wraps a conditional model into classifier-free
 guidance with both branches in one batch.
+
+This is the project's one sampler stack: inference (pipeline/joint.py, stemgen/sampling.py),
+training samples (train/samples.py) and Fast-GRPO (rl/rollout.py: rollouts, updates and the
+evaluation sampler) all use this `euler_step` and this `GuidedVelocity`.
 """
 
 from __future__ import annotations
@@ -32,9 +36,13 @@ def _steps(sigmas: torch.Tensor, disable: bool | None):
     return tqdm(range(len(sigmas) - 1), desc="sampling", unit="step", leave=False, disable=True if disable is None else disable)
 
 
-def euler_step(x: torch.Tensor, v: torch.Tensor, sigma: torch.Tensor, sigma_next: torch.Tensor) -> torch.Tensor:
-    """x_next = x + v * (sigma_next - sigma)."""
-    return x + v * (sigma_next - sigma).to(x.dtype)
+def euler_step(x: torch.Tensor, v: torch.Tensor, sigma, sigma_next) -> torch.Tensor:
+    """x_next = x + v * (sigma_next - sigma); sigma and sigma_next are numbers, 0-d tensors or
+    one per sample ([B], as the RL rollout's rows each carry their own step)."""
+    dt = (torch.as_tensor(sigma_next, device=x.device) - torch.as_tensor(sigma, device=x.device)).to(x.dtype)
+    if dt.dim() == 1:
+        dt = dt.reshape(-1, *([1] * (x.dim() - 1)))
+    return x + v * dt
 
 
 @torch.no_grad()
@@ -102,33 +110,55 @@ def cfg_combine(v_cond: torch.Tensor, v_uncond: torch.Tensor, cfg_strength: floa
 
 
 class GuidedVelocity:
-    """A velocity model with conditions bound and classifier-free guidance applied.
+    """A velocity model with classifier-free guidance: v_u + s (v_c - v_u), both branches in one
+    batch [cond; uncond], the guidance computed in float32. With cfg_strength == 1 the
+    unconditional branch is skipped (it would cancel out).
 
-    Both branches run as one batch [cond; uncond]. The unconditional branch uses every
-    stream's empty embedding, except that a negative prompt's text replaces the empty text.
-    With cfg_strength == 1 the unconditional branch is skipped (it would cancel out).
+    Conditions bound at construction (sampling: `GuidedVelocity(model, cond, 3.0)(x, sigma)`):
+    the batched branches are built once and a model that can cache their encoding (a `cache`
+    argument) does. Conditions per call (the RL policy, whose rows change every call:
+    `GuidedVelocity(model, cfg_strength=3.0)(x, sigma, cond)`): nothing is cached, so the call
+    can run under autograd. The unconditional branch is the conditioning's own
+    `unconditional()` (every stream empty; a negative prompt's text replaces the empty text),
+    or zeros for a plain tensor (flow/batching.py).
     """
 
-    def __init__(self, model: Callable[[torch.Tensor, torch.Tensor, Conditions], torch.Tensor], conditions: Conditions,
-                 cfg_strength: float = 1.0, negative_text: torch.Tensor | None = None,
-                 negative_mask: torch.Tensor | None = None):
+    def __init__(self, model: Callable, conditions=None, cfg_strength: float = 1.0,
+                 negative_text: torch.Tensor | None = None, negative_mask: torch.Tensor | None = None):
+        if isinstance(conditions, (int, float)):
+            raise TypeError("GuidedVelocity(model, conditions, cfg_strength): got a number for conditions "
+                            "(pass cfg_strength=... by keyword)")
         self.model = model
         self.cfg_strength = float(cfg_strength)
         self.conditions = conditions
-        if self.cfg_strength != 1.0:
-            # type(conditions): the joint model's Conditions or the stem generator's StemConditions
-            self.batched = type(conditions).cat([conditions, conditions.unconditional(negative_text, negative_mask)])
-        # the conditions are fixed for this object's life: a model that can reuse their encoding does
-        self._cache: dict | None = {} if "cache" in inspect.signature(getattr(model, "forward", model)).parameters else None
+        self.negative = (negative_text, negative_mask)
+        self.batched = self._branches(conditions) if conditions is not None and self.cfg_strength != 1.0 else None
+        # the bound conditions are fixed for this object's life: a model that can reuse their encoding does
+        takes_cache = "cache" in inspect.signature(getattr(model, "forward", model)).parameters
+        self._cache: dict | None = {} if conditions is not None and takes_cache else None
 
-    def _model(self, x: torch.Tensor, sigma: torch.Tensor, conditions: Conditions) -> torch.Tensor:
-        if self._cache is None:
+    def _branches(self, cond):
+        from .batching import batch_cat, unconditional
+
+        text, mask = self.negative
+        uncond = cond.unconditional(text, mask) if text is not None else unconditional(cond)
+        return batch_cat([cond, uncond])
+
+    def _model(self, x: torch.Tensor, sigma: torch.Tensor, conditions, cache: dict | None) -> torch.Tensor:
+        if cache is None:
             return self.model(x, sigma, conditions)
-        return self.model(x, sigma, conditions, cache=self._cache)
+        return self.model(x, sigma, conditions, cache=cache)
 
-    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, cond=None) -> torch.Tensor:
+        if cond is None:
+            if self.conditions is None:
+                raise TypeError("GuidedVelocity: no conditions bound and none given to the call")
+            cond, batched, cache = self.conditions, self.batched, self._cache
+        else:
+            batched = self._branches(cond) if self.cfg_strength != 1.0 else None
+            cache = None
         if self.cfg_strength == 1.0:
-            return self._model(x, sigma, self.conditions)
-        v = self._model(torch.cat([x, x]), torch.cat([sigma, sigma]), self.batched)
-        v_cond, v_uncond = v.chunk(2)
+            return self._model(x, sigma, cond, cache)
+        v = self._model(torch.cat([x, x]), torch.cat([sigma, sigma]), batched, cache)
+        v_cond, v_uncond = v.float().chunk(2)
         return cfg_combine(v_cond, v_uncond, self.cfg_strength)

@@ -25,40 +25,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from ..flow.samplers import cfg_combine
-from .batching import batch_cat, batch_index, unconditional
+from ..flow.batching import batch_index
+from ..flow.samplers import GuidedVelocity, euler_step  # noqa: F401  (the policy: GuidedVelocity(model, cfg_strength=w))
 from .config import GRPOConfig
-from .sde import euler_step, sde_step_with_logprob
+from .sde import sde_step_with_logprob
 
 log = logging.getLogger(__name__)
-
-
-class VelocityModel(Protocol):
-    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, cond: Any) -> torch.Tensor: ...
-
-
-class GuidedVelocity:
-    """The policy's velocity: classifier-free guidance with both branches in one batch.
-
-    v = v_uncond + w (v_cond - v_uncond) (flow.samplers.cfg_combine, the sampler's own rule); w = 1
-    is the conditional model alone. Takes the conditions per call (the sampler's binds them). Used in
-    rollouts and updates alike, so the log-probabilities are those of the sampling policy.
-    """
-
-    def __init__(self, model: Callable, cfg_strength: float, uncond_fn: Callable[[Any], Any] = unconditional):
-        self.model, self.cfg_strength, self.uncond_fn = model, float(cfg_strength), uncond_fn
-
-    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, cond: Any) -> torch.Tensor:
-        if self.cfg_strength == 1.0:
-            return self.model(x, sigma, cond)
-        both = self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), batch_cat([cond, self.uncond_fn(cond)]))
-        v_cond, v_uncond = both.float().chunk(2)
-        return cfg_combine(v_cond, v_uncond, self.cfg_strength)
 
 
 @dataclass
@@ -224,18 +201,3 @@ def rollout(
         group=torch.tensor(groups).repeat_interleave(M), tree=torch.tensor(tree_ids).repeat_interleave(M),
         branch_step=torch.tensor(ks), transitions=transitions,
     )
-
-
-@torch.no_grad()
-def sample_ode(policy: Callable, cond: Any, noise: torch.Tensor, sigmas: torch.Tensor, solver: str = "euler") -> torch.Tensor:
-    """The plain ODE sampler (evaluation): Euler or Heun over `sigmas`."""
-    x = noise.float()
-    b = x.shape[0]
-    for i in range(len(sigmas) - 1):
-        s, s_next = sigmas[i].expand(b), sigmas[i + 1].expand(b)
-        v = policy(x, s, cond).float()
-        x_new = euler_step(x, v, s, s_next)
-        if solver == "heun" and float(sigmas[i + 1]) > 0:
-            x_new = euler_step(x, 0.5 * (v + policy(x_new, s_next, cond).float()), s, s_next)
-        x = x_new
-    return x

@@ -5,7 +5,8 @@ data), x_sigma = (1 - sigma) x0 + sigma eps, v = eps - x0, dt = sigma_next - sig
 
 The SDE step is the Flow-GRPO form (method.md section 4). It is one pure function, computed
 in float32 whatever the network's precision (bf16 rounding of the mean pushes the on-policy
-ratio away from 1), and with `noise_level = 0` it is exactly the Euler step.
+ratio away from 1), and with `noise_level = 0` it is exactly the Euler step (flow/samplers.py's,
+the ODE steps' too).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 
 import torch
 
+from ..flow.samplers import euler_step  # noqa: F401  (the one Euler step: sampling and RL alike)
 from ..flow.schedules import uniform_sigmas as timestep_schedule  # noqa: F401  (one schedule for sampling and RL)
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -26,13 +28,6 @@ def _per_sample(value, x: torch.Tensor) -> torch.Tensor:
     if t.dim() == 0:
         t = t.expand(x.shape[0])
     return t.reshape(-1, *([1] * (x.dim() - 1)))
-
-
-def euler_step(x: torch.Tensor, v: torch.Tensor, sigma, sigma_next) -> torch.Tensor:
-    """x_next = x + v * (sigma_next - sigma), in float32 (sigma: scalar or [B])."""
-    x, v = x.float(), v.float()
-    dt = _per_sample(sigma_next, x) - _per_sample(sigma, x)
-    return x + v * dt
 
 
 @dataclass

@@ -33,13 +33,16 @@ import torch.distributed as torch_dist
 
 from ..config import to_dict
 from ..errors import ConfigError
+from ..flow.batching import batch_cat, batch_index
+from ..flow.samplers import GuidedVelocity, get_sampler
 from ..train.checkpoint import latest_checkpoint, load_checkpoint, restore_training_state, save_training_state
 from ..train.distributed import DistInfo, all_gather_tensor
+from ..train.ema import lerp_weights
+from ..train.loop import Every, run_loop
 from .advantages import GroupStatTracker, group_advantages
-from .batching import batch_cat, batch_index
 from .config import GRPOConfig
 from .loss import kl_to_reference, ppo_clip_loss
-from .rollout import EVALUATION, MINIBATCH, GuidedVelocity, RolloutBatch, rollout, sample_ode, tree_generator
+from .rollout import EVALUATION, MINIBATCH, RolloutBatch, rollout, tree_generator
 from .sde import sde_step_with_logprob, timestep_schedule
 
 log = logging.getLogger(__name__)
@@ -100,7 +103,7 @@ class GRPOTrainer:
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas)
         self.sigmas = timestep_schedule(config.num_steps, config.shift).to(self.device)
-        self.policy = GuidedVelocity(self.model, config.cfg_strength)
+        self.policy = GuidedVelocity(self.model, cfg_strength=config.cfg_strength)
         self.tracker = GroupStatTracker()
         self.out_dir = Path(out_dir or config.out_dir)
         self.iteration = 0
@@ -147,7 +150,7 @@ class GRPOTrainer:
         ppo = ppo_clip_loss(step.logp, tr.logp_old[rows], adv[tr.sample[rows]].to(self.device), cfg.clip_range)
         if self.reference is not None and cfg.beta > 0:
             with torch.no_grad():
-                v_ref = GuidedVelocity(self.reference, cfg.cfg_strength)(x, sigma, cond)
+                v_ref = GuidedVelocity(self.reference, cfg_strength=cfg.cfg_strength)(x, sigma, cond)
                 ref = sde_step_with_logprob(x, v_ref, sigma, sigma_next, cfg.noise_level, float(self.sigmas[1]), prev_sample=x_next)
             kl = kl_to_reference(step.mean, ref.mean, step.std)
         else:
@@ -213,10 +216,7 @@ class GRPOTrainer:
             return 0
         torch.nn.utils.clip_grad_norm_(self.params, self.config.grad_clip)
         self.optimizer.step()
-        with torch.no_grad():
-            d = self.config.ema_decay
-            for pe, pm in zip(self.ema.parameters(), self.model.parameters()):
-                pe.lerp_(pm, 1 - d)
+        lerp_weights(self.ema, self.model, self.config.ema_decay)  # a fixed decay: RL starts from a trained model
         return 1
 
     # ---- one iteration ----------------------------------------------------------------------
@@ -260,8 +260,9 @@ class GRPOTrainer:
                              for i in range(len(prompts))]).to(self.device)
         cond = batch_cat([p.cond for p in prompts])
         cond = cond.to(self.device) if hasattr(cond, "to") else cond
-        latents = sample_ode(GuidedVelocity(self.ema, self.config.cfg_strength), cond, noise, self.sigmas,
-                             self.config.suffix_solver)
+        # the plain ODE sampler of inference (Euler or Heun over the rollout's grid)
+        latents = get_sampler(self.config.suffix_solver)(GuidedVelocity(self.ema, cond, self.config.cfg_strength),
+                                                         noise.float(), self.sigmas)
         audio = self.env.decode(latents)
         samples = batch_cat([p.reward_sample for p in prompts])
         out = {}
@@ -316,24 +317,16 @@ class GRPOTrainer:
     def train(self, iterations: int | None = None, resume: bool = True, progress: bool = False) -> list[dict]:
         total = self.config.iterations if iterations is None else iterations
         start = self.resume() if resume else 0
-        rows = []
         if start == 0 and self.config.eval_every > 0:
             ev = self.evaluate()
             if ev:
                 self._log({"iteration": -1, **ev})  # before RL
-        its = range(start, total)
-        if progress:
-            from tqdm import tqdm
-
-            its = tqdm(its, desc="grpo", initial=start, total=total)
-        for it in its:
-            row = self.step(it)
-            if self.config.eval_every > 0 and ((it + 1) % self.config.eval_every == 0 or it + 1 == total):
-                row.update(self.evaluate())
-            self._log(row)
-            rows.append(row)
-            if (it + 1) % self.config.checkpoint_every == 0 or it + 1 == total:
-                self.save(it)
+        every = self.config.eval_every
+        rows = run_loop(self.step, start, total, [  # the shared loop (train/loop.py), in this order:
+            Every(every, lambda done, row: row.update(self.evaluate()), at_end=every > 0),  # evaluate into the row
+            Every(1, lambda done, row: self._log(row)),
+            Every(self.config.checkpoint_every, lambda done, row: self.save(done - 1), at_end=True),
+        ], progress=progress, desc="grpo", unit="it")
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -19,12 +19,20 @@ class EMA:
         for p in self.module.parameters():
             p.requires_grad_(False)
 
-    @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        source = getattr(model, "module", model)
-        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        for ema_p, p in zip(self.module.parameters(), source.parameters()):
-            ema_p.lerp_(p.detach().to(ema_p.dtype), 1 - d)
-        for ema_b, b in zip(self.module.buffers(), source.buffers()):
-            ema_b.copy_(b)
+        lerp_weights(self.module, getattr(model, "module", model), ema_decay(self.decay, self.updates))
         self.updates += 1
+
+
+def ema_decay(decay: float, n: int) -> float:
+    """The decay of update n: min(decay, (1 + n) / (10 + n)) (pure; every trainer's EMA)."""
+    return min(decay, (1 + n) / (10 + n))
+
+
+@torch.no_grad()
+def lerp_weights(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model for the parameters; buffers copied."""
+    for ema_p, p in zip(ema.parameters(), model.parameters()):
+        ema_p.lerp_(p.detach().to(ema_p.dtype), 1 - decay)
+    for ema_b, b in zip(ema.buffers(), model.buffers()):
+        ema_b.copy_(b)

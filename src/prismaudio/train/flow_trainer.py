@@ -28,7 +28,7 @@ from .checkpoint import (check_config_matches, latest_checkpoint, load_checkpoin
 from .data import ClipDataset
 from .distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
 from .ema import EMA
-from .schedule import warmup_cosine
+from .schedule import lr_at  # noqa: F401  (tests and callers import it from here too)
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +120,6 @@ def init_generator(model: FlowDiT, path: str | Path, codec_path: str | None) -> 
                          tuple(k for k in SHAPE_KEYS if k != "latent_channels"))
     model.load_state_dict(state)
     log.info("initialised from %s%s", path, f" (widened from {old} to {new} latent channels)" if old != new else "")
-
-
-def lr_at(step: int, cfg: FlowTrainConfig) -> float:
-    """Linear warm-up, then cosine from lr to lr_min at max_steps (pure; train/schedule.py)."""
-    return warmup_cosine(step, cfg.lr, cfg.lr_min, cfg.warmup_steps, cfg.max_steps)
 
 
 class FlowTrainer:
@@ -287,43 +282,51 @@ class FlowTrainer:
             self.writer.add_scalar(tag, value, self.step)
 
     def fit(self, max_steps: int | None = None) -> None:
-        from tqdm.auto import tqdm
-
+        """Train to `max_steps` (default the config's) through the shared loop (train/loop.py):
+        log every log_every steps, validate, write samples, checkpoint (and at the end)."""
         from ..log import progress_enabled
+        from .loop import Every, run_loop
 
         end = self.cfg.max_steps if max_steps is None else max_steps
-        bar = tqdm(total=end, initial=self.step, desc="generator", unit="step",
-                   disable=not (self.dist.is_main and progress_enabled()))
-        t0, running, waited = time.time(), [], 0.0
-        while self.step < end:
-            running.append(self.train_step())
-            waited += self._last_data_s
-            bar.update(1)
-            if self.step % self.cfg.log_every == 0 and running:
-                loss = sum(running) / len(running)
-                self._log("train/loss", loss)
-                self._log("train/lr", lr_at(self.step, self.cfg))
-                self._log("train/grad_norm", self._last_grad_norm)
-                self._log("train/s_per_step", (time.time() - t0) / len(running))
-                self._log("train/data_wait_s", waited / len(running))
-                bar.set_postfix(loss=f"{loss:.4f}")
-                log.info("step %d loss %.4f (%.2f s/step, %.3f s/step waiting for data)", self.step, loss,
-                         (time.time() - t0) / len(running), waited / len(running))
-                t0, running, waited = time.time(), [], 0.0
-            if self.step % self.cfg.val_every == 0 and self.dist.is_main:
-                val = self.validate()
-                if val is not None:
-                    self._log("val/loss", val)
-                    log.info("step %d val loss %.4f", self.step, val)
-            if self.step % self.cfg.sample_every == 0 and self.dist.is_main:
-                self.write_samples()
-            if self.step % self.cfg.checkpoint_every == 0 or self.step == end:
-                self.save()
-                barrier(self.dist)
-        bar.close()
+        meter = {"t0": time.time(), "losses": [], "waited": 0.0}
+
+        def step(_: int) -> float:
+            loss = self.train_step()
+            meter["losses"].append(loss)
+            meter["waited"] += self._last_data_s
+            return loss
+
+        def log_losses(done: int, _) -> dict:
+            n, seconds = len(meter["losses"]), time.time() - meter["t0"]
+            loss = sum(meter["losses"]) / n
+            self._log("train/loss", loss)
+            self._log("train/lr", lr_at(self.step, self.cfg))
+            self._log("train/grad_norm", self._last_grad_norm)
+            self._log("train/s_per_step", seconds / n)
+            self._log("train/data_wait_s", meter["waited"] / n)
+            log.info("step %d loss %.4f (%.2f s/step, %.3f s/step waiting for data)", self.step, loss, seconds / n,
+                     meter["waited"] / n)
+            meter.update(t0=time.time(), losses=[], waited=0.0)
+            return {"loss": f"{loss:.4f}"}
+
+        def validate(done: int, _) -> None:
+            val = self.validate()
+            if val is not None:
+                self._log("val/loss", val)
+                log.info("step %d val loss %.4f", self.step, val)
+
+        def save(done: int, _) -> None:
+            self.save()
+            barrier(self.dist)
+
+        main = self.dist.is_main
+        jobs = [Every(self.cfg.log_every, log_losses), Every(self.cfg.val_every if main else 0, validate),
+                Every(self.cfg.sample_every if main else 0, lambda done, _: self.write_samples()),
+                Every(self.cfg.checkpoint_every, save, at_end=True)]
+        if self.step < end:
+            run_loop(step, self.step, end, jobs, progress=main and progress_enabled(), desc="generator")
         if self.writer is not None:
             self.writer.flush()
-
 
 def train_main(config_path: str, overrides: dict | None = None, resume: bool = True, max_steps: int | None = None,
                device: str = "auto") -> FlowTrainer:
