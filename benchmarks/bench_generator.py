@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generator_report import SECTIONS, fmt, merge_files, merged, write_results  # noqa: E402  (results and tables)
 KEYS = ("class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "side-accuracy")
 TAKES = 4
 SUSTAINED_TAKE_S = 8.0  # as long as a clip: a sustained event is one take, never a loop join
@@ -71,7 +72,18 @@ def stem_engine(args):
     return PrismAudio.for_stems(engine, sample_rate=engine.latent.sample_rate), engine.name
 
 
-ENGINES = {"joint model": model_engine, "stem model": stem_engine, "library": library_engine}
+def recordings_engine(args):
+    """The library engine over the built sound library of real recordings (and the soundfont's
+    classes under their library names): what `generate --engine library --library DIR` uses."""
+    from prismaudio.engines.library import LibraryEngine
+    from prismaudio.library import SoundLibrary
+    from prismaudio.pipeline import PrismAudio
+
+    return PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(args.recordings))), "library"
+
+
+ENGINES = {"joint model": model_engine, "stem model": stem_engine, "library": library_engine,
+           "library (recordings)": recordings_engine}
 
 
 def build_canvas_library(canvas: Path, root: Path) -> Path:
@@ -140,114 +152,8 @@ def spatial_slope(folder: Path, clips: list) -> float | None:
     return float(np.polyfit(planned, heard, 1)[0])
 
 
-def fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def pct(value) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
-
-
-COLS = ("clips", "class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "side-accuracy", "spatial-slope-mixes",
-        "seconds-per-8s", "cpu-seconds-per-8s")
-EDIT_COLS = (("spatial", "side flip"), ("shift", "onset shift"), ("semantic_top1", "class change"),
-             ("add", "added impact"), ("remove", "removed impact gone"))
-
-
-def markdown(results: dict) -> str:
-    lines = []
-    for split, block in results.get("splits", {}).items():
-        lines += [f"**{split}** ({block['clips']} clips, {block['mixes']} with 2+ sources)", "",
-                  "| engine | " + " | ".join(COLS) + " |", "|---|" + "---|" * len(COLS)]
-        for name, row in block["engines"].items():
-            lines.append(f"| {name} | " + " | ".join(fmt(row.get(c)) for c in COLS) + " |")
-        lines.append("")
-    if results.get("held_out"):
-        block = results["held_out"]
-        lines += [f"**held-out classes** (single-source test clips of the {len(block['classes'])} classes held out from "
-                  "stem-model training; exemplar: a fresh rendering of the class)", "",
-                  "| engine | clips | class-accuracy | onset-F1-impact |", "|---|---|---|---|"]
-        lines += [f"| {name} | {r['clips']} | {fmt(r['class-accuracy'])} | {fmt(r['onset-F1-impact'])} |"
-                  for name, r in block["engines"].items()]
-        lines.append("")
-    if results.get("edits"):
-        block = results["edits"]
-        lines += ["**plan edits** (bench_plan_edit's edits on the first test clips in its seed-0 order; success rate (n))", "",
-                  "| engine | " + " | ".join(t for _, t in EDIT_COLS) + " |", "|---|" + "---|" * len(EDIT_COLS)]
-        for name, row in block["engines"].items():
-            cells = [f"{pct(row[k]['rate'])} ({row[k]['n']})" if k in row else "n/a" for k, _ in EDIT_COLS]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-    if results.get("handwritten"):
-        block = results["handwritten"]
-        lines += [f"**hand-written plan on a PhysWorld video** ({block['video']}: one floor tom left, then right, then "
-                  "floor tom left / high tom right; 5 impacts each)", "",
-                  "| engine | planned impacts heard within 80 ms | extra onsets | louder channel on the planned side |",
-                  "|---|---|---|---|"]
-        lines += [f"| {name} | {pct(r['heard-within-80ms'])} | {pct(r['extra-onsets'])} | {pct(r['louder-on-planned-side'])} |"
-                  for name, r in block["engines"].items()]
-        lines.append("")
-    if results.get("speed"):
-        block = results["speed"]
-        lines += [f"**speed** (one generate end to end from video + plan, warm, median of {block['runs']}; "
-                  f"{block['threads']} threads)", "",
-                  "| engine | 8 s, 3 sources: wall s | CPU s | 8 s, 1 source: wall s | CPU s | load average |",
-                  "|---|---|---|---|---|---|"]
-        for name, r in block["engines"].items():
-            three, one = r["3 sources"], r["1 source"]
-            lines.append(f"| {name} | {three['wall_s']:.2f} | {three['cpu_s']:.2f} | {one['wall_s']:.2f} | {one['cpu_s']:.2f} "
-                         f"| {three['load_average']:.1f} |")
-        lines.append("")
-    for name, check in results.get("targets", {}).items():
-        lines.append(f"- {name}: {check}")
-    return "\n".join(lines) + "\n"
-
-
-def _check(value, target, fmt_=fmt, higher=True) -> str:
-    if value is None:
-        return "n/a"
-    met = value >= target if higher else value <= target
-    return f"{fmt_(value)} (target {'>=' if higher else '<='} {fmt_(target)}: {'met' if met else 'NOT met'})"
-
-
-def targets(results: dict) -> dict:
-    """Issue 21's targets for every model engine, and issue 25's for the library engine."""
-    out = {}
-    splits = results.get("splits", {})
-    test, ood = splits.get("test", {}).get("engines", {}), splits.get("ood", {}).get("engines", {})
-    ref = test.get("reference", {})
-    for name in [n for n in test if not n.startswith("reference")]:
-        row = test[name]
-        out[f"{name} test class accuracy"] = _check(row.get("class-accuracy"), 0.80)
-        if name in ood:
-            out[f"{name} ood class accuracy"] = _check(ood[name].get("class-accuracy"), 0.60)
-        out[f"{name} CLAP"] = _check(row.get("CLAP"), 0.55)
-        out[f"{name} onset F1 on impacts"] = _check(row.get("onset-F1-impact"), 0.85)
-        if ref.get("PQ-quality") and row.get("PQ-quality") is not None:
-            out[f"{name} PQ / reference PQ"] = _check(row["PQ-quality"] / ref["PQ-quality"], 0.90)
-        out[f"{name} side accuracy"] = _check(row.get("side-accuracy"), 0.88)
-        out[f"{name} spatial slope in mixes"] = _check(row.get("spatial-slope-mixes"), 0.80)
-    for name, row in results.get("held_out", {}).get("engines", {}).items():
-        if row.get("exemplar"):
-            out[f"{name} held-out classes with an exemplar, class accuracy"] = _check(row.get("class-accuracy"), 0.60)
-    for name, row in results.get("edits", {}).get("engines", {}).items():
-        for key, what in EDIT_COLS:
-            if key in row and row[key].get("target") is not None:
-                out[f"{name} plan edit: {what}"] = _check(row[key]["rate"], row[key]["target"], pct)
-    for name, row in results.get("handwritten", {}).get("engines", {}).items():
-        out[f"{name} hand-written plan: impacts heard within 80 ms"] = _check(row["heard-within-80ms"], 0.90, pct)
-        out[f"{name} hand-written plan: extra onsets"] = _check(row["extra-onsets"], 0.25, pct, higher=False)
-        out[f"{name} hand-written plan: louder channel on the planned side"] = _check(row["louder-on-planned-side"], 0.90, pct)
-    for name, row in results.get("speed", {}).get("engines", {}).items():
-        out[f"{name} 8 s clip with 3 sources, end to end"] = (
-            f"{row['3 sources']['wall_s']:.2f} s wall, {row['3 sources']['cpu_s']:.2f} s CPU (target <= 2.5 s: "
-            + ("met" if row["3 sources"]["wall_s"] <= 2.5 else "met in CPU seconds, NOT on the wall clock"
-               if row["3 sources"]["cpu_s"] <= 2.5 else "NOT met") + ")")
-    lib, ref = test.get("library"), test.get("reference", {})
-    for key, share in (("class-accuracy", 0.9), ("onset-F1-impact", 0.95)):  # issue 25
-        if lib and ref.get(key) and lib.get(key) is not None:
-            out[f"library {key} >= {share} x reference (issue 25)"] = _check(lib[key] / ref[key], share)
-    return out
+def merge(old: dict | None, new: dict) -> dict:
+    return merged(old, new, ENGINES)
 
 
 def engine_every(spec: str) -> dict[str, int]:
@@ -301,18 +207,6 @@ def split_table(pipes: dict, clips: list, split: str, every: dict, args, manifes
     return {"clips": len(clips), "mixes": sum(len(c.plan.semantic.sources) > 1 for c in clips), "engines": rows}
 
 
-SECTIONS = ("splits", "held_out", "edits", "handwritten", "speed")
-
-
-def merged(old: dict | None, new: dict) -> dict:
-    """A section's new figures over its old ones, engine by engine (engines not run now keep
-    theirs; references are recomputed), rows in ENGINES order after the references."""
-    rows = {**(old or {}).get("engines", {}), **new["engines"]}
-    order = [n for n in rows if n.startswith("reference")] + [n for n in ENGINES if n in rows]
-    order += [n for n in rows if n not in order]
-    return {**new, "engines": {n: rows[n] for n in order}}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--canvas", default="data/canvas")
@@ -324,26 +218,30 @@ def main() -> int:
                     help="every K-th clip of each split's set (a spread-out subset for slow engines; same clips for all)")
     ap.add_argument("--engine-every", default="", metavar="ENGINE=K,...",
                     help="a slow engine renders every K-th of the split's clips (a reference row on that subset is added)")
-    ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma list of: {', '.join(ENGINES)}")
+    ap.add_argument("--engines", default="joint model,stem model,library", help=f"comma list of: {', '.join(ENGINES)}")
     ap.add_argument("--score-only", action="store_true",
                     help="splits: render nothing, score the clips every chosen engine has already rendered")
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--stem-model", default=None, help="stem generator file or training checkpoint (default: shipped)")
     ap.add_argument("--stem-steps", type=int, default=8, help="stem model sampling steps")
     ap.add_argument("--library", default=None, help="sound library folder (default: the canvas classes rendered)")
+    ap.add_argument("--recordings", default="data/library", help="the built sound library, for 'library (recordings)'")
     ap.add_argument("--held-out-limit", type=int, default=None, help="at most this many held-out-class clips (all: 24)")
     ap.add_argument("--edit-limit", type=int, default=24, help="plan edits: this many test clips (bench_plan_edit's order)")
     ap.add_argument("--speed-runs", type=int, default=2, help="timed runs per speed clip (after one untimed)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="runs/bench_generator")
     ap.add_argument("--results", default="benchmarks/results/generator.json")
+    ap.add_argument("--merge-from", nargs="+", default=[], metavar="JSON",
+                    help="run nothing: merge these results files (passes run apart) into --results, engine by engine")
     args = ap.parse_args()
+    if args.merge_from:
+        return merge_files(Path(args.results), [Path(p) for p in args.merge_from], ENGINES)
     import torch
 
     torch.set_num_threads(args.threads)
     import generator_checks as checks
     from prismaudio.canvas.manifest import load_manifest
-    from prismaudio.fsutil import atomic_path
     from prismaudio.recipe.evaluation import eval_clips
 
     manifest_path = Path(args.canvas) / "manifest.jsonl"
@@ -362,9 +260,11 @@ def main() -> int:
     out = Path(args.out)
     old = json.loads(results_path.read_text()) if results_path.is_file() else {}
     results = {k: v for k, v in old.items() if k in SECTIONS}  # sections not run now keep their figures
-    results.update({"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "model": args.model,
-                    "stem_model": args.stem_model or "shipped", "limit": args.limit, "every": args.every,
-                    "engine_every": every})
+    results["canvas"] = str(Path(args.canvas).resolve())
+    run = {"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "engines": names, "sections": sections,
+           "model": args.model, "stem_model": args.stem_model or "shipped", "limit": args.limit, "every": args.every,
+           "engine_every": every, "threads": args.threads}
+    results["runs"] = [r for r in old.get("runs", []) if set(r.get("engines", [])) - set(names)] + [run]
     if "splits" in sections:
         results["splits"] = dict(old.get("splits", {}))
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
@@ -376,32 +276,25 @@ def main() -> int:
                 continue
             table = split_table(pipes, clips, split, every, args, manifest_path)
             before = old.get("splits", {}).get(split)
-            results["splits"][split] = merged(before if before and before.get("clips") == table["clips"] else None, table)
+            results["splits"][split] = merge(before if before and before.get("clips") == table["clips"] else None, table)
     if "held_out" in sections:
         from prismaudio.stemgen.config import load_stem_run
 
         held = set(load_stem_run("tiny").data.held_out)
         clips = checks.held_out_clips(samples, held, args.held_out_limit)
-        results["held_out"] = merged(old.get("held_out"), {"clips": len(clips), "classes": sorted(held),
+        results["held_out"] = merge(old.get("held_out"), {"clips": len(clips), "classes": sorted(held),
                                      "engines": checks.held_out(pipes, clips, out, manifest_path, 16000)})
     if "edits" in sections:
-        results["edits"] = merged(old.get("edits"), {"engines": checks.plan_edits(pipes, samples, Path(args.canvas), out,
+        results["edits"] = merge(old.get("edits"), {"engines": checks.plan_edits(pipes, samples, Path(args.canvas), out,
                                                                                    args.edit_limit)})
     if "handwritten" in sections:
-        results["handwritten"] = merged(old.get("handwritten"), {
+        results["handwritten"] = merge(old.get("handwritten"), {
             "video": f"{Path(args.physworld).name}/{checks.HAND_VIDEO}", "impact_times": list(checks.HAND_IMPACTS),
             "engines": checks.handwritten(pipes, Path(args.physworld), out)})
     if "speed" in sections:
-        results["speed"] = merged(old.get("speed"), {"runs": args.speed_runs, "threads": args.threads,
+        results["speed"] = merge(old.get("speed"), {"runs": args.speed_runs, "threads": args.threads,
                                                      "engines": checks.speed(pipes, samples, args.speed_runs)})
-    results["targets"] = targets(results)
-    table = markdown(results)
-    print("\n" + table)
-    with atomic_path(results_path) as tmp:
-        tmp.write_text(json.dumps(results, indent=2) + "\n")
-    with atomic_path(results_path.with_suffix(".md")) as tmp:
-        tmp.write_text(table)
-    print(f"wrote {results_path} and {results_path.with_suffix('.md')}")
+    write_results(results_path, results)
     return 0
 
 
