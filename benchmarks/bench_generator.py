@@ -262,9 +262,14 @@ def main() -> int:
     results = {k: v for k, v in old.items() if k in SECTIONS}  # sections not run now keep their figures
     results["canvas"] = str(Path(args.canvas).resolve())
     run = {"command": " ".join(sys.argv), "canvas": str(Path(args.canvas).resolve()), "engines": names, "sections": sections,
-           "model": args.model, "stem_model": args.stem_model or "shipped", "limit": args.limit, "every": args.every,
-           "engine_every": every, "threads": args.threads}
-    results["runs"] = [r for r in old.get("runs", []) if set(r.get("engines", [])) - set(names)] + [run]
+           "limit": args.limit, "every": args.every, "engine_every": every, "threads": args.threads}
+    if "joint model" in names:
+        run["model"] = args.model
+    if "stem model" in names:
+        run["stem_model"] = args.stem_model or "shipped"
+    # a run whose engines and sections this one covers is superseded
+    results["runs"] = [r for r in old.get("runs", []) if not (set(r.get("engines", [])) <= set(names)
+                                                              and set(r.get("sections", [])) <= set(sections))] + [run]
     if "splits" in sections:
         results["splits"] = dict(old.get("splits", {}))
         for split in [s.strip() for s in args.splits.split(",") if s.strip()]:
