@@ -225,3 +225,16 @@ def test_bank_round_trip_and_bad_file(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"junk")
     with pytest.raises(ConfigError, match="junk.safetensors"):
         ExemplarBank.load(tmp_path / "junk.safetensors")
+
+
+def test_class_weights_give_library_classes_their_share_of_rows():
+    import numpy as np
+
+    from prismaudio.stemgen.data import class_weights
+
+    classes = ["dog barking", "floor tom", "rain", "snare drum", "wind", "kick drum"]
+    library_only = {"dog barking", "rain", "wind"}
+    w = class_weights(classes, library_only, 0.25)
+    assert np.isclose(w.sum(), 1.0)
+    assert np.isclose(sum(x for c, x in zip(classes, w) if c in library_only), 0.25)
+    assert class_weights(classes, set(), 0.5) is None  # no library: uniform, as before

@@ -22,7 +22,7 @@ from ..flow.path import flow_matching_loss, sample_logit_normal
 from ..fsutil import atomic_path
 from ..train.flow_trainer import FlowTrainer
 from .config import SHAPE_KEYS, StemRunConfig
-from .data import StemBatches, worker_init
+from .data import StemBatches, class_weights, worker_init
 from .model import StemConditions, StemDiT
 
 log = logging.getLogger(__name__)
@@ -65,18 +65,25 @@ class StemTrainer(FlowTrainer):
         self.latent = MonoLatent.load(phase_iterations=16)
         if self._pool is None:
             self._pool = build_pool(data, self.latent, progress=self._progress)
+        from ..canvas.classes import BUILTIN_CLASSES
+
+        bank_classes = {c.name for c in BUILTIN_CLASSES}
         unknown = [c for c in data.held_out if c not in self._pool]
-        if unknown:
+        library_missing = bool(data.library) and len(self._pool) <= len(bank_classes)
+        if unknown and not library_missing:
             from ..errors import ConfigError
 
             raise ConfigError(f"data.held_out: unknown class(es) {unknown}")
-        self.held_out = [c for c in data.held_out]
+        if unknown:  # library classes held out, but the library is not built: nothing to hold out
+            log.warning("data.held_out: %s not in the pool (the library is not built); skipped", unknown)
+        self.held_out = [c for c in data.held_out if c in self._pool]
         self.train_classes = sorted(c for c in self._pool if c not in set(self.held_out))
+        weights = class_weights(self.train_classes, set(self.train_classes) - bank_classes, data.library_share)
         if self._text_vectors is None:
             self._text_vectors = class_text_vectors({n: p.text for n, p in self._pool.items()})
-        make = lambda classes, seed: StemBatches(self._pool, classes, self._text_vectors, self.run.model, data,
-                                                 self.cfg.batch_size, seed)
-        train = make(self.train_classes, self.cfg.seed)
+        make = lambda classes, seed, weights=None: StemBatches(self._pool, classes, self._text_vectors, self.run.model,
+                                                               data, self.cfg.batch_size, seed, weights=weights)
+        train = make(self.train_classes, self.cfg.seed, weights)
         train._latent = self.latent
         val_in, val_out = make(self.train_classes, 10_001), make(self.held_out, 10_002)
         for v in (val_in, val_out):
