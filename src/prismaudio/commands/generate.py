@@ -46,6 +46,9 @@ def register(sub, common) -> None:
     p.add_argument("--library", metavar="DIR", help="sound library folder for --engine library|stem "
                                                      "(built by `prismaudio library build`, or <class>/*.wav folders)")
     p.add_argument("--stem-model", metavar="FILE", help="stem generator weights for --engine stem (default: the shipped one)")
+    p.add_argument("--variation", type=float_arg(0.0, 1.0), default=None, metavar="V",
+                   help="--engine stem: how far each stem may depart from its sketch (0: the sketch itself, "
+                        "1: generated from noise; default 0.3)")
     p.add_argument("--stems", action="store_true",
                    help="also write <stem>.stems/<source id>.wav, each source placed in the stereo image (stem engines)")
     p.add_argument("--exemplar", action="append", metavar="SOURCE_ID=FILE",
@@ -123,7 +126,11 @@ def make_pipeline(args, device: str):
         if args.engine == "stem":
             from ..stemgen.engine import StemGeneratorEngine
 
-            return PrismAudio.for_stems(StemGeneratorEngine.load(args.stem_model, library=library))
+            from ..stemgen.engine import DEFAULT_TEMPLATE_SIGMA
+
+            variation = DEFAULT_TEMPLATE_SIGMA if args.variation is None else args.variation
+            return PrismAudio.for_stems(StemGeneratorEngine.load(args.stem_model, library=library,
+                                                                 template_sigma=variation))
         from ..engines.library import LibraryEngine
 
         return PrismAudio.for_stems(LibraryEngine(library))
@@ -134,8 +141,8 @@ def make_pipeline(args, device: str):
 def run(args) -> int:
     if args.library and args.engine == "model":
         raise ConfigError("--library is for --engine library or stem")
-    if args.stem_model and args.engine != "stem":
-        raise ConfigError("--stem-model is for --engine stem")
+    if (args.stem_model or args.variation is not None) and args.engine != "stem":
+        raise ConfigError("--stem-model and --variation are for --engine stem")
     if args.engine == "library" and not args.library and not args.exemplar:
         raise ConfigError("--engine library needs --library DIR (a sound library) or --exemplar SOURCE_ID=FILE")
     if args.stems and args.engine == "model":

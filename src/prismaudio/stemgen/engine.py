@@ -24,9 +24,9 @@ from .sampling import sample_latents
 from .tracks import event_track, plan_events
 
 log = logging.getLogger(__name__)
-# where the flow starts from a source's template (template.py): 0.6 keeps the template's
+# where the flow starts from a source's template (template.py): 0.3 keeps the template's
 # timbre and envelope and redraws the detail (benchmarks/bench_stem_generator.py --template-sigma)
-DEFAULT_TEMPLATE_SIGMA = 0.6
+DEFAULT_TEMPLATE_SIGMA = 0.3
 ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "stemgen"
 
 
@@ -82,6 +82,7 @@ class StemGeneratorEngine:
         self.cfg_strength = cfg_strength
         self.template_engine = template_engine
         self.template_sigma = float(template_sigma)
+        self.model_path: Path | None = None  # where the weights came from (recorded in the saved plan)
         self._text_cache: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -98,8 +99,10 @@ class StemGeneratorEngine:
         bank_path = Path(bank_path or default_bank_path())
         bank = ExemplarBank.load(bank_path) if bank_path.is_file() else None
         templates = LibraryEngine(library) if template_sigma < 1.0 else None
-        return cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
-                   cfg_strength, templates, template_sigma)
+        engine = cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
+                     cfg_strength, templates, template_sigma)
+        engine.model_path = model_path.resolve()
+        return engine
 
     def _texts(self, texts: list[str]) -> np.ndarray:
         todo = sorted({t for t in texts if t not in self._text_cache})
