@@ -88,6 +88,9 @@ class StemRunConfig:
     model: StemModelConfig = field(default_factory=StemModelConfig)
     train: StemTrainConfig = field(default_factory=StemTrainConfig)
     data: StemDataConfig = field(default_factory=StemDataConfig)
+    # the codec whose mid latent the model generates (None: the shipped one); a stem model
+    # only works with the codec it was trained on, so the recipe trains it on the recipe's codec
+    codec: str | None = None
 
 
 def preset_path(name: str) -> Path:

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 # where the flow starts from a source's template (template.py): 0.3 keeps the template's
 # timbre and envelope and redraws the detail (benchmarks/bench_stem_generator.py --template-sigma)
 DEFAULT_TEMPLATE_SIGMA = 0.3
-ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "stemgen"
+# the stem generator and its exemplar bank ship in the default model's bundle, with the codec
+# they were trained on (recipe stage "stems")
+ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "tiny"
 
 
 def default_model_path() -> Path:

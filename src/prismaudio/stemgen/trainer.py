@@ -62,7 +62,7 @@ class StemTrainer(FlowTrainer):
         from .pool import build_pool
 
         data = self.run.data
-        self.latent = MonoLatent.load(phase_iterations=16)
+        self.latent = MonoLatent.load(self.run.codec, phase_iterations=16)
         if self._pool is None:
             self._pool = build_pool(data, self.latent, progress=self._progress)
         from ..canvas.classes import BUILTIN_CLASSES
@@ -82,7 +82,8 @@ class StemTrainer(FlowTrainer):
         if self._text_vectors is None:
             self._text_vectors = class_text_vectors({n: p.text for n, p in self._pool.items()})
         make = lambda classes, seed, weights=None: StemBatches(self._pool, classes, self._text_vectors, self.run.model,
-                                                               data, self.cfg.batch_size, seed, weights=weights)
+                                                               data, self.cfg.batch_size, seed, latent_path=self.run.codec,
+                                                               weights=weights)
         train = make(self.train_classes, self.cfg.seed, weights)
         train._latent = self.latent
         val_in, val_out = make(self.train_classes, 10_001), make(self.held_out, 10_002)
