@@ -124,9 +124,7 @@ def make_pipeline(args, device: str):
 
         library = SoundLibrary.load(args.library) if args.library else None
         if args.engine == "stem":
-            from ..stemgen.engine import StemGeneratorEngine
-
-            from ..stemgen.engine import DEFAULT_TEMPLATE_SIGMA
+            from ..stemgen.engine import DEFAULT_TEMPLATE_SIGMA, StemGeneratorEngine
 
             variation = DEFAULT_TEMPLATE_SIGMA if args.variation is None else args.variation
             return PrismAudio.for_stems(StemGeneratorEngine.load(args.stem_model, library=library,
