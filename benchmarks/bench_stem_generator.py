@@ -96,6 +96,9 @@ def main() -> None:
     ap.add_argument("--held-out-clips", type=int, default=None, help="limit the held-out set (default: all 24)")
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--cfg-strength", type=float, default=3.0)
+    ap.add_argument("--template-sigma", type=float, default=None,
+                    help="noise level the flow starts at from each source's template (1.0: no templates; default: the engine's)")
+    ap.add_argument("--library", default=None, help="a sound library the templates take recordings from")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--config", default="tiny", help="stem generator preset (for the held-out class list)")
     ap.add_argument("--curve", default="/work/runs/stemgen/run/curve.jsonl")
@@ -114,10 +117,19 @@ def main() -> None:
     held_out = set(load_stem_run(args.config).data.held_out)
     manifest_path = Path(args.canvas) / "manifest.jsonl"
     samples = load_manifest(manifest_path)
-    engine = StemGeneratorEngine.load(args.model, num_steps=args.steps, cfg_strength=args.cfg_strength)
+    from prismaudio.stemgen.engine import DEFAULT_TEMPLATE_SIGMA
+
+    library = None
+    if args.library:
+        from prismaudio.library import SoundLibrary
+
+        library = SoundLibrary.load(args.library)
+    sigma = DEFAULT_TEMPLATE_SIGMA if args.template_sigma is None else args.template_sigma
+    engine = StemGeneratorEngine.load(args.model, num_steps=args.steps, cfg_strength=args.cfg_strength,
+                                      library=library, template_sigma=sigma)
     out = Path(args.out)
     report: dict = {"model": str(args.model or "shipped"), "group": args.group, "steps": args.steps, "cfg_strength": args.cfg_strength,
-                    "held_out_classes": sorted(held_out), "joint_model": JOINT_README}
+                    "template_sigma": sigma, "library": args.library, "held_out_classes": sorted(held_out), "joint_model": JOINT_README}
 
     def classes_of(s):
         return [src.class_name for src in s.sources]
@@ -138,9 +150,10 @@ def main() -> None:
     result, _ = run_set(engine, ho, out / "held_out_exemplar", out / "reference" / "held_out", manifest_path, exemplars)
     report["held_out_exemplar"] = {"class-accuracy": result.summary.get("class-accuracy"), "clips": len(ho),
                                    "onset-F1-impact": result.summary.get("onset-F1-impact"), "target": 0.60}
-    bank, engine.bank = engine.bank, None
+    # text only: no exemplar, no bank entry and no template (a sketch would bring the class's sound back)
+    bank, engine.bank, templates, engine.template_engine = engine.bank, None, engine.template_engine, None
     result, _ = run_set(engine, ho, out / "held_out_text_only", out / "reference" / "held_out", manifest_path)
-    engine.bank = bank
+    engine.bank, engine.template_engine = bank, templates
     report["held_out_text_only"] = {"class-accuracy": result.summary.get("class-accuracy"), "clips": len(ho)}
     print("held-out classes: with exemplar", format_value(report["held_out_exemplar"]["class-accuracy"]),
           "text only", format_value(report["held_out_text_only"]["class-accuracy"]), flush=True)

@@ -152,3 +152,34 @@ def test_model_engine_decodes_each_video_once_and_a_seed_ignores_the_batch(tmp_p
     alone = pipe.generate(videos[1], plan=together[1].plan, seed=3, num_steps=1)
     torch.testing.assert_close(alone.waveform, together[1].waveform)
     assert together[0].plan.run.seed == 3 and json.loads(together[0].plan.to_json())["run"]["engine"] == "model"
+
+
+def test_stem_engine_from_the_command_line_follows_the_plan_and_the_exemplar(world, tmp_path):
+    """`generate --engine stem`: a (tiny, untrained) stem generator started from each source's
+    sketch: the drum from its exemplar, the bell from the library; both where the plan says."""
+    import copy
+
+    from prismaudio.stemgen.config import StemModelConfig
+    from prismaudio.stemgen.model import StemDiT
+    from prismaudio.stemgen.trainer import CHECKPOINT_KIND, CHECKPOINT_VERSION, export_model
+    from prismaudio.train.checkpoint import save_training_state
+
+    tmp, lib, video, plan_path = world
+    cfg = StemModelConfig(width=32, depth=1, heads=2, patch=2, duration=2.0)
+    model = StemDiT(cfg)
+    ckpt = save_training_state(tmp / "step.safetensors", CHECKPOINT_KIND, CHECKPOINT_VERSION, cfg, 1, model,
+                               ema=copy.deepcopy(model))
+    weights = export_model(ckpt, tmp / "stem.safetensors")
+    sf.write(tmp / "thud.wav", hit(150, seed=3), SR)
+    out = tmp / "out"
+    assert main(["generate", str(video), "--plan", str(plan_path), "--engine", "stem", "--stem-model", str(weights),
+                 "--library", str(lib), "--exemplar", f"drum={tmp / 'thud.wav'}", "--stems", "-o", str(out)]) == 0
+    drum, bell = (media.read_audio(out / "clip.stems" / f"{k}.wav", SR).numpy().sum(0) for k in ("drum", "bell"))
+
+    def peak(x, t0, t1):
+        return float(np.abs(x[int(t0 * SR):int(t1 * SR)]).max())
+
+    assert peak(drum, 0.3, 0.4) > 4 * peak(drum, 0.6, 1.0)  # hits at 0.3 and 1.1 s, quiet between
+    assert peak(bell, 0.7, 0.8) > 4 * peak(bell, 0.0, 0.6)
+    run = Plan.load(out / "clip.plan.json").run
+    assert (run.engine, run.library, run.variation, run.model) == ("stem", str(lib.resolve()), 0.3, str(weights.resolve()))

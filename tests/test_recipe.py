@@ -25,7 +25,7 @@ def test_list_shows_every_stage_todo_in_an_empty_work_dir(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert [line.split()[0] for line in lines] == ["canvas", "codec", "decoder", "features", "generator", "evaluators",
-                                                   "grpo", "evaluate", "bundle"]
+                                                   "grpo", "stems", "evaluate", "bundle"]
     assert all(line.split()[1] == "todo" for line in lines)
 
 
@@ -108,3 +108,12 @@ def test_damaged_packaged_model_names_the_file_and_the_rebuild_command(tiny_part
     (models / "tiny" / "generator.safetensors").unlink()
     with pytest.raises(PrismError, match="generator.safetensors.*make train-default"):
         PrismAudio.from_pretrained("tiny", device="cpu")
+
+
+def test_stem_stage_can_be_switched_off_and_its_outputs_join_the_bundle(tmp_path, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"work_dir: {tmp_path / 'work'}\nstem_config: null\n")
+    assert main(["recipe", str(recipe), "--list"]) == 0
+    assert "stems       off" in capsys.readouterr().out
+    paths = RecipePaths(tmp_path / "work", tmp_path / "canvas")
+    assert paths.stem_model.parent == paths.exemplar_bank.parent == paths.work

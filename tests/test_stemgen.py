@@ -225,3 +225,39 @@ def test_bank_round_trip_and_bad_file(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"junk")
     with pytest.raises(ConfigError, match="junk.safetensors"):
         ExemplarBank.load(tmp_path / "junk.safetensors")
+
+
+def test_class_weights_give_library_classes_their_share_of_rows():
+    import numpy as np
+
+    from prismaudio.stemgen.data import class_weights
+
+    classes = ["dog barking", "floor tom", "rain", "snare drum", "wind", "kick drum"]
+    library_only = {"dog barking", "rain", "wind"}
+    w = class_weights(classes, library_only, 0.25)
+    assert np.isclose(w.sum(), 1.0)
+    assert np.isclose(sum(x for c, x in zip(classes, w) if c in library_only), 0.25)
+    assert class_weights(classes, set(), 0.5) is None  # no library: uniform, as before
+
+
+def test_half_precision_export_loads_as_float32_and_predicts_alike(tmp_path):
+    import copy
+
+    from prismaudio.stemgen.engine import load_stem_model
+    from prismaudio.stemgen.trainer import CHECKPOINT_KIND, CHECKPOINT_VERSION, export_model
+    from prismaudio.train.checkpoint import save_training_state
+
+    cfg = small_config()
+    model = StemDiT(cfg)
+    torch.nn.init.normal_(model.patch_out.weight, std=0.02)
+    ckpt = save_training_state(tmp_path / "step.safetensors", CHECKPOINT_KIND, CHECKPOINT_VERSION, cfg, 3, model,
+                               ema=copy.deepcopy(model))
+    full, half = export_model(ckpt, tmp_path / "full.safetensors"), export_model(ckpt, tmp_path / "half.safetensors", half=True)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = load_stem_model(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x, cond, s = torch.randn(2, 24, 20), conditions(2, 20, cfg), torch.full((2,), 0.5)
+    model.eval()
+    with torch.no_grad():
+        ref, got = model(x, s, cond), loaded(x, s, cond)
+    assert torch.allclose(got, ref, atol=5e-3 * float(ref.abs().max()) + 1e-6)

@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
@@ -27,6 +33,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         try:
+            # mkstemp makes the file 0600; a result should have the mode any new file gets
+            # (0644 under the usual umask), or keep the one of the file it replaces
+            os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
             os.replace(tmp, path)
         except OSError as e:
             raise PrismError(f"{path}: cannot write here ({e.strerror or e})") from None

@@ -11,7 +11,6 @@ clip (crowded, unseen backgrounds), where the model is weak. Output files are mo
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -175,8 +174,6 @@ def run(args) -> int:
     report = out / "report.html"
     with atomic_path(report) as tmp:
         tmp.write_text(render_html(clips, engine, notes, WEAK), encoding="utf-8")
-    for path in written + [report]:
-        os.chmod(path, 0o644)  # atomic writes go through private temp files: make the results readable
     for clip in clips:
         learned = [f"{k} {_fmt(g)} (ref {_fmt(r)})" for k, (g, r) in clip.figures.items() if k in LEARNED_KEYS.values()]
         if learned:

@@ -39,11 +39,16 @@ def register(sub, common) -> None:
     p.add_argument("--batch-size", type=int_arg(1, 256), default=1, help="videos sampled together (GPU memory permitting)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder (engine model)")
-    p.add_argument("--engine", choices=["model", "library"], default="model",
+    p.add_argument("--engine", choices=["model", "library", "stem"], default="model",
                    help="model: the joint-stereo generator; library: each source from a sound library's recordings "
-                        "(or its exemplar), placed by the plan")
-    p.add_argument("--library", metavar="DIR", help="sound library folder for --engine library "
+                        "(or its exemplar), placed by the plan; stem: the stem generator, one source at a time, "
+                        "started from a sketch of each source (its exemplar, the library or the sound bank)")
+    p.add_argument("--library", metavar="DIR", help="sound library folder for --engine library|stem "
                                                      "(built by `prismaudio library build`, or <class>/*.wav folders)")
+    p.add_argument("--stem-model", metavar="FILE", help="stem generator weights for --engine stem (default: the shipped one)")
+    p.add_argument("--variation", type=float_arg(0.0, 1.0), default=None, metavar="V",
+                   help="--engine stem: how far each stem may depart from its sketch (0: the sketch itself, "
+                        "1: generated from noise; default 0.3)")
     p.add_argument("--stems", action="store_true",
                    help="also write <stem>.stems/<source id>.wav, each source placed in the stereo image (stem engines)")
     p.add_argument("--exemplar", action="append", metavar="SOURCE_ID=FILE",
@@ -114,23 +119,32 @@ def make_pipeline(args, device: str):
     """The model's pipeline, or a stem engine's (which loads no model)."""
     from ..pipeline import PrismAudio
 
-    if args.engine == "library":
-        from ..engines.library import LibraryEngine
+    if args.engine in ("library", "stem"):
         from ..library import SoundLibrary
 
         library = SoundLibrary.load(args.library) if args.library else None
+        if args.engine == "stem":
+            from ..stemgen.engine import DEFAULT_TEMPLATE_SIGMA, StemGeneratorEngine
+
+            variation = DEFAULT_TEMPLATE_SIGMA if args.variation is None else args.variation
+            return PrismAudio.for_stems(StemGeneratorEngine.load(args.stem_model, library=library,
+                                                                 template_sigma=variation))
+        from ..engines.library import LibraryEngine
+
         return PrismAudio.for_stems(LibraryEngine(library))
     pipe = PrismAudio.from_pretrained(args.model, device="cpu" if device.startswith("cuda:") else device)
     return _move(pipe, device) if device.startswith("cuda:") else pipe
 
 
 def run(args) -> int:
-    if args.library and args.engine != "library":
-        raise ConfigError("--library is for --engine library")
+    if args.library and args.engine == "model":
+        raise ConfigError("--library is for --engine library or stem")
+    if (args.stem_model or args.variation is not None) and args.engine != "stem":
+        raise ConfigError("--stem-model and --variation are for --engine stem")
     if args.engine == "library" and not args.library and not args.exemplar:
         raise ConfigError("--engine library needs --library DIR (a sound library) or --exemplar SOURCE_ID=FILE")
     if args.stems and args.engine == "model":
-        raise ConfigError("--stems needs a stem engine (--engine library): the model engine makes the stereo mix at once")
+        raise ConfigError("--stems needs a stem engine (--engine library or stem): the model engine makes the stereo mix at once")
     from ..pipeline.exemplars import parse_exemplar_options
 
     exemplars = parse_exemplar_options(args.exemplar)

@@ -13,6 +13,7 @@ TRAIN_TARGETS: list[str] = [
     "prismaudio.codec.cli",
     "prismaudio.train.generator_cli",
     "prismaudio.commands.train_evaluators",
+    "prismaudio.stemgen.train",
 ]
 
 

@@ -261,7 +261,9 @@ class PrismAudio:
         engine = self.engines.get(opts.engine)
         library = getattr(getattr(engine, "library", None), "root", None)
         model = opts.engine == MODEL_ENGINE
-        return RunRecord(engine=opts.engine, model=self.name if model else "", seed=opts.seed,
+        model_name = self.name if model else str(getattr(engine, "model_path", "") or "")
+        return RunRecord(engine=opts.engine, model=model_name, seed=opts.seed,
                          duration=round(job.duration, 4), prompt=opts.prompt, negative_prompt=opts.negative_prompt,
                          num_steps=opts.num_steps if model else None, cfg_strength=opts.cfg_strength if model else None,
-                         loudness=opts.loudness, library=str(Path(library).resolve()) if library else None)
+                         loudness=opts.loudness, library=str(Path(library).resolve()) if library else None,
+                         variation=getattr(engine, "template_sigma", None))

@@ -122,7 +122,8 @@ class RunRecord:
     num_steps: int | None = None
     cfg_strength: float | None = None
     loudness: float | None = None  # LUFS target (None: level kept)
-    library: str | None = None  # sound library folder of the library engine
+    library: str | None = None  # sound library folder of the library engine (or of the stem engine's sketches)
+    variation: float | None = None  # stem engine: the noise level its flow starts at from each sketch
 
 
 @dataclass

@@ -54,7 +54,8 @@ def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
     derived = {name: load_yaml(p) for name, p in (("codec", paths.codec_run / "codec.yaml"),
                                                    ("codec_decoder", paths.decoder_run / "codec.yaml"),
                                                    ("generator", paths.generator_run / "generator.yaml"),
-                                                   ("grpo", paths.grpo_run / "grpo.yaml")) if p.is_file()}
+                                                   ("grpo", paths.grpo_run / "grpo.yaml"),
+                                                   ("stem_generator", paths.stem_run / "stemgen.yaml")) if p.is_file()}
     evaluators = paths.evaluators if paths.evaluators.is_dir() else package / "evaluators"
     return portable_paths({
         "recipe": to_dict(cfg),
@@ -76,6 +77,9 @@ def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
     staging = paths.bundle.with_name(paths.bundle.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_bundle(staging, extra=extra)
+    for stem_part in (paths.stem_model, paths.exemplar_bank):  # the stem engine's, on the same codec
+        if stem_part.is_file():
+            shutil.copyfile(stem_part, staging / stem_part.name)
     if paths.results.with_suffix(".md").is_file():
         shutil.copyfile(paths.results.with_suffix(".md"), staging / "RESULTS.md")
     shutil.rmtree(paths.bundle, ignore_errors=True)

@@ -32,6 +32,11 @@ class RecipeConfig:
     evaluator_steps: int | None = None
     grpo_config: str = "configs/grpo_tiny.yaml"
     grpo_iterations: int | None = None
+    # the stem generator (one source at a time) and its exemplar bank, on the recipe's codec;
+    # None: stage off
+    stem_config: str | None = "configs/stemgen_tiny.yaml"
+    stem_steps: int | None = 6000  # None: the stem config's max_steps; 6000 steps are about 2 h on a quiet core
+    library_dir: str = "data/library"  # the sound library (`make library`) the stem generator also trains on
     eval_splits: dict[str, int] = field(default_factory=lambda: {"test": 64, "ood": 60})
     eval_num_steps: int = 24
     bundle_num_steps: int = 24  # the shipped model's default sampling steps (benchmarks/bench_steps.py)
@@ -104,6 +109,18 @@ class RecipePaths:
     @property
     def generator_rl(self) -> Path:
         return self.grpo_run / "generator_grpo.safetensors"
+
+    @property
+    def stem_run(self) -> Path:
+        return self.work / "stemgen"
+
+    @property
+    def stem_model(self) -> Path:
+        return self.work / "stem_generator.safetensors"  # EMA weights, float16
+
+    @property
+    def exemplar_bank(self) -> Path:
+        return self.work / "exemplar_bank.safetensors"
 
     @property
     def evaluation(self) -> Path:

@@ -197,6 +197,33 @@ def grpo_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
     prismaudio("grpo", "--config", derived, env=evaluator_env(paths))
 
 
+# ---- 6b. the stem generator and its exemplar bank -------------------------------------------
+def stems_enabled(cfg: RecipeConfig) -> bool:
+    return bool(cfg.stem_config) and cfg.stem_steps != 0
+
+
+def stems_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
+    return paths.stem_model.is_file() and paths.exemplar_bank.is_file()
+
+
+def stems_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
+    from ..stemgen.trainer import export_model
+    from ..train.checkpoint import latest_checkpoint
+
+    base = load_yaml(config_file(cfg.stem_config))
+    train = {"out_dir": str(paths.stem_run), "seed": cfg.seed}
+    if cfg.stem_steps:
+        train["max_steps"] = cfg.stem_steps
+    derived = write_yaml(paths.stem_run / "stemgen.yaml", merge(base, {
+        "codec": str(paths.decoding_codec), "train": train,
+        "data": {"pool_dir": str(paths.stem_run / "pool"), "library": cfg.library_dir}}))
+    prismaudio("train", "stems", "--config", derived)
+    bank = [sys.executable, "-m", "prismaudio.stemgen.bank", "--config", str(derived), "--out", str(paths.exemplar_bank)]
+    if subprocess.call(bank) != 0:
+        raise StageFailed("building the exemplar bank failed; fix it and run the recipe again")
+    export_model(latest_checkpoint(paths.stem_run / "checkpoints"), paths.stem_model, half=True)
+
+
 # ---- 7. evaluation, 8. bundle ----------------------------------------------------------------
 def evaluation_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
     return paths.results.is_file()
@@ -230,6 +257,7 @@ STAGES: list[Stage] = [
     Stage("generator", "flow-matching pretraining of the generator", generator_done, generator_run),
     Stage("evaluators", "train the reward and evaluator models", evaluators_done, evaluators_run),
     Stage("grpo", "Fast-GRPO post-training", grpo_done, grpo_run),
+    Stage("stems", "train the stem generator and build its exemplar bank", stems_done, stems_run, stems_enabled),
     Stage("evaluate", "score reference, before-RL and after-RL audio", evaluation_done, evaluation_run),
     Stage("bundle", "write the model bundle", bundle_done, bundle_run),
 ]

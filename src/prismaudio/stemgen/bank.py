@@ -1,6 +1,6 @@
 """Build the shipped exemplar bank from the note pool (one embedding per sound-bank class):
 
-    python -m prismaudio.stemgen.bank [--config tiny] [--out src/prismaudio/assets/models/stemgen/exemplar_bank.safetensors]
+    python -m prismaudio.stemgen.bank [--config tiny] [--out src/prismaudio/assets/models/tiny/exemplar_bank.safetensors]
 
 A class's entry is its medoid note's embedding (the pool note closest to the class mean): a
 real rendering, not an average no sound has.
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     run = load_stem_run(args.config)
-    bank = bank_from_pool(build_pool(run.data, MonoLatent.load()))
+    bank = bank_from_pool(build_pool(run.data, MonoLatent.load(run.codec)))
     path = bank.save(args.out)
     print(f"wrote {path}: {len(bank.names)} classes")
     return 0

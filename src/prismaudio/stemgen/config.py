@@ -58,6 +58,10 @@ class StemDataConfig:
         "side stick", "open hi-hat", "cowbell", "claves", "vibraphone", "koto", "steel drum", "desk bell",
         "applause", "cello", "clarinet", "warm pad"])
     library: str | None = None  # a real-recordings library (prismaudio.library); its classes join the pool
+    # share of training rows drawn from classes only the library has (the rest from the sound
+    # bank's classes, which SynthCanvas and the benchmark use): without it ~250 library classes
+    # would take two thirds of every batch
+    library_share: float = 0.5
     max_impacts: int = 8
     min_gap: float = 0.15  # seconds between two impacts of one source
     exemplar_dropout: float = 0.3
@@ -66,6 +70,10 @@ class StemDataConfig:
     workers: int = 1  # data processes (each one torch thread); 0 = in the training process
     prefetch: int = 4  # batches queued per worker
     val_clips: int = 32
+
+    def __post_init__(self):
+        if not 0.0 <= self.library_share <= 1.0:
+            raise ValueError("library_share must be within [0, 1]")
 
 
 @dataclass
@@ -80,6 +88,9 @@ class StemRunConfig:
     model: StemModelConfig = field(default_factory=StemModelConfig)
     train: StemTrainConfig = field(default_factory=StemTrainConfig)
     data: StemDataConfig = field(default_factory=StemDataConfig)
+    # the codec whose mid latent the model generates (None: the shipped one); a stem model
+    # only works with the codec it was trained on, so the recipe trains it on the recipe's codec
+    codec: str | None = None
 
 
 def preset_path(name: str) -> Path:

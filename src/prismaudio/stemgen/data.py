@@ -102,9 +102,11 @@ class StemBatches(torch.utils.data.Dataset):
 
     def __init__(self, pool: dict[str, PoolClass], classes: list[str], text_vectors: dict[str, np.ndarray],
                  model: StemModelConfig, data: StemDataConfig, batch_size: int, seed: int, length: int = 10**9,
-                 latent_path: str | None = None):
+                 latent_path: str | None = None, weights: np.ndarray | None = None):
         self.pool = {c: pool[c] for c in classes}
         self.classes = list(classes)
+        # probability of each class per row (None: uniform, drawn as before weights existed)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64) / np.sum(weights)
         self.text = text_vectors
         self.model = model
         self.data = data
@@ -127,7 +129,10 @@ class StemBatches(torch.utils.data.Dataset):
 
     def sample(self, rng: np.random.Generator, class_name: str | None = None) -> dict:
         """One row: class, composed stem, events, exemplar note index and embedding."""
-        name = class_name or self.classes[int(rng.integers(len(self.classes)))]
+        if class_name is None:
+            pick = rng.integers(len(self.classes)) if self.weights is None else rng.choice(len(self.classes), p=self.weights)
+            class_name = self.classes[int(pick)]
+        name = class_name
         pc = self.pool[name]
         wave, events, used = compose(pc, rng, self.model.duration, self.model.sample_rate, self.data)
         ex = other_note(pc, used, rng)
@@ -156,6 +161,16 @@ class StemBatches(torch.utils.data.Dataset):
             "drop_exemplar": torch.from_numpy(drop_e),
             "classes": [r["class"] for r in rows],
         }
+
+
+def class_weights(classes: list[str], library_only: set[str], library_share: float) -> np.ndarray | None:
+    """Per-class draw probabilities giving library-only classes `library_share` of the rows
+    together (pure; None when one group is empty: uniform over all classes)."""
+    n_lib = sum(c in library_only for c in classes)
+    n_bank = len(classes) - n_lib
+    if n_lib == 0 or n_bank == 0:
+        return None
+    return np.array([library_share / n_lib if c in library_only else (1 - library_share) / n_bank for c in classes])
 
 
 def worker_init(_worker_id: int) -> None:

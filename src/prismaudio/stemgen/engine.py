@@ -24,7 +24,12 @@ from .sampling import sample_latents
 from .tracks import event_track, plan_events
 
 log = logging.getLogger(__name__)
-ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "stemgen"
+# where the flow starts from a source's template (template.py): 0.3 keeps the template's
+# timbre and envelope and redraws the detail (benchmarks/bench_stem_generator.py --template-sigma)
+DEFAULT_TEMPLATE_SIGMA = 0.3
+# the stem generator and its exemplar bank ship in the default model's bundle, with the codec
+# they were trained on (recipe stage "stems")
+ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "tiny"
 
 
 def default_model_path() -> Path:
@@ -65,27 +70,41 @@ def _resample(wave: np.ndarray, src: int, dst: int) -> np.ndarray:
 
 
 class StemGeneratorEngine:
-    name = "stem-generator"
+    name = "stem"  # the `generate --engine` name
 
     def __init__(self, model: StemDiT, latent: MonoLatent, bank: ExemplarBank | None = None, num_steps: int = 8,
-                 cfg_strength: float = 3.0):
+                 cfg_strength: float = 3.0, template_engine=None, template_sigma: float = DEFAULT_TEMPLATE_SIGMA):
+        """`template_engine`: a LibraryEngine that sketches each source from its exemplar, the
+        sound library or the sound bank (template.py); `template_sigma`: the noise level the
+        flow starts at from that sketch (1.0 or no engine: every source from pure noise)."""
         self.model = model.eval()
         self.latent = latent
         self.bank = bank
         self.num_steps = num_steps
         self.cfg_strength = cfg_strength
+        self.template_engine = template_engine
+        self.template_sigma = float(template_sigma)
+        self.model_path: Path | None = None  # where the weights came from (recorded in the saved plan)
         self._text_cache: dict[str, np.ndarray] = {}
 
     @classmethod
     def load(cls, model_path: str | Path | None = None, bank_path: str | Path | None = None, num_steps: int = 8,
-             cfg_strength: float = 3.0, phase_iterations: int = 16) -> "StemGeneratorEngine":
+             cfg_strength: float = 3.0, phase_iterations: int = 16, library=None,
+             template_sigma: float = DEFAULT_TEMPLATE_SIGMA) -> "StemGeneratorEngine":
+        """`library`: a SoundLibrary the templates take recordings from (None: exemplars and
+        the sound bank only)."""
+        from ..engines.library import LibraryEngine
+
         model_path = Path(model_path or default_model_path())
         if not model_path.is_file():
             raise CheckpointError(f"{model_path}: stem generator not found (train it: python -m prismaudio.stemgen.train)")
         bank_path = Path(bank_path or default_bank_path())
         bank = ExemplarBank.load(bank_path) if bank_path.is_file() else None
-        return cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
-                   cfg_strength)
+        templates = LibraryEngine(library) if template_sigma < 1.0 else None
+        engine = cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
+                     cfg_strength, templates, template_sigma)
+        engine.model_path = model_path.resolve()
+        return engine
 
     def _texts(self, texts: list[str]) -> np.ndarray:
         todo = sorted({t for t in texts if t not in self._text_cache})
@@ -126,14 +145,41 @@ class StemGeneratorEngine:
         return StemConditions(torch.from_numpy(text).float(), torch.from_numpy(ex), torch.from_numpy(track),
                               torch.zeros(len(sources), dtype=torch.bool), torch.from_numpy(~have))
 
+    @property
+    def library(self):
+        """The sound library the templates come from (None: exemplars and the sound bank)."""
+        return getattr(self.template_engine, "library", None)
+
+    def templates(self, request: StemRequest) -> dict[str, np.ndarray]:
+        """source id -> template stem at request.sample_rate (template.py); {} when disabled."""
+        if self.template_engine is None or self.template_sigma >= 1.0:
+            return {}
+        from .template import template_stems
+
+        return template_stems(request, self.template_engine)
+
     def render_stems(self, request: StemRequest) -> dict[str, np.ndarray]:
         sources = request.plan.semantic.sources
         if not sources:
             return {}
         cond = self.conditions(request)
         frames = cond.track.shape[-1]
-        latents = sample_latents(self.model, cond, frames, self.num_steps, self.cfg_strength, request.seed)
         n_codec = int(round(request.duration * self.latent.sample_rate))
+        sketches = self.templates(request)
+        sketched = [i for i, s in enumerate(sources) if s.id in sketches]
+        free = [i for i in range(len(sources)) if i not in set(sketched)]
+        latents = torch.zeros(len(sources), self.model.config.latent_channels, frames)
+        if free:
+            latents[free] = sample_latents(self.model, cond.select(free), frames, self.num_steps, self.cfg_strength,
+                                           request.seed, rows=free)
+        if sketched:
+            waves = np.stack([_resample(sketches[sources[i].id], request.sample_rate, self.latent.sample_rate)[:n_codec]
+                              for i in sketched])
+            start = self.latent.encode(np.pad(waves, ((0, 0), (0, max(0, n_codec - waves.shape[1])))))[..., :frames]
+            steps = max(2, round(self.num_steps * self.template_sigma))  # the same step size over a shorter path
+            latents[sketched] = sample_latents(self.model, cond.select(sketched), frames, steps,
+                                               self.cfg_strength, request.seed, rows=sketched, start=start,
+                                               start_sigma=self.template_sigma)
         waves = self.latent.decode(latents, n_codec).numpy()
         out = {}
         for s, w in zip(sources, waves):

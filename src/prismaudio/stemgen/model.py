@@ -46,6 +46,11 @@ class StemConditions:
         ones = torch.ones_like(self.drop_text)
         return StemConditions(self.text, self.exemplar, self.track, ones, ones.clone())
 
+    def select(self, rows: list[int]) -> "StemConditions":
+        """The conditions of some sources only (rows of the batch, in that order)."""
+        index = torch.as_tensor(rows, dtype=torch.long)
+        return StemConditions(*(getattr(self, k)[index] for k in ("text", "exemplar", "track", "drop_text", "drop_exemplar")))
+
     @staticmethod
     def cat(items: list["StemConditions"]) -> "StemConditions":
         return StemConditions(*(torch.cat([getattr(c, k) for c in items]) for k in

@@ -89,7 +89,9 @@ def build_pool(cfg: StemDataConfig, latent, progress: bool = True) -> dict[str, 
     jobs: list[tuple[str, str, str, callable]] = [
         (c.name, c.kind, source_text(c.name, c.description), lambda c=c: _render_builtin(c, bank, cfg))
         for c in BUILTIN_CLASSES]
-    if cfg.library and Path(cfg.library).is_dir():
+    if cfg.library and not Path(cfg.library).is_dir():
+        log.warning("data.library %s: not built (`make library`); training on the sound bank's classes only", cfg.library)
+    elif cfg.library:
         from ..library.catalog import SoundLibrary
 
         lib = SoundLibrary.load(cfg.library)

@@ -1,6 +1,7 @@
 """Train the stem generator (resumable; safe to kill at any time):
 
-    python -m prismaudio.stemgen.train [--config configs/stemgen_tiny.yaml] [--max-steps N] [--out DIR]
+    prismaudio train stems [--config configs/stemgen_tiny.yaml] [--max-steps N] [--out DIR]
+    python -m prismaudio.stemgen.train ...   (the same)
 
 One torch thread for the model, one data worker process. Progress, validation losses and
 sampled class accuracy go to the log; checkpoints (every `checkpoint_every` steps, the newest
@@ -16,14 +17,30 @@ import logging
 import torch
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--config", default="tiny", help="preset name or YAML file (default: configs/stemgen_tiny.yaml)")
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--out", default=None, help="output folder (train.out_dir)")
     ap.add_argument("--no-resume", action="store_true")
+
+
+def register_train(targets, common) -> None:
+    """`prismaudio train stems` (commands/train.py)."""
+    p = targets.add_parser("stems", parents=[common], help="the stem generator (one planned source at a time)",
+                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _arguments(p)
+    p.set_defaults(func=train)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _arguments(ap)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    return train(args)
+
+
+def train(args) -> int:
     from .config import load_stem_run
     from .trainer import StemTrainer
 

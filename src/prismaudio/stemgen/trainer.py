@@ -22,7 +22,7 @@ from ..flow.path import flow_matching_loss, sample_logit_normal
 from ..fsutil import atomic_path
 from ..train.flow_trainer import FlowTrainer
 from .config import SHAPE_KEYS, StemRunConfig
-from .data import StemBatches, worker_init
+from .data import StemBatches, class_weights, worker_init
 from .model import StemConditions, StemDiT
 
 log = logging.getLogger(__name__)
@@ -62,21 +62,29 @@ class StemTrainer(FlowTrainer):
         from .pool import build_pool
 
         data = self.run.data
-        self.latent = MonoLatent.load(phase_iterations=16)
+        self.latent = MonoLatent.load(self.run.codec, phase_iterations=16)
         if self._pool is None:
             self._pool = build_pool(data, self.latent, progress=self._progress)
+        from ..canvas.classes import BUILTIN_CLASSES
+
+        bank_classes = {c.name for c in BUILTIN_CLASSES}
         unknown = [c for c in data.held_out if c not in self._pool]
-        if unknown:
+        library_missing = bool(data.library) and len(self._pool) <= len(bank_classes)
+        if unknown and not library_missing:
             from ..errors import ConfigError
 
             raise ConfigError(f"data.held_out: unknown class(es) {unknown}")
-        self.held_out = [c for c in data.held_out]
+        if unknown:  # library classes held out, but the library is not built: nothing to hold out
+            log.warning("data.held_out: %s not in the pool (the library is not built); skipped", unknown)
+        self.held_out = [c for c in data.held_out if c in self._pool]
         self.train_classes = sorted(c for c in self._pool if c not in set(self.held_out))
+        weights = class_weights(self.train_classes, set(self.train_classes) - bank_classes, data.library_share)
         if self._text_vectors is None:
             self._text_vectors = class_text_vectors({n: p.text for n, p in self._pool.items()})
-        make = lambda classes, seed: StemBatches(self._pool, classes, self._text_vectors, self.run.model, data,
-                                                 self.cfg.batch_size, seed)
-        train = make(self.train_classes, self.cfg.seed)
+        make = lambda classes, seed, weights=None: StemBatches(self._pool, classes, self._text_vectors, self.run.model,
+                                                               data, self.cfg.batch_size, seed, latent_path=self.run.codec,
+                                                               weights=weights)
+        train = make(self.train_classes, self.cfg.seed, weights)
         train._latent = self.latent
         val_in, val_out = make(self.train_classes, 10_001), make(self.held_out, 10_002)
         for v in (val_in, val_out):
@@ -188,8 +196,10 @@ class StemTrainer(FlowTrainer):
         plt.close(fig)
 
 
-def export_model(trainer_or_ckpt: str | Path, out: str | Path) -> Path:
-    """Ship a checkpoint's EMA weights with the model config inside (kind stem_generator)."""
+def export_model(trainer_or_ckpt: str | Path, out: str | Path, half: bool = False) -> Path:
+    """Ship a checkpoint's EMA weights with the model config inside (kind stem_generator).
+    `half`: stored as float16 (half the size in the wheel; loading casts them back to float32,
+    a relative change of about 1e-3 that sampling does not hear)."""
     from ..train.checkpoint import export_weights, load_checkpoint
     from .config import StemModelConfig
     from ..config import from_dict
@@ -198,4 +208,5 @@ def export_model(trainer_or_ckpt: str | Path, out: str | Path) -> Path:
     config = from_dict(StemModelConfig, ckpt.config, where=f"{trainer_or_ckpt} config")
     model = StemDiT(config)
     model.load_state_dict(ckpt.group("ema") or ckpt.group("model"))
-    return export_weights(out, CHECKPOINT_KIND, CHECKPOINT_VERSION, config, model, extra={"step": ckpt.step})
+    return export_weights(out, CHECKPOINT_KIND, CHECKPOINT_VERSION, config, model.half() if half else model,
+                          extra={"step": ckpt.step})
