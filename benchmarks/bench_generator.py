@@ -64,11 +64,16 @@ def library_engine(args):
     return PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(root))), "library"
 
 
-def stem_engine(args):
+def stem_engine(args, variation: float | None = None):
+    """The stem generator as `generate --engine stem` runs it: each stem starts from a sketch
+    (exemplar or sound-bank rendering) noised to `--stem-variation`; `variation` 1.0: from
+    pure noise, the generator alone."""
     from prismaudio.pipeline import PrismAudio
-    from prismaudio.stemgen.engine import StemGeneratorEngine
+    from prismaudio.stemgen.engine import DEFAULT_TEMPLATE_SIGMA, StemGeneratorEngine
 
-    engine = StemGeneratorEngine.load(args.stem_model, num_steps=args.stem_steps)
+    sigma = variation if variation is not None else args.stem_variation if args.stem_variation is not None \
+        else DEFAULT_TEMPLATE_SIGMA
+    engine = StemGeneratorEngine.load(args.stem_model, num_steps=args.stem_steps, template_sigma=sigma)
     return PrismAudio.for_stems(engine, sample_rate=engine.latent.sample_rate), engine.name
 
 
@@ -82,7 +87,8 @@ def recordings_engine(args):
     return PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(args.recordings))), "library"
 
 
-ENGINES = {"joint model": model_engine, "stem model": stem_engine, "library": library_engine,
+ENGINES = {"joint model": model_engine, "stem model": stem_engine,
+           "stem model (no sketch)": lambda args: stem_engine(args, variation=1.0), "library": library_engine,
            "library (recordings)": recordings_engine}
 
 
@@ -224,6 +230,8 @@ def main() -> int:
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--stem-model", default=None, help="stem generator file or training checkpoint (default: shipped)")
     ap.add_argument("--stem-steps", type=int, default=8, help="stem model sampling steps")
+    ap.add_argument("--stem-variation", type=float, default=None,
+                    help="stem model: how far each stem may depart from its sketch (default: generate's)")
     ap.add_argument("--library", default=None, help="sound library folder (default: the canvas classes rendered)")
     ap.add_argument("--recordings", default="data/library", help="the built sound library, for 'library (recordings)'")
     ap.add_argument("--held-out-limit", type=int, default=None, help="at most this many held-out-class clips (all: 24)")
@@ -265,8 +273,9 @@ def main() -> int:
            "limit": args.limit, "every": args.every, "engine_every": every, "threads": args.threads}
     if "joint model" in names:
         run["model"] = args.model
-    if "stem model" in names:
+    if any(n.startswith("stem model") for n in names):
         run["stem_model"] = args.stem_model or "shipped"
+        run["stem_variation"] = args.stem_variation
     # a run whose engines and sections this one covers is superseded
     results["runs"] = [r for r in old.get("runs", []) if not (set(r.get("engines", [])) <= set(names)
                                                               and set(r.get("sections", [])) <= set(sections))] + [run]
