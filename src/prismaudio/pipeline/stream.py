@@ -32,13 +32,14 @@ from ..planner.plan import Plan
 from ..render.master_stream import StreamMasterReport, master_file
 from . import stages
 from .stages import MODEL_ENGINE, GenerateOptions, Job
-from .window_audio import model_window, stem_window, window_seed
+from .window_audio import model_windows, stem_window, window_seed
 from .window_plans import PlanAssembler, clip_duration, slice_plan, window_cores
 from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
 STEM_WINDOW_S = 8.0  # stem engines are windowed like the model (8 s) so memory stays flat for them too
 STEM_OVERLAP_S = 1.0
+MODEL_BATCH = 4  # model windows sampled together: faster per window, memory still bounded
 
 
 @dataclass
@@ -151,6 +152,25 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
     spans = [Span(s, n) for s, n in zip(starts, lengths)]
     frames_iter = iter_span_frames(job.video, [specs[n] for n in names], spans, job.info, skip=set(range(done))) \
         if names else ((k, []) for k in range(done, len(starts)))
+    batch: list[tuple[int, dict, Plan]] = []  # model windows waiting to be sampled together
+
+    def make(batch: list) -> None:
+        if opts.engine == MODEL_ENGINE:
+            audios, stage_times = model_windows(
+                pipe, [(frames, plan, lengths[k], window_seed(opts.seed, k)) for k, frames, plan in batch],
+                opts.num_steps, opts.cfg_strength, opts.prompt, negative)
+        else:
+            (k, _, plan), = batch
+            audio, stage_times = stem_window(pipe, pipe.engines[opts.engine], plan, lengths[k],
+                                             window_seed(opts.seed, k), exemplars)
+            audios = [audio]
+        for name, value in stage_times.items():
+            _add(timings, name, value)
+        for (k, _, plan), audio in zip(batch, audios):
+            work.save(k, plan, audio)
+            bar.update(1)
+        batch.clear()
+
     t0 = time.perf_counter()
     for k, frame_sets in frames_iter:
         frames = dict(zip(names, frame_sets))
@@ -165,16 +185,9 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
             window_plan = assembler.rename(plan_frames(frames.pop("planner").numpy(), cfg.fps, lengths[k], cfg))
             assembler.add(window_plan, starts[k], cores[k])
         _add(timings, "plan", time.perf_counter() - t0)
-        seed = window_seed(opts.seed, k)
-        if opts.engine == MODEL_ENGINE:
-            audio, stage_times = model_window(pipe, frames, window_plan, lengths[k], seed, opts.num_steps,
-                                              opts.cfg_strength, opts.prompt, negative)
-        else:
-            audio, stage_times = stem_window(pipe, pipe.engines[opts.engine], window_plan, lengths[k], seed, exemplars)
-        for name, value in stage_times.items():
-            _add(timings, name, value)
-        work.save(k, window_plan, audio)
-        bar.update(1)
+        batch.append((k, frames, window_plan))
+        if opts.engine != MODEL_ENGINE or len(batch) == MODEL_BATCH or k == len(starts) - 1:
+            make(batch)
         t0 = time.perf_counter()
     bar.close()
     return _finish(pipe, job, opts, work, starts, assembler, audio_out, video_out, timings, done, len(starts),

@@ -20,16 +20,25 @@ def window_seed(seed: int, index: int) -> int:
     return (int(seed) + 1_000_003 * int(index)) % (2**31)
 
 
-def model_window(pipe, frames: dict[str, torch.Tensor], plan: Plan, duration: float, seed: int, num_steps: int,
-                 cfg_strength: float, prompt: str | None, negative) -> tuple[np.ndarray, dict[str, float]]:
-    """[2, n] float32 audio of one window by the joint generator, and the stage timings."""
+def model_windows(pipe, windows: list[tuple[dict, Plan, float, int]], num_steps: int, cfg_strength: float,
+                  prompt: str | None, negative) -> tuple[list[np.ndarray], dict[str, float]]:
+    """[2, n] float32 audio of each window (frames, plan, seconds, seed) by the joint generator,
+    sampled together (one batch: a small model uses a CPU or GPU far better that way), and the
+    stage timings. Each window's noise comes from its own seed, so its audio does not depend
+    on the others in the batch."""
     from . import stages
     from .joint import sample_and_decode
 
-    job = Job(video="", plan=plan, duration=duration, frames=dict(frames))
-    stages.encode_features(job, pipe.semantic_encoder, pipe.sync_encoder, pipe.text_encoder, prompt)
-    (waves, _, timings), = sample_and_decode(pipe, [job], [seed], num_steps, cfg_strength, negative, progress=False)
-    return waves[0].numpy().astype(np.float32), {**job.timings, **timings}
+    jobs, timings = [], {}
+    for frames, plan, duration, _ in windows:
+        job = Job(video="", plan=plan, duration=duration, frames=dict(frames))
+        stages.encode_features(job, pipe.semantic_encoder, pipe.sync_encoder, pipe.text_encoder, prompt)
+        timings["features"] = timings.get("features", 0.0) + job.timings["features"]
+        jobs.append(job)
+    made = sample_and_decode(pipe, jobs, [w[3] for w in windows], num_steps, cfg_strength, negative, progress=False)
+    for name, value in made[0][2].items():  # shared by the batch
+        timings[name] = timings.get(name, 0.0) + value
+    return [waves[0].numpy().astype(np.float32) for waves, _, _ in made], timings
 
 
 def stem_window(pipe, engine, plan: Plan, duration: float, seed: int, exemplars: dict[str, np.ndarray]
