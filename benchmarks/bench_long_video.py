@@ -109,7 +109,7 @@ def main() -> int:
     exe = Path(sys.executable).parent / "prismaudio"
     engine = ["--engine", args.engine] + (["--library", args.library] if args.engine == "library" else ["--model", args.model])
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    runs = {r["minutes"]: r for r in old.get("runs", []) if r.get("engine") == args.engine}
+    runs = {(r["engine"], r["minutes"]): r for r in old.get("runs", [])}  # other engines' runs are kept
     for minutes in args.minutes:
         video = video_for(minutes, args.work)
         out = args.work / f"out_{args.engine}_{minutes}"
@@ -117,12 +117,12 @@ def main() -> int:
         load = os.getloadavg()[0]
         result = timed(cmd, env)
         seconds = minutes * 60.0
-        runs[minutes] = {"minutes": minutes, "engine": args.engine, "video_s": seconds, **result,
+        runs[(args.engine, minutes)] = {"minutes": minutes, "engine": args.engine, "video_s": seconds, **result,
                          "rtf": round(result["wall_s"] / seconds, 3), "cpu_s_per_video_s": round(result["cpu_s"] / seconds, 3),
                          "load_avg_1min_at_start": round(load, 1),
                          "command": " ".join(cmd)}
-        print(json.dumps(runs[minutes]), flush=True)
-    baseline = old.get("baseline")
+        print(json.dumps(runs[(args.engine, minutes)]), flush=True)
+    baselines = {b["engine"]: b for b in old.get("baselines", [])}
     if args.baseline:
         video = video_for(1, args.work)
         out = args.work / f"baseline_{args.engine}"
@@ -133,17 +133,18 @@ def main() -> int:
                 "r.sample_rate); media.mux(sys.argv[4], r.waveform, r.sample_rate, sys.argv[5] + '.mp4')")
         load = os.getloadavg()[0]
         result = timed([sys.executable, "-c", code, args.engine, args.library, args.model, str(video), str(out)], env)
-        baseline = {"minutes": 1, "engine": args.engine, "path": "in-memory (PrismAudio.generate)", **result,
+        baselines[args.engine] = {"minutes": 1, "engine": args.engine, "path": "in-memory (PrismAudio.generate)", **result,
                     "rtf": round(result["wall_s"] / 60.0, 3), "cpu_s_per_video_s": round(result["cpu_s"] / 60.0, 3),
                     "load_avg_1min_at_start": round(load, 1)}
-        print(json.dumps(baseline), flush=True)
-    ordered = [runs[m] for m in sorted(runs)]
-    summary = {"runs": ordered, "baseline": baseline, "targets": {"memory_ratio_60_to_1": MEMORY_RATIO_TARGET,
-                                                                 "rtf": RTF_TARGET}}
-    if 1 in runs and runs[1]["peak_rss_mb"]:
-        longest = max(runs)
-        summary["memory_ratio_longest_to_1"] = {"minutes": longest,
-                                                "ratio": round(runs[longest]["peak_rss_mb"] / runs[1]["peak_rss_mb"], 3)}
+        print(json.dumps(baselines[args.engine]), flush=True)
+    summary = {"runs": [runs[key] for key in sorted(runs)], "baselines": list(baselines.values()),
+               "targets": {"memory_ratio_60_to_1": MEMORY_RATIO_TARGET, "rtf": RTF_TARGET}, "memory_ratio_to_1min": {}}
+    for engine in sorted({e for e, _ in runs}):
+        mine = {m: r for (e, m), r in runs.items() if e == engine and r["peak_rss_mb"]}
+        if 1 in mine and len(mine) > 1:
+            longest = max(mine)
+            summary["memory_ratio_to_1min"][engine] = {
+                "minutes": longest, "ratio": round(mine[longest]["peak_rss_mb"] / mine[1]["peak_rss_mb"], 3)}
     summary["machine"] = {"cpus": os.cpu_count(), "note": "shared machine: wall-clock RTF depends on the load; "
                           "cpu_s_per_video_s (user + system CPU seconds per video second) much less, and the "
                           "baseline (in-memory path) is timed under the same load"}

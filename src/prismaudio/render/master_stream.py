@@ -55,13 +55,14 @@ def blocks_with_context(snd: sf.SoundFile, block: int, context: int) -> Iterator
         yield data, start - lo, min(block, total - start)
 
 
-def _scan(path: Path, sample_rate: int, scale: float, ceiling_dbtp: float | None, writer=None
+def _scan(path: Path, sample_rate: int, scale: float, ceiling_dbtp: float | None, writer=None, peak: bool = True
           ) -> tuple[float, float, float]:
-    """One pass: (loudness, true peak (linear), smallest limiter gain relative to scale) of the
-    file scaled by `scale` and, when `ceiling_dbtp` is given, limited; written to `writer`."""
+    """One pass: (loudness, true peak (linear; 0 when `peak` is False), smallest limiter gain
+    relative to scale) of the file scaled by `scale` and, when `ceiling_dbtp` is given,
+    limited; written to `writer`."""
     with sf.SoundFile(str(path)) as snd:
         meter = LoudnessMeter(sample_rate, snd.channels)
-        peak, least = 0.0, 1.0
+        measure, top, least = peak, 0.0, 1.0
         block, context = int(BLOCK_S * sample_rate), int(CONTEXT_S * sample_rate)
         for data, at, n in blocks_with_context(snd, block, context):
             if ceiling_dbtp is None:
@@ -70,13 +71,14 @@ def _scan(path: Path, sample_rate: int, scale: float, ceiling_dbtp: float | None
                 gain = _limited_gain(data, sample_rate, scale, ceiling_dbtp)
                 out = data * gain
                 least = min(least, float(gain[at:at + n].min()) / scale if scale > 0 else 1.0)
-            peaks = oversampled_peaks(out)[at:at + n]
             core = out[:, at:at + n]
-            peak = max(peak, float(peaks.max()) if len(peaks) else 0.0)
+            if measure:
+                peaks = oversampled_peaks(out)[at:at + n]
+                top = max(top, float(peaks.max()) if len(peaks) else 0.0)
             meter.add(core)
             if writer is not None:
                 writer.write(np.clip(core, -1.0, 1.0).T.astype(np.float32))
-    return meter.integrated(), peak, least
+    return meter.integrated(), top, least
 
 
 def master_file(src: str | Path, dst: str | Path, sample_rate: int, target_lufs: float | None = DEFAULT_LUFS,
@@ -99,14 +101,17 @@ def master_file(src: str | Path, dst: str | Path, sample_rate: int, target_lufs:
     limit = peak_in * scale > db_to_gain(limit_at)
     if limit and target_lufs is not None and np.isfinite(loud_in) and loud_in >= SILENCE_LUFS:
         for _ in range(MAX_MAKEUP_PASSES):  # limiting took loudness off: raise the scale and measure again
-            short, _, _ = _scan(src, sample_rate, scale, ceiling_dbtp)
+            short, _, _ = _scan(src, sample_rate, scale, ceiling_dbtp, peak=False)
             if not np.isfinite(short) or target_lufs - short < 0.1:
                 break
             scale *= db_to_gain(target_lufs - short)
     with atomic_path(dst) as tmp:
         with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=_channels(src), format=fmt,
                           subtype=subtype) as out:
-            loud_out, peak_out, least = _scan(src, sample_rate, scale, ceiling_dbtp if limit else None, out)
+            # unlimited, the output's peak is the input's scaled: no need to resample it again
+            loud_out, peak_out, least = _scan(src, sample_rate, scale, ceiling_dbtp if limit else None, out, peak=limit)
+    if not limit:
+        peak_out = peak_in * scale
     true_peak = gain_to_db(peak_out) if peak_out > 0 else float("-inf")
     if true_peak > ceiling_dbtp + 0.05:  # never reached in the tests; say so rather than hide it
         warnings.append(f"true peak {true_peak:.2f} dBTP is over the {ceiling_dbtp:g} dBTP ceiling")
