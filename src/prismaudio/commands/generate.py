@@ -3,6 +3,8 @@
 Writes <stem>.wav|flac, <stem>.mp4 (video stream copied, generated audio exactly as long as
 the video), <stem>.plan.json (with how it was made) and, with --stems, <stem>.stems/<source
 id>.wav per video, each atomically, so an interrupted run resumes with --skip-existing.
+A video longer than one model window streams window by window in constant memory and keeps
+its finished windows in <stem>.work/, so the same command resumes it (docs/long-videos.md).
 Under torchrun each process takes every WORLD_SIZE-th video.
 """
 
