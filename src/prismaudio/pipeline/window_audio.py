@@ -8,7 +8,6 @@ the window alone; a stem engine renders the window's sources, places and sums th
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..planner.plan import Plan
 from .stages import Job
