@@ -3,6 +3,8 @@
 Writes <stem>.wav|flac, <stem>.mp4 (video stream copied, generated audio exactly as long as
 the video), <stem>.plan.json (with how it was made) and, with --stems, <stem>.stems/<source
 id>.wav per video, each atomically, so an interrupted run resumes with --skip-existing.
+A video longer than one model window streams window by window in constant memory and keeps
+its finished windows in <stem>.work/, so the same command resumes it (docs/long-videos.md).
 Under torchrun each process takes every WORLD_SIZE-th video.
 """
 
@@ -12,6 +14,8 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from .. import media
 from ..errors import ConfigError, PrismError
@@ -190,8 +194,18 @@ def run(args) -> int:
     pipe = make_pipeline(args, device)
     failed = 0
     bar = tqdm(total=len(todo), desc="videos", unit="video", disable=not progress_enabled())
-    for start in range(0, len(todo), args.batch_size):
-        batch = todo[start:start + args.batch_size]
+    long = [] if args.stems else [v for v in todo if _is_long(pipe, v, args)]
+    for video in long:  # window by window, in constant memory, resumable (pipeline/stream.py)
+        try:
+            _generate_long(pipe, video, outputs_for(video, outdir, args.format, mux, names[video]), plan, args,
+                           exemplars)
+        except PrismError as e:
+            failed += 1
+            tqdm.write(f"error: {video}: {e}" if str(video) not in str(e) else f"error: {e}", file=sys.stderr)
+        bar.update(1)
+    short = [v for v in todo if v not in long]
+    for start in range(0, len(short), args.batch_size):
+        batch = short[start:start + args.batch_size]
         results = pipe.generate_batch(batch, [plan] * len(batch), args.prompt, args.negative_prompt, args.duration,
                                       args.seed, args.num_steps, args.cfg_strength, progress=progress_enabled(),
                                       engine=args.engine, loudness=args.loudness, exemplars=exemplars)
@@ -205,8 +219,8 @@ def run(args) -> int:
                 media.write_audio(paths["audio"], result.waveform, result.sample_rate)
                 _warn_if_silent(video, result)
                 result.plan.save(paths["plan"])
-                if mux:
-                    media.mux(video, result.waveform, result.sample_rate, paths["video"])
+                if mux:  # cut to the generated duration: the output is what was made
+                    media.mux(video, result.waveform, result.sample_rate, paths["video"], args.duration)
                 log.info("%s -> %s (%.2f s of audio)", video, paths["audio"], result.duration)
             except PrismError as e:
                 failed += 1
@@ -218,6 +232,32 @@ def run(args) -> int:
         print(f"error: {failed} of {len(todo)} video(s) failed", file=sys.stderr)
         return 2
     return 0
+
+
+def _is_long(pipe, video: Path, args) -> bool:
+    """More than one window of audio to make (an unreadable video stays on the common path,
+    which reports it)."""
+    from ..pipeline.stream import needs_streaming
+
+    try:
+        length = args.duration or media.probe(video).duration
+    except PrismError:
+        return False
+    return needs_streaming(pipe, length, args.engine)
+
+
+def _generate_long(pipe, video: Path, paths: dict[str, Path], plan, args, exemplars) -> None:
+    from ..log import progress_enabled
+
+    result = pipe.generate_to_files(video, paths["audio"], paths.get("video"), plan, args.prompt, args.negative_prompt,
+                                    args.duration, args.seed, args.num_steps, args.cfg_strength,
+                                    progress=progress_enabled(), engine=args.engine, loudness=args.loudness,
+                                    exemplars=exemplars)
+    result.plan.save(paths["plan"])
+    if result.mastering is not None and not np.isfinite(result.mastering.loudness_in):
+        why = "its plan has no sound events" if not result.plan.temporal.events else "its plan's events made no sound"
+        print(f"warning: {video}: the soundtrack is silent ({why})", file=sys.stderr)
+    log.info("%s -> %s (%.2f s of audio, %d windows)", video, paths["audio"], result.duration, result.windows)
 
 
 def _warn_if_silent(video: Path, result) -> None:

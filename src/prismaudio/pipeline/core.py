@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .. import media
 from ..errors import CheckpointError, ConfigError, PrismError
 from ..planner.plan import Plan, RunRecord
 from ..render.loudness import DEFAULT_LUFS, MasterReport, master
@@ -28,6 +29,7 @@ from . import stages
 from .bundle import default_encoders, default_planner, find_pretrained, save_bundle
 from .device import OutOfMemory, is_out_of_memory, resolve_device
 from .stages import MODEL_ENGINE, GenerateOptions, Job
+from .window_plans import clip_duration
 
 log = logging.getLogger(__name__)
 STEM_SAMPLE_RATE = 16000  # a pipeline without a model renders stems at this rate
@@ -161,16 +163,8 @@ class PrismAudio:
         """Generate for several videos. A bad input fails only its own video (a PrismError in its
         slot); running out of memory fails the batch. Each video gets the same seed's noise of
         its own, so its audio does not depend on the batch."""
-        opts = GenerateOptions(prompt, negative_prompt, duration,
-                               int(seed) if seed is not None else random.randrange(2**31),
-                               self.defaults["num_steps"] if num_steps is None else num_steps,
-                               self.defaults["cfg_strength"] if cfg_strength is None else cfg_strength,
-                               engine, loudness, dict(exemplars or {}))
-        stages.check_options(opts)
-        if engine != MODEL_ENGINE and engine not in self.engines:
-            raise ConfigError(f"unknown engine '{engine}' (this pipeline has: {', '.join([MODEL_ENGINE, *self.engines])})")
-        if engine == MODEL_ENGINE and self.generator is None:
-            raise ConfigError("this pipeline has no generator model: use a stem engine (--engine library)")
+        opts = self._options(prompt, negative_prompt, duration, seed, num_steps, cfg_strength, engine, loudness,
+                             exemplars)
         jobs = [self._job(v, p) for v, p in zip(videos, plans or [None] * len(videos))]
         results: list = [None] * len(jobs)
         for i, job in enumerate(jobs):
@@ -190,11 +184,55 @@ class PrismAudio:
                                 "lower --batch-size (or --duration)")
             return [error if r is None else r for r in results]
         for job, result in zip(live, made):
+            result.plan = clip_duration(result.plan, job.duration)  # the plan of what was made
             result.plan.run = self._record(job, opts)
             results[jobs.index(job)] = result
         return results
 
+    def generate_to_files(self, video: str | Path, audio_out: str | Path, video_out: str | Path | None = None,
+                          plan: Plan | str | Path | None = None, prompt: str | None = None,
+                          negative_prompt: str | None = None, duration: float | None = None, seed: int | None = None,
+                          num_steps: int | None = None, cfg_strength: float | None = None, progress: bool = False,
+                          engine: str = MODEL_ENGINE, loudness: float | None = DEFAULT_LUFS,
+                          exemplars: dict | None = None, work_dir: str | Path | None = None):
+        """One video of any length to files: the soundtrack `audio_out` (.wav/.flac) and, given
+        `video_out`, the video with it. A clip of one model window is made in memory (exactly as
+        `generate`); a longer one streams window by window in constant memory, keeping finished
+        windows in `work_dir` (default: `<audio_out stem>.work` beside it) so that the same call
+        resumes an interrupted run. Returns a `StreamResult` (paths, whole plan, mastering)."""
+        from .stream import StreamResult, generate_streaming, needs_streaming
+
+        opts = self._options(prompt, negative_prompt, duration, seed, num_steps, cfg_strength, engine, loudness,
+                             exemplars)
+        job = self._job(video, plan)
+        length = opts.duration or media.probe(video).duration
+        if not needs_streaming(self, length, engine):
+            result = self.generate(video, job.plan if job.plan_dir is None else plan, prompt, negative_prompt, duration,
+                                   opts.seed, opts.num_steps, opts.cfg_strength, progress, engine, loudness, exemplars)
+            media.write_audio(audio_out, result.waveform, result.sample_rate)
+            if video_out is not None:
+                media.mux(video, result.waveform, result.sample_rate, video_out, duration)
+            return StreamResult(Path(audio_out), Path(video_out) if video_out else None, result.plan,
+                                result.sample_rate, result.duration, 1, 0, engine, None, result.timings)
+        result = generate_streaming(self, video, audio_out, video_out, job.plan, job.plan_dir, opts, progress, work_dir)
+        result.plan.run = self._record(Job(str(video), None, duration=result.duration), opts)
+        return result
+
     # ---- helpers ----------------------------------------------------------------------
+    def _options(self, prompt, negative_prompt, duration, seed, num_steps, cfg_strength, engine, loudness,
+                 exemplars) -> GenerateOptions:
+        opts = GenerateOptions(prompt, negative_prompt, duration,
+                               int(seed) if seed is not None else random.randrange(2**31),
+                               self.defaults["num_steps"] if num_steps is None else num_steps,
+                               self.defaults["cfg_strength"] if cfg_strength is None else cfg_strength,
+                               engine, loudness, dict(exemplars or {}))
+        stages.check_options(opts)
+        if engine != MODEL_ENGINE and engine not in self.engines:
+            raise ConfigError(f"unknown engine '{engine}' (this pipeline has: {', '.join([MODEL_ENGINE, *self.engines])})")
+        if engine == MODEL_ENGINE and self.generator is None:
+            raise ConfigError("this pipeline has no generator model: use a stem engine (--engine library)")
+        return opts
+
     @staticmethod
     def _job(video, plan) -> Job:
         plan_dir = None

@@ -36,11 +36,16 @@ def render_mix(stems: dict[str, np.ndarray], plan, sample_rate: int, num_samples
                loudness: float | None = DEFAULT_LUFS, ceiling_dbtp: float = DEFAULT_CEILING_DBTP) -> RenderedMix:
     """Place every mono stem from the plan, sum, normalise to `loudness` LUFS (None: keep the
     level) under a true-peak ceiling. A spatial edit of the plan re-runs this alone."""
-    fitted = {k: _fit(np.asarray(v, dtype=np.float64), num_samples) for k, v in stems.items()}
-    placed = place_plan_stems(fitted, plan, sample_rate)
+    placed = place_stems(stems, plan, sample_rate, num_samples)
     audio, report = master(sum_stems(placed, num_samples), sample_rate, loudness, ceiling_dbtp)
     scaled = {k: (v * report.gain[None, :]).astype(np.float32) for k, v in placed.items()}
     return RenderedMix(audio, scaled, report)
+
+
+def place_stems(stems: dict[str, np.ndarray], plan, sample_rate: int, num_samples: int) -> dict[str, np.ndarray]:
+    """source id -> [2, N] float64: each mono stem cut or padded to N samples and placed from the plan."""
+    fitted = {k: _fit(np.asarray(v, dtype=np.float64), num_samples) for k, v in stems.items()}
+    return place_plan_stems(fitted, plan, sample_rate)
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
