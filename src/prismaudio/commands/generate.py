@@ -42,11 +42,13 @@ def register(sub, common) -> None:
     p.add_argument("--skip-existing", action="store_true", help="skip videos whose outputs all exist")
     p.add_argument("--batch-size", type=int_arg(1, 256), default=1, help="videos sampled together (GPU memory permitting)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--model", default="tiny", help="model name (tiny, tiny-random) or bundle folder (engine model)")
-    p.add_argument("--engine", choices=["model", "library", "stem"], default="model",
+    p.add_argument("--model", default=None, help="joint model name (tiny, tiny-random) or bundle folder (engine model; "
+                                                  "default tiny)")
+    p.add_argument("--engine", choices=["model", "library", "stem"], default=None,
                    help="model: the joint-stereo generator; library: each source from a sound library's recordings "
                         "(or its exemplar), placed by the plan; stem: the stem generator, one source at a time, "
-                        "started from a sketch of each source (its exemplar, the library or the sound bank)")
+                        "started from a sketch of each source (its exemplar, the library or the sound bank). Default: "
+                        "stem when the installed model ships a stem generator and no --model is given, else model")
     p.add_argument("--library", metavar="DIR", help="sound library folder for --engine library|stem "
                                                      "(built by `prismaudio library build`, or <class>/*.wav folders)")
     p.add_argument("--stem-model", metavar="FILE", help="stem generator weights for --engine stem (default: the shipped one)")
@@ -140,7 +142,20 @@ def make_pipeline(args, device: str):
     return _move(pipe, device) if device.startswith("cuda:") else pipe
 
 
+def default_engine(args) -> str:
+    """The engine a plain `generate` uses: the stem engine, which wins the generator benchmark
+    (benchmarks/results/generator.md), when it is installed; the joint model when --model names
+    one or no stem generator ships."""
+    from ..stemgen.engine import default_model_path
+
+    if args.model is not None or not default_model_path().is_file():
+        return "model"
+    return "stem"
+
+
 def run(args) -> int:
+    args.engine = args.engine or default_engine(args)
+    args.model = args.model or "tiny"
     if args.library and args.engine == "model":
         raise ConfigError("--library is for --engine library or stem")
     if (args.stem_model or args.variation is not None) and args.engine != "stem":
