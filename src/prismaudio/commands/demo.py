@@ -22,21 +22,35 @@ log = logging.getLogger(__name__)
 DEMO_DIR = Path(__file__).resolve().parents[1] / "assets" / "demo"  # manifest.jsonl, video/, audio/
 LEARNED_KEYS = {"class-accuracy": "class accuracy (classifier)", "CLAP": "CLAP (text-audio)", "PQ-quality": "PQ quality (1-10)",
                 "DeSync": "DeSync (s, lower is better)", "FD-YAMNet": "FD-YAMNet vs reference (lower is better)"}
-WEAK = [
-    "What is heard: a classifier names the class of a quarter of generated SynthCanvas test clips (references: all); "
-    "timbre is often that of a neighbouring class.",
-    "Mixes: in clips of 2-3 sources the generator hardly places each source (position slope 0.11 against 0.57 "
-    "for the references); single sources follow the plan's x (slope 0.51).",
-    "Real footage: the model knows only SynthCanvas's 117 synthetic classes; on real video it does not produce a "
-    "realistic soundtrack (docs/model_card.md).",
-    "Held notes and sustained sounds: Griffin-Lim phase blurs onsets and the codec returns them 3-10 dB too quiet.",
-]
+WEAK = {
+    "stem": [
+        "The stem engine starts each source from a sketch (its exemplar, the sound library or the sound bank) and "
+        "redraws it with the stem generator: a classifier names the class of 87.5% of SynthCanvas test clips "
+        "(references: all), CLAP 0.51 against the references' 0.68 (benchmarks/results/generator.md).",
+        "A source with nothing to sketch from (a free-text label the library does not know, no exemplar) is generated "
+        "from noise, and the stem generator alone does not yet make its class heard (class accuracy 0.25 without a sketch).",
+        "Real footage: without `make library` the sketches come from the sound bank's 117 synthetic classes only.",
+        "Held notes and sustained sounds: Griffin-Lim phase blurs onsets.",
+    ],
+    "model": [
+        "What is heard: a classifier names the class of a quarter of generated SynthCanvas test clips (references: all); "
+        "timbre is often that of a neighbouring class.",
+        "Mixes: in clips of 2-3 sources the joint model hardly places each source (position slope 0.30 against 0.73 "
+        "for the references on the same clips); single sources follow the plan's x (slope 0.51).",
+        "Real footage: the model knows only SynthCanvas's 117 synthetic classes; on real video it does not produce a "
+        "realistic soundtrack (docs/model_card.md).",
+        "Held notes and sustained sounds: Griffin-Lim phase blurs onsets and the codec returns them 3-10 dB too quiet.",
+    ],
+}
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="generate soundtracks for the demo clips and write OUTDIR/report.html")
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--model", default="tiny", help="model name or bundle folder (default: the bundled tiny model)")
+    p.add_argument("--engine", choices=["stem", "model"], default=None,
+                   help="stem: one source at a time from its sketch (the default when the model ships a stem generator); "
+                        "model: the joint-stereo generator")
     p.add_argument("--seed", type=SEED, default=0, help="generation seed (and the --unseen clip's)")
     p.add_argument("--unseen", action="store_true",
                    help="also build and run one out-of-distribution SynthCanvas clip (needs the emoji font and tinysoundfont)")
@@ -57,6 +71,18 @@ def _load_model(name: str):
     print("The trained default model is not in this install. Running the same path with an untrained tiny model\n"
           "(random weights): every stage is real, but its audio is noise, not a soundtrack.")
     return PrismAudio.from_pretrained("tiny-random", device="auto"), missing
+
+
+def _add_stem_engine(pipe) -> bool:
+    """Register the shipped stem engine on `pipe` (False when no stem generator ships)."""
+    from ..stemgen.engine import StemGeneratorEngine, default_model_path
+
+    if "stem" in pipe.engines:
+        return True
+    if not default_model_path().is_file():
+        return False
+    pipe.add_engine(StemGeneratorEngine.load())
+    return True
 
 
 def _demo_samples(out: Path, seed: int, unseen: bool):
@@ -134,11 +160,20 @@ def run(args) -> int:
     samples = _demo_samples(out, args.seed, args.unseen)
     print(f"[2/4] loading the model '{args.model}'")
     model, missing = _load_model(args.model)
-    engine = f"the '{model.name}' generator model" if missing is None else "an untrained tiny model (random weights)"
+    engine_name = args.engine or "stem"
+    if engine_name == "stem" and (missing is not None or not _add_stem_engine(model)):
+        print("      no stem generator in this install: the joint-stereo model makes the soundtracks")
+        engine_name = "model"
+    if missing is not None:
+        engine = "an untrained tiny model (random weights)"
+    elif engine_name == "stem":
+        engine = f"the '{model.name}' model's stem engine (each source from its sketch, redrawn by the stem generator)"
+    else:
+        engine = f"the '{model.name}' joint-stereo generator model"
     print(f"[3/4] planning and generating {len(samples)} soundtracks")
     clips, rows, written = [], [], []
     for sample, kind in samples:
-        result = model.generate(sample.video_path, seed=args.seed)
+        result = model.generate(sample.video_path, seed=args.seed, engine=engine_name)
         wave = result.waveform.numpy()
         wav = media.write_audio(out / f"{sample.id}.wav", result.waveform, result.sample_rate)
         mp4 = media.mux(sample.video_path, result.waveform, result.sample_rate, out / f"{sample.id}.mp4")
@@ -173,7 +208,7 @@ def run(args) -> int:
         notes.append(f"The trained model is missing ({missing}): the audio comes from random weights.")
     report = out / "report.html"
     with atomic_path(report) as tmp:
-        tmp.write_text(render_html(clips, engine, notes, WEAK), encoding="utf-8")
+        tmp.write_text(render_html(clips, engine, notes, WEAK[engine_name]), encoding="utf-8")
     for clip in clips:
         learned = [f"{k} {_fmt(g)} (ref {_fmt(r)})" for k, (g, r) in clip.figures.items() if k in LEARNED_KEYS.values()]
         if learned:
