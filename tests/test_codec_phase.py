@@ -140,3 +140,4 @@ def test_library_split_holds_out_real_recordings_only_and_never_changes(tmp_path
     assert all(is_heldout(str(p.relative_to(tmp_path))) for p in held)
     assert not any(int(p.stem[1:]) % 3 == 0 for p in held)  # soundfont renders are never held out
     assert find_audio_files(tmp_path, "test") == held and len(find_audio_files(tmp_path, None)) == 300
+

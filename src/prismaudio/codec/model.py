@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from .config import CodecConfig
+from .griffinlim import phase_vocoder_start
+from .phase import wrap
 from .pitch import harmonic_comb
 from .stereo import frames_to_stft_grid
 
@@ -64,8 +66,9 @@ class MidEncoder(nn.Module):
 
 
 class PhaseHead(nn.Module):
-    """Backbone features [B, D, T] -> phase [B, F, T] in (-pi, pi]: ConvNeXt blocks, then a
-    linear map to a vector (x, y) per bin whose angle is the phase (APNet's parallel estimation)."""
+    """Backbone features [B, D, T] -> a phase correction [B, F, T] in (-pi, pi]: ConvNeXt blocks,
+    then a linear map to a vector (x, y) per bin whose angle is the correction (APNet's parallel
+    estimation). It starts at zero: x = 1, y = 0 (see MidDecoder.forward_with_phase)."""
 
     def __init__(self, in_dim: int, dim: int, blocks: int, kernel_size: int, freq_bins: int) -> None:
         super().__init__()
@@ -73,6 +76,10 @@ class PhaseHead(nn.Module):
         self.blocks = nn.Sequential(*[ConvNeXtBlock(dim, kernel_size, 1.0 / max(1, blocks)) for _ in range(blocks)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.out = nn.Linear(dim, 2 * freq_bins)
+        with torch.no_grad():
+            self.out.weight.mul_(0.1)
+            self.out.bias.zero_()
+            self.out.bias[:freq_bins] = 1.0
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.inp(features))
@@ -121,7 +128,15 @@ class MidDecoder(nn.Module):
             logmag = self._magnitude(features, pitch)
         if not phase or self.phase is None:
             return logmag, None
-        return logmag, self.phase(features)
+        # The head corrects a peak-locked phase-vocoder phase of the decoded magnitudes
+        # (griffinlim.phase_vocoder_start): every bin turns with its partial's frequency and
+        # attacks restart as impulses. Why not predict the phase outright: the network is
+        # convolutional in time, so steady features give a steady output, while a steady
+        # tone's phase turns by its frequency times the hop every frame; predicted outright,
+        # the instantaneous-frequency loss stayed near chance (pi / 2) on CPU runs.
+        cfg = self.cfg
+        base = torch.angle(phase_vocoder_start(logmag.detach().exp(), cfg.n_fft, cfg.stft_hop))
+        return logmag, wrap(base + self.phase(features))
 
     def _features(self, z: torch.Tensor, pitch: torch.Tensor | None) -> torch.Tensor:
         if self.cfg.pitch:

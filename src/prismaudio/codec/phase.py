@@ -22,6 +22,12 @@ import torch
 from .stereo import codec_istft, codec_stft, frames_to_stft_grid
 
 
+def wrap(x: torch.Tensor) -> torch.Tensor:
+    """Angles to [-pi, pi)."""
+    return torch.remainder(x + math.pi, 2 * math.pi) - math.pi
+
+
+
 # ---- targets ---------------------------------------------------------------------------------
 
 def mid_phase(left: torch.Tensor, right: torch.Tensor, itd_ms: torch.Tensor, sample_rate: int, n_fft: int,
