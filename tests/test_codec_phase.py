@@ -111,6 +111,10 @@ def test_phase_head_trains_on_a_frozen_codec_and_decodes_without_griffin_lim(tmp
     assert torch.equal(mags[0], mags[1])  # nor do the magnitudes
     out = learned.decode(latent, wave.shape[-1])
     assert out.shape == wave.shape and torch.isfinite(out).all()
+    learned.config.learned_phase_iterations = 4  # Griffin-Lim refining the learned phase: more consistent
+    refined = learned.decode(latent, wave.shape[-1])
+    assert refined.shape == wave.shape and not torch.allclose(refined, out)
+    learned.config.learned_phase_iterations = 0
     learned.config.phase_decoder = "griffin_lim"  # Griffin-Lim stays available on the same checkpoint
     assert torch.allclose(learned.decode(latent, wave.shape[-1]), original.decode(latent, wave.shape[-1]), atol=1e-6)
 

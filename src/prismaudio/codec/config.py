@@ -84,6 +84,7 @@ class CodecConfig:
     # or "learned" (a phase head on the decoder's backbone, model.PhaseHead; one inverse STFT).
     # A learned-phase checkpoint can still decode with "griffin_lim" (same magnitudes).
     phase_decoder: str = "griffin_lim"
+    learned_phase_iterations: int = 0  # Griffin-Lim iterations refining the learned phase (0: none)
     phase_dim: int = 192
     phase_blocks: int = 3
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -130,7 +130,9 @@ class StereoCodec(nn.Module):
         mag = logmag.exp()
         # Below the floor is silence: zero it so Griffin-Lim does not spread it as noise.
         mag = torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
-        if phase is not None:
+        if phase is not None and cfg.learned_phase_iterations > 0:
+            mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.learned_phase_iterations, start=phase)
+        elif phase is not None:
             mid_spec = torch.polar(mag, phase)
         else:
             mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.phase_iterations)
