@@ -145,3 +145,18 @@ def test_library_split_holds_out_real_recordings_only_and_never_changes(tmp_path
     assert not any(int(p.stem[1:]) % 3 == 0 for p in held)  # soundfont renders are never held out
     assert find_audio_files(tmp_path, "test") == held and len(find_audio_files(tmp_path, None)) == 300
 
+
+
+def test_cli_eval_picks_the_phase_and_refuses_learned_without_a_head(tmp_path, capsys):
+    from prismaudio.cli import main
+    from prismaudio.media import write_audio
+
+    source = _source_codec(tmp_path)
+    audio = tmp_path / "audio"
+    write_audio(audio / "clip0.wav", _clips()[0], 16000)
+    args = ["codec", "eval", "--audio", str(audio), "--checkpoint", str(source), "-o", str(tmp_path / "r.json"),
+            "--plots", str(tmp_path / "plots")]
+    assert main(args + ["--phase", "learned"]) == 2
+    assert "no phase head" in capsys.readouterr().err
+    assert main(args + ["--phase", "griffin_lim"]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["codec"]["clips"] == 1
