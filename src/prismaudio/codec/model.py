@@ -66,13 +66,15 @@ class MidEncoder(nn.Module):
 
 
 class PhaseHead(nn.Module):
-    """Backbone features [B, D, T] -> a phase correction [B, F, T] in (-pi, pi]: ConvNeXt blocks,
-    then a linear map to a vector (x, y) per bin whose angle is the correction (APNet's parallel
-    estimation). It starts at zero: x = 1, y = 0 (see MidDecoder.forward_with_phase)."""
+    """Backbone features [B, D, T] and the phase to correct [B, F, T] -> a correction [B, F, T]
+    in (-pi, pi]: ConvNeXt blocks over the features and the (cos, sin) of that phase (a
+    correction blind to what it corrects learned nothing in 800 CPU steps), then a linear map
+    to a vector (x, y) per bin whose angle is the correction (APNet's parallel estimation). It
+    starts at zero: x = 1, y = 0 (see MidDecoder.forward_with_phase)."""
 
     def __init__(self, in_dim: int, dim: int, blocks: int, kernel_size: int, freq_bins: int) -> None:
         super().__init__()
-        self.inp = nn.Conv1d(in_dim, dim, 1)
+        self.inp = nn.Conv1d(in_dim + 2 * freq_bins, dim, 1)
         self.blocks = nn.Sequential(*[ConvNeXtBlock(dim, kernel_size, 1.0 / max(1, blocks)) for _ in range(blocks)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.out = nn.Linear(dim, 2 * freq_bins)
@@ -81,8 +83,8 @@ class PhaseHead(nn.Module):
             self.out.bias.zero_()
             self.out.bias[:freq_bins] = 1.0
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(self.inp(features))
+    def forward(self, features: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.inp(torch.cat([features, torch.cos(base), torch.sin(base)], dim=1)))
         real, imag = self.out(self.norm(x.transpose(1, 2))).transpose(1, 2).chunk(2, dim=1)
         return torch.atan2(imag, real)
 
@@ -136,7 +138,7 @@ class MidDecoder(nn.Module):
         # the instantaneous-frequency loss stayed near chance (pi / 2) on CPU runs.
         cfg = self.cfg
         base = torch.angle(phase_vocoder_start(logmag.detach().exp(), cfg.n_fft, cfg.stft_hop))
-        return logmag, wrap(base + self.phase(features))
+        return logmag, wrap(base + self.phase(features, base))
 
     def _features(self, z: torch.Tensor, pitch: torch.Tensor | None) -> torch.Tensor:
         if self.cfg.pitch:
