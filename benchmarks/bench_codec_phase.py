@@ -202,7 +202,9 @@ def main() -> int:
     rate = decoders["learned"].sample_rate
     clips = canvas_clips(canvas, args.clips, rate)
     held = find_audio_files(library, "heldout")[: args.library_clips] if (library / "library.json").is_file() else []
-    report: dict = {"checkpoint": args.checkpoint, "checkpoint_step": decoders["learned"].checkpoint_step,
+    import os
+
+    report: dict = {"load_average_at_start": os.getloadavg()[0], "checkpoint": args.checkpoint, "checkpoint_step": decoders["learned"].checkpoint_step,
                     "threads": args.threads, "test_clips": len(clips), "library_heldout_clips": len(held),
                     "groups": {g: sum(1 for c in clips if c[1] == g) for g in ("impact", "sustained", "mixed")},
                     "reference_events": reference_event_f1(clips, rate), "decoders": {}}
@@ -214,6 +216,11 @@ def main() -> int:
         report["decoders"][name] = {"test": test, "library_heldout": lib, "decode_x_realtime": speed,
                                     "targets": verdicts(test, speed)}
         print(f"{name}: evaluated in {time.time() - t0:.0f} s", flush=True)
+    report["load_average_at_end"] = os.getloadavg()[0]
+    speed = report["decoders"]["learned"]["decode_x_realtime"] / report["decoders"]["griffin_lim"]["decode_x_realtime"]
+    print(f"decode speed: learned phase {speed:.1f}x Griffin-Lim's, same process; machine load "
+          f"{report['load_average_at_start']:.1f} -> {report['load_average_at_end']:.1f} on 2 cores (shared machines: "
+          "absolute speeds only mean something on an idle machine)")
     print(f"\nSynthCanvas test, first {len(clips)} clips ({report['groups']}); library held-out: {len(held)} real recordings")
     print(f"{'figure':<34}" + "".join(f"{n:>14}" for n in decoders) + f"{'reference':>14}")
     ref_events = report["reference_events"]
