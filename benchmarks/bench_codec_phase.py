@@ -185,6 +185,8 @@ def main() -> int:
     ap.add_argument("--clips", type=int, default=48)
     ap.add_argument("--library-clips", type=int, default=60)
     ap.add_argument("--curve-clips", type=int, default=12)
+    ap.add_argument("--refine", type=int, default=0,
+                    help="also score the learned phase refined by this many Griffin-Lim iterations (learned_phase_iterations)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--output", default="benchmarks/results/codec_phase.json")
     args = ap.parse_args()
@@ -199,6 +201,9 @@ def main() -> int:
         return 2
     decoders = {"learned": load_codec(args.checkpoint, "learned"),
                 "griffin_lim": load_codec(args.baseline or MODEL_DIRS[-1] / "tiny" / "codec.safetensors", "griffin_lim")}
+    if args.refine:
+        decoders[f"learned+gl{args.refine}"] = load_codec(args.checkpoint, "learned")
+        decoders[f"learned+gl{args.refine}"].config.learned_phase_iterations = args.refine
     rate = decoders["learned"].sample_rate
     clips = canvas_clips(canvas, args.clips, rate)
     held = find_audio_files(library, "heldout")[: args.library_clips] if (library / "library.json").is_file() else []
