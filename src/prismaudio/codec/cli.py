@@ -44,7 +44,8 @@ def codec_checkpoint(name_or_path: str) -> Path:
 def register_train(train_sub, common) -> None:
     p = train_sub.add_parser("codec", parents=[common], help="train the stereo audio codec (resumable; torchrun for DDP)")
     p.add_argument("--config", default="configs/codec_tiny.yaml", help="codec preset YAML")
-    p.add_argument("--data", help="folder of audio or a manifest.jsonl (default: render tinysoundfont clips)")
+    p.add_argument("--data", nargs="+", help="folders of audio, manifest.jsonl files or sound libraries (their train "
+                   "part), one or more (default: render tinysoundfont clips)")
     p.add_argument("--split", default="train", help="manifest split to train on")
     p.add_argument("--out", default="runs/codec", help="run folder (checkpoints, TensorBoard)")
     p.add_argument("--max-steps", type=int, help="stop at this step (default: the config's max_steps)")
@@ -67,7 +68,7 @@ def run_train(args) -> int:
     cfg = load_config(CodecConfig, args.config)
     torch.set_num_threads(args.threads or cfg.train.threads)
     if args.data:
-        clips = load_clips(find_audio_files(args.data, args.split), cfg.sample_rate)
+        clips = load_clips([f for source in args.data for f in find_audio_files(source, args.split)], cfg.sample_rate)
     else:
         log.info("no --data: rendering %d tinysoundfont clips", cfg.train.synth_clips)
         clips = synth_clips(cfg.train.synth_clips, cfg.sample_rate, seed=cfg.train.seed)
@@ -89,11 +90,14 @@ def register(sub, common) -> None:
 
     e = cmds.add_parser("eval", parents=[common], help="reconstruction figures vs mel + Griffin-Lim on a folder")
     e.add_argument("--audio", required=True, help="folder of audio, or a SynthCanvas folder / manifest.jsonl")
-    e.add_argument("--split", default="test", help="manifest split (when --audio is a manifest)")
+    e.add_argument("--split", default="test", help="manifest split (when --audio is a manifest); for a sound "
+                   "library, test = its held-out real recordings")
     e.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help=CHECKPOINT_HELP)
     e.add_argument("-o", "--output", default="codec_eval.json", help="report JSON")
     e.add_argument("--plots", help="folder for spectrogram-pair PNGs (default: beside the report)")
     e.add_argument("--limit", type=int_arg(1, 10**9), help="evaluate at most this many files")
+    e.add_argument("--phase", choices=("griffin_lim", "learned"),
+                   help="how to get the mid phase (default: the checkpoint's; learned needs a phase head)")
     e.add_argument("--phase-iterations", type=int_arg(0, MAX_PHASE_ITERATIONS), help="Griffin-Lim iterations at decode (default: the checkpoint's)")
     e.add_argument("--class-check", action="store_true",
                    help="train a log-mel classifier on the manifest's train split and compare accuracies")
@@ -128,6 +132,12 @@ def run_eval(args) -> int:
     codec = StereoCodec.load(codec_checkpoint(args.checkpoint))
     if args.phase_iterations is not None:  # a decode-time knob: the latents do not change
         codec.config.phase_iterations = args.phase_iterations
+    if args.phase is not None:
+        if args.phase == "learned" and codec.decoder.phase is None:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"--phase learned: {args.checkpoint} has no phase head (train one: configs/codec_tiny_phase.yaml)")
+        codec.config.phase_decoder = args.phase
     from ..optional import available
 
     if not available("matplotlib"):

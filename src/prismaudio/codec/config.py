@@ -32,6 +32,9 @@ class TrainConfig:
     # the latents stay bit-identical and a generator trained on them stays valid.
     init_from: str | None = None
     freeze_encoder: bool = False
+    # With a learned phase: keep the decoder's backbone and magnitude head as init_from gave
+    # them and train only the phase head (fast on CPU: no backward through the backbone).
+    freeze_magnitude: bool = False
 
 
 @dataclass
@@ -41,6 +44,16 @@ class LossConfig:
     mel_bands: int = 64
     kl: float = 1e-5
     linear: float = 0.0  # spectral convergence on linear magnitudes (energy-weighted; see losses.py)
+    # Learned-phase terms (phase.py; used only with phase_decoder: learned): anti-wrapping
+    # losses on instantaneous phase, group delay, instantaneous frequency, and a multi-resolution
+    # STFT loss on the re-synthesised mid waveform.
+    phase_ip: float = 0.0
+    phase_gd: float = 1.0
+    phase_iaf: float = 1.0
+    mrstft: float = 1.0
+
+
+PHASE_DECODERS = ("griffin_lim", "learned")
 
 
 @dataclass
@@ -67,6 +80,13 @@ class CodecConfig:
     logvar_offset: float = -8.0  # small initial posterior noise (feasibility.md: sigma 1 collapses)
     magnitude_floor: float = 1e-8  # about the quietest level the evaluation's log-mel can see
     phase_iterations: int = 32  # Griffin-Lim iterations at decode time
+    # How the decoder gets the mid phase: "griffin_lim" (retrieved from the decoded magnitudes)
+    # or "learned" (a phase head on the decoder's backbone, model.PhaseHead; one inverse STFT).
+    # A learned-phase checkpoint can still decode with "griffin_lim" (same magnitudes).
+    phase_decoder: str = "griffin_lim"
+    learned_phase_iterations: int = 0  # Griffin-Lim iterations refining the learned phase (0: none)
+    phase_dim: int = 192
+    phase_blocks: int = 3
     train: TrainConfig = field(default_factory=TrainConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 
@@ -77,6 +97,8 @@ class CodecConfig:
             raise ValueError("ild_band_edges_hz must be at least two increasing frequencies")
         if self.ild_band_edges_hz[-1] < self.sample_rate / 2:
             raise ValueError("the last ILD band edge must reach the Nyquist frequency")
+        if self.phase_decoder not in PHASE_DECODERS:
+            raise ValueError(f"phase_decoder must be one of {', '.join(PHASE_DECODERS)}, got {self.phase_decoder!r}")
         if not 0 < self.f0_min_hz < self.f0_max_hz < self.sample_rate / 4:
             raise ValueError("need 0 < f0_min_hz < f0_max_hz < sample_rate / 4")
 

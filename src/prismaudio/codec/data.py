@@ -29,6 +29,8 @@ def find_audio_files(source: str | Path, split: str | None = "train") -> list[Pa
     an audio path), only rows of `split` are used; `split=None` takes every row.
     """
     source = Path(source)
+    if source.is_dir() and (source / "library.json").is_file():
+        return library_files(source, split)
     if source.is_dir() and (source / "manifest.jsonl").is_file():
         source = source / "manifest.jsonl"
     if source.is_file() and source.suffix == ".jsonl":
@@ -45,6 +47,35 @@ def find_audio_files(source: str | Path, split: str | None = "train") -> list[Pa
     if source.is_file() and source.suffix.lower() in AUDIO_SUFFIXES:
         return [source]
     raise ConfigError(f"{source}: not an audio folder, audio file or manifest.jsonl")
+
+
+HELDOUT_PERCENT = 20  # of the library's real recordings, never trained on (codec eval --split heldout)
+
+
+def is_heldout(relative_path: str) -> bool:
+    """Whether a library recording belongs to the held-out evaluation part: a fixed hash of its
+    path, so the split never changes as the library grows and needs no stored list."""
+    import zlib
+
+    return zlib.crc32(relative_path.encode("utf-8")) % 100 < HELDOUT_PERCENT
+
+
+def library_files(root: Path, split: str | None) -> list[Path]:
+    """Recordings of a sound library (library.json, prismaudio.library). split "train": the
+    soundfont renders and the real recordings outside the held-out part; "heldout" or "test":
+    the held-out real recordings; None: everything."""
+    try:
+        rows = json.loads((root / "library.json").read_text(encoding="utf-8"))["recordings"]
+        pairs = [(str(r["path"]), str(r.get("package", ""))) for r in rows]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ConfigError(f"{root / 'library.json'}: not a sound library index ({e})") from None
+    if split not in (None, "train", "heldout", "test"):
+        raise ConfigError(f"{root}: a sound library has splits train and heldout (or test), not {split!r}")
+    if split is None:
+        return [root / p for p, _ in pairs]
+    real_heldout = [not pkg.startswith("soundfont") and is_heldout(p) for p, pkg in pairs]
+    want = split != "train"
+    return [root / p for (p, _), held in zip(pairs, real_heldout) if held == want]
 
 
 def _manifest_rows(path: Path) -> list[dict]:

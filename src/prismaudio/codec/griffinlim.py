@@ -51,11 +51,14 @@ def phase_vocoder_start(mag: torch.Tensor, n_fft: int, hop: int, onset_db: float
 
 
 def griffin_lim(mag: torch.Tensor, n_fft: int, hop: int, length: int, iterations: int = 32,
-                momentum: float = 0.99, seed: int | None = None) -> torch.Tensor:
+                momentum: float = 0.99, seed: int | None = None, start: torch.Tensor | None = None) -> torch.Tensor:
     """Complex spectrum [B, F, T] with magnitude `mag` and a phase made consistent by fast
     Griffin-Lim (Perraudin et al. 2013), starting from `phase_vocoder_start` (or, with a
-    `seed`, from a random phase as the classic algorithm does). Deterministic either way."""
-    if seed is None:
+    `seed`, from a random phase as the classic algorithm does; or from the phase `start`,
+    e.g. a learned one). Deterministic either way."""
+    if start is not None:
+        angles = torch.polar(torch.ones_like(mag), start)
+    elif seed is None:
         angles = phase_vocoder_start(mag, n_fft, hop)
     else:
         gen = torch.Generator().manual_seed(seed)

@@ -26,6 +26,7 @@ from . import stereo
 from .config import SHAPE_KEYS, CodecConfig
 from .griffinlim import griffin_lim
 from .model import MidDecoder, MidEncoder
+from .phase import mid_phase
 from .pitch import pitch_track
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class CodecOutput:
     mean: torch.Tensor  # [B, mid, L]
     logvar: torch.Tensor  # [B, mid, L]
     measured: torch.Tensor  # [B, pitch + bands + 1, L]
+    pred_phase: torch.Tensor | None = None  # [B, F, T] with a learned phase head
+    target_phase: torch.Tensor | None = None  # [B, F, T] the input's mid phase (phase.mid_phase)
 
 
 class StereoCodec(nn.Module):
@@ -120,10 +123,19 @@ class StereoCodec(nn.Module):
         cfg = self.config
         full = mid.shape[-1] * cfg.hop
         pitch, spatial = self.split_measured(measured)
-        mag = self.decoder(mid, pitch).exp()
+        learned = cfg.phase_decoder == "learned"
+        if learned and self.decoder.phase is None:
+            raise CheckpointError("phase_decoder 'learned' needs a codec trained with a phase head")
+        logmag, phase = self.decoder.forward_with_phase(mid, pitch, phase=learned)
+        mag = logmag.exp()
         # Below the floor is silence: zero it so Griffin-Lim does not spread it as noise.
         mag = torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
-        mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.phase_iterations)
+        if phase is not None and cfg.learned_phase_iterations > 0:
+            mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.learned_phase_iterations, start=phase)
+        elif phase is not None:
+            mid_spec = torch.polar(mag, phase)
+        else:
+            mid_spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, cfg.phase_iterations)
         left, right = stereo.render_stereo(mid_spec, spatial[:, :-1], spatial[:, -1:], self.bands, cfg.sample_rate,
                                            cfg.n_fft, cfg.upsample)
         wave = stereo.codec_istft(torch.stack([left, right], dim=1), cfg.n_fft, cfg.stft_hop, full)
@@ -142,7 +154,12 @@ class StereoCodec(nn.Module):
             measured = self._measured(wave, left, right, frames)
         if self.training and not self.encoder_frozen:
             self._update_norm(torch.cat([mean.detach(), measured], dim=1))
-        return CodecOutput(self.decoder(z, self.split_measured(measured)[0]), target, mean, logvar, measured)
+        pred, pred_phase = self.decoder.forward_with_phase(z, self.split_measured(measured)[0])
+        target_phase = None
+        if pred_phase is not None:
+            cfg = self.config
+            target_phase = mid_phase(left, right, measured[:, -1:], cfg.sample_rate, cfg.n_fft, cfg.upsample)
+        return CodecOutput(pred, target, mean, logvar, measured, pred_phase, target_phase)
 
     @torch.no_grad()
     def _update_norm(self, latent: torch.Tensor) -> None:

@@ -27,6 +27,7 @@ from ..train.schedule import lr_at
 from .config import DECODER_KEYS, ENCODER_KEYS, PITCH_KEYS, SHAPE_KEYS, CodecConfig
 from .data import CropSampler
 from .losses import codec_loss
+from .phase import learned_phase_terms
 from .stereo_codec import CHECKPOINT_KIND, CHECKPOINT_VERSION, StereoCodec
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,11 @@ def init_from_codec(model: StereoCodec, path: str | Path) -> bool:
     same_decoder = all(getattr(source.config, k) == getattr(model.config, k) for k in DECODER_KEYS)
     if same_decoder:
         state = source.decoder.state_dict()
-        model.decoder.load_state_dict(widen_decoder(state, model.config) if pitch_added else state)
+        state = widen_decoder(state, model.config) if pitch_added else state
+        # A phase head the source lacks starts fresh; everything else must match.
+        missing, unexpected = model.decoder.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("phase.") for k in missing):
+            raise CheckpointError(f"{path}: decoder weights do not fit ({(unexpected + missing)[:3]})")
     log.info("initialised from %s (encoder%s%s)", path, " and decoder" if same_decoder else "; decoder fresh",
              "; pitch channels added" if pitch_added else "")
     return pitch_added
@@ -114,6 +119,11 @@ class CodecTrainer:
             if not cfg.train.init_from:
                 raise ConfigError("train.freeze_encoder needs train.init_from (a trained codec whose latents to keep)")
             self.model.freeze_encoder()
+        if cfg.train.freeze_magnitude:
+            if cfg.phase_decoder != "learned" or not cfg.train.init_from:
+                raise ConfigError("train.freeze_magnitude needs phase_decoder: learned and train.init_from "
+                                  "(a trained codec whose magnitudes to keep)")
+            self.model.decoder.freeze_magnitude()
         self.model = self.model.to(self.dist.device).train()
         self.ema = copy.deepcopy(self.model).eval()
         trainable = [p for p in self.model.parameters() if p.requires_grad]
@@ -165,6 +175,13 @@ class CodecTrainer:
         out = self.net(batch)
         terms = codec_loss(out.pred_logmag, out.target_logmag, out.mean, out.logvar, self.mel_fb,
                            cfg.magnitude_floor, cfg.loss)
+        if out.pred_phase is not None:
+            phase = learned_phase_terms(out.pred_logmag, out.pred_phase, out.target_logmag, out.target_phase,
+                                        cfg.n_fft, cfg.stft_hop)
+            weights = {"ip": cfg.loss.phase_ip, "gd": cfg.loss.phase_gd, "iaf": cfg.loss.phase_iaf,
+                       "mrstft": cfg.loss.mrstft}
+            terms.total = terms.total + sum(weights[k] * v for k, v in phase.items())
+            terms.parts.update({k: float(v.detach()) for k, v in phase.items()})
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], cfg.train.grad_clip)
@@ -194,8 +211,9 @@ class CodecTrainer:
                 for k, v in parts.items():
                     self.writer.add_scalar(f"train/{k}", v, self.step)
                 rate = (self.step - start_step) / max(1e-9, time.time() - t0)
-                log.info("step %d  loss %.4f  logmag %.4f  mel %.4f  kl %.3f  %.2f steps/s", self.step,
-                         parts["loss"], parts["logmag"], parts["mel"], parts["kl"], rate)
+                extra = "".join(f"  {k} {parts[k]:.4f}" for k in ("ip", "gd", "iaf", "mrstft") if k in parts)
+                log.info("step %d  loss %.4f  logmag %.4f  mel %.4f  kl %.3f%s  %.2f steps/s", self.step,
+                         parts["loss"], parts["logmag"], parts["mel"], parts["kl"], extra, rate)
             if time.time() - last_save >= cfg.train.checkpoint_every_s:
                 self.save()
                 last_save = time.time()
