@@ -39,6 +39,7 @@ from .plan import (
 )
 from .recognise import Recogniser, Recognition
 from .scene_motion import SceneMotionConfig, scene_bound_tracks
+from .scene_sources import SceneSourceConfig, add_traffic
 from .spatial import smoothed, spatial_track, spatial_x  # noqa: F401 (spatial_x, smoothed: part of this module's API)
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class PlannerConfig:
     gate: GateConfig = field(default_factory=GateConfig)  # SynthCanvas footage or not (canvas_gate.py)
     open_world: OpenWorldConfig = field(default_factory=OpenWorldConfig)  # naming and events from motion elsewhere
     scene_motion: SceneMotionConfig = field(default_factory=SceneMotionConfig)  # regions that move only with the camera
+    scene_sources: SceneSourceConfig = field(default_factory=SceneSourceConfig)  # engines of traffic seen as a whole
     scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience
 
 
@@ -140,6 +142,8 @@ def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple
 
 def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
                  trace: list | None, decode_seconds: float) -> Plan:
+    import torch
+
     t1 = time.perf_counter()
     screen = frames
     analysis, frames, appeared = tracked_objects(frames, fps, cfg)
@@ -153,6 +157,8 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
         probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         sources, notes = plan_open_world(analysis, probs, cfg.open_world)
         plan = build_open_plan(analysis, sources, duration, notes, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate)
+        add_traffic(plan, screen, fps, lambda images: recogniser.encoder.classify(torch.from_numpy(np.ascontiguousarray(images))).numpy(),
+                    cfg.scene_sources)
         visual: dict[int, list[VisualEvent]] = {}
     else:
         tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
