@@ -51,15 +51,27 @@ def load_prototypes(path: str = str(PROTOTYPES_PATH)) -> tuple[list[str], np.nda
     return list(ckpt.config["classes"]), m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
 
 
+@dataclass
+class SpriteProbe:
+    """A small MLP (input -> hidden, GELU -> 1 logit) and the score above which a track is a sprite."""
+
+    w1: np.ndarray  # [hidden, 1282]
+    b1: np.ndarray  # [hidden]
+    w2: np.ndarray  # [hidden]
+    b2: float
+    threshold: float
+
+
 @lru_cache(maxsize=2)
-def load_probe(path: str = str(PROBE_PATH)) -> tuple[np.ndarray, float, float] | None:
-    """(weights [1282], bias, threshold) of the sprite probe, or None when not installed."""
+def load_probe(path: str = str(PROBE_PATH)) -> SpriteProbe | None:
+    """The sprite probe (`planner_training/gate.py` trains it), or None when not installed."""
     from ..train.checkpoint import load_checkpoint
 
     if not Path(path).is_file():
         return None
     ckpt = load_checkpoint(path, kind=PROBE_KIND)
-    return ckpt.tensors["weight"].double().numpy(), float(ckpt.tensors["bias"][0]), float(ckpt.config["threshold"])
+    t = {k: v.double().numpy() for k, v in ckpt.tensors.items()}
+    return SpriteProbe(t["w1"], t["b1"], t["w2"].reshape(-1), float(t["b2"].reshape(-1)[0]), float(ckpt.config["threshold"]))
 
 
 def probe_inputs(features: np.ndarray, confidence: np.ndarray, similarity: np.ndarray) -> np.ndarray:
@@ -70,10 +82,16 @@ def probe_inputs(features: np.ndarray, confidence: np.ndarray, similarity: np.nd
     return np.concatenate([f, np.asarray(confidence, float)[:, None], np.asarray(similarity, float)[:, None]], axis=1)
 
 
-def probe_scores(inputs: np.ndarray, probe: tuple[np.ndarray, float, float]) -> np.ndarray:
-    """Probability that each track is a SynthCanvas sprite (logistic regression)."""
-    w, b, _ = probe
-    return 1.0 / (1.0 + np.exp(-(np.asarray(inputs, float) @ w + b)))
+def gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+def probe_scores(inputs: np.ndarray, probe: SpriteProbe) -> np.ndarray:
+    """Probability that each track is a SynthCanvas sprite."""
+    h = gelu(np.asarray(inputs, float) @ probe.w1.T + probe.b1)
+    return 1.0 / (1.0 + np.exp(-(h @ probe.w2 + probe.b2)))
 
 
 def sprite_similarity(features: np.ndarray, label: str, prototypes: tuple[list[str], np.ndarray]) -> float:

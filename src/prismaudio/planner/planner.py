@@ -198,7 +198,7 @@ def canvas_footage(recognitions: list[Recognition], features: list, cfg: GateCon
         return False
     x = probe_inputs(np.stack([f.numpy().mean(0) for r, f in zip(recognitions, features) if r.origin == "canvas"]),
                      np.array([c for c, _ in named]), np.array([s for _, s in named]))
-    return bool(probe_scores(x, probe).max() >= probe[2])
+    return bool(probe_scores(x, probe).max() >= probe.threshold)
 
 
 def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig) -> tuple[list, list]:

@@ -12,9 +12,10 @@ footage check) cut into 8 s pieces, and crops of real photos (opencv-doc, scikit
 scikit-learn images: the objects and textures a camera sees). It stores each track's crop
 features (and each photo crop's) under the run dir.
 
-`train` fits a logistic regression on the L2-normalised mean crop feature of a track (plus
-the head's confidence and the sprite similarity) and writes it, with its threshold and the
-feature recipe in the header, as a safetensors checkpoint.
+`train` fits a small MLP (one hidden layer, torch) on the L2-normalised mean crop feature of
+each track the canvas head named (plus the head's confidence and the sprite similarity) and
+writes it, with its threshold and the training report in the header, as a safetensors
+checkpoint. The threshold sits above the cross-validated score of every negative clip.
 """
 
 from __future__ import annotations
@@ -174,37 +175,68 @@ def clip_scores(scores: np.ndarray, clips: np.ndarray) -> dict[str, float]:
     return out
 
 
-def train(run_dir: str, out: str, folds: int = 5, margin: float = 0.05, seed: int = 0) -> dict:
-    """Fit the probe; its threshold is just above every negative clip's cross-validated score
-    (no PhysWorld or real-footage clip in training would have taken the canvas path)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
+def fit_probe(x: np.ndarray, y: np.ndarray, hidden: int = 64, weight_decay: float = 1e-2, epochs: int = 300,
+              seed: int = 0) -> dict[str, torch.Tensor]:
+    """A one-hidden-layer MLP (GELU) trained full-batch with AdamW, both classes weighted
+    equally. Returns its tensors (w1, b1, w2, b2) for `canvas_gate.SpriteProbe`."""
+    torch.manual_seed(seed)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1))
+    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=weight_decay)
+    pos = float(yt.mean())
+    weight = torch.where(yt > 0, 0.5 / max(pos, 1e-9), 0.5 / max(1 - pos, 1e-9))
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = (weight * torch.nn.functional.binary_cross_entropy_with_logits(net(xt)[:, 0], yt, reduction="none")).mean()
+        loss.backward()
+        opt.step()
+    return {"w1": net[0].weight.detach(), "b1": net[0].bias.detach(), "w2": net[2].weight.detach()[0], "b2": net[2].bias.detach()}
 
-    from ..planner.canvas_gate import PROBE_KIND
+
+def as_probe(tensors: dict[str, torch.Tensor], threshold: float):
+    from ..planner.canvas_gate import SpriteProbe
+
+    t = {k: v.double().numpy() for k, v in tensors.items()}
+    return SpriteProbe(t["w1"], t["b1"], t["w2"].reshape(-1), float(t["b2"].reshape(-1)[0]), threshold)
+
+
+def clip_folds(clips: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold number per row; all tracks of a clip (or photo, or video) in one fold."""
+    names = np.unique([str(c).split("@")[0] for c in clips])
+    fold_of = dict(zip(names, np.random.default_rng(seed).permutation(len(names)) % folds))
+    return np.array([fold_of[str(c).split("@")[0]] for c in clips])
+
+
+def train(run_dir: str, out: str, folds: int = 5, margin: float = 0.02, seed: int = 0) -> dict:
+    """Fit the probe; its threshold is just above every negative clip's cross-validated score
+    (no PhysWorld clip, real footage or photo in training would have taken the canvas path)."""
+    from ..planner.canvas_gate import PROBE_KIND, probe_scores
     from ..train.checkpoint import Checkpoint, save_checkpoint
 
     d = load_rows(run_dir)
+    named = d["confidence"] > 0  # the gate asks the probe about the tracks the canvas head named
+    d = {k: v[named] for k, v in d.items()}
     x = probe_inputs(d["feature"], d["confidence"], d["similarity"])
     y = (d["world"] == "canvas").astype(int)
     clips = d["clip"]
+    fold = clip_folds(clips, folds, seed)
     cv = np.zeros(len(y))
-    groups = np.unique(clips, return_inverse=True)[1]
-    for tr, te in GroupKFold(folds).split(x, y, groups):
-        m = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(x[tr], y[tr])
-        cv[te] = m.predict_proba(x[te])[:, 1]
+    for k in range(folds):
+        cv[fold == k] = probe_scores(x[fold == k], as_probe(fit_probe(x[fold != k], y[fold != k], seed=seed), 0.0))
     per_clip = clip_scores(cv, clips)
     world_of = {str(c): str(w) for c, w in zip(clips, d["world"])}
-    negative = [s for c, s in per_clip.items() if world_of[c] != "canvas"]
+    negative = {c: s for c, s in per_clip.items() if world_of[c] != "canvas"}
     positive = [s for c, s in per_clip.items() if world_of[c] == "canvas"]
-    threshold = float(min(0.99, max(0.5, max(negative) + margin)))
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(x, y)
-    report = {"tracks": int(len(y)), "clips": {w: int(sum(v == w for v in world_of.values())) for w in set(world_of.values())},
-              "threshold": round(threshold, 4), "max_negative_clip_score_cv": round(float(max(negative)), 4),
+    threshold = float(min(0.99, max(0.5, max(negative.values()) + margin)))
+    tensors = fit_probe(x, y, seed=seed)
+    report = {"tracks": int(len(y)), "clips": {wd: int(sum(v == wd for v in world_of.values())) for wd in sorted(set(world_of.values()))},
+              "threshold": round(threshold, 4), "max_negative_clip_score_cv": round(float(max(negative.values())), 4),
+              "hardest_negative": max(negative, key=negative.get),
               "canvas_clips_passing_cv": round(float(np.mean(np.array(positive) >= threshold)), 4)}
-    save_checkpoint(out, Checkpoint(PROBE_KIND, 1, {"threshold": threshold, "inputs": "unit mean crop feature (1280), head confidence, sprite similarity",
-                                                   "report": report},
-                                    tensors={"weight": torch.from_numpy(model.coef_[0].astype(np.float32)),
-                                             "bias": torch.tensor([float(model.intercept_[0])], dtype=torch.float32)}))
+    save_checkpoint(out, Checkpoint(PROBE_KIND, 1, {"threshold": threshold,
+                                                   "inputs": "unit mean crop feature (1280), head confidence, sprite similarity",
+                                                   "hidden": int(tensors["w1"].shape[0]), "report": report},
+                                    tensors={k: v.float().contiguous() for k, v in tensors.items()}))
     report["out"] = out
     return report
 
