@@ -209,8 +209,8 @@ def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, 
         return analysis.tracks, features
     kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in bound]
     analysis.tracks = [tr for tr, _ in kept]
-    analysis.notes.append(f"{len(bound)} moving region(s) only moved with the camera (the scene around them moves the same way): "
-                          "no object moves there, so no sound is planned for them")
+    analysis.notes.append(f"{len(bound)} changing region(s) moved only with the camera (the scene around them moves the same way) "
+                          "or not at all: no object moves there, so no sound is planned for them")
     return analysis.tracks, [f for _, f in kept]
 
 
