@@ -94,8 +94,8 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         inside = region_flow(seq, inner)
         if ring is None or inside is None:
             continue
-        if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)):
-            return False  # it moved against its surroundings once: an object of its own
+        if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
+            return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
         measured += 1
         moving_inside += np.linalg.norm(inside) >= cfg.min_flow
         if np.linalg.norm(ring) < cfg.min_flow:
