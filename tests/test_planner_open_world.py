@@ -85,6 +85,25 @@ def test_canvas_gate():
     assert not is_canvas_clip([], cfg)
 
 
+def test_sprite_probe_is_a_small_mlp_on_unit_features():
+    from prismaudio.planner.canvas_gate import SpriteProbe, gelu, probe_inputs, probe_scores
+
+    x = probe_inputs(np.array([[3.0, 4.0], [0.0, 2.0]]), np.array([0.9, 0.0]), np.array([0.5, 0.1]))
+    assert np.allclose(x, [[0.6, 0.8, 0.9, 0.5], [0.0, 1.0, 0.0, 0.1]])
+    assert np.allclose(gelu(np.array([0.0, 10.0, -10.0])), [0.0, 10.0, 0.0], atol=1e-6)
+    probe = SpriteProbe(np.array([[0.0, 0.0, 4.0, 0.0]]), np.array([-2.0]), np.array([3.0]), -1.0, 0.5)
+    p = probe_scores(x, probe)  # only the head's confidence drives this one
+    assert p[0] > 0.8 and p[1] < 0.3
+
+
+def test_installed_sprite_probe_loads_with_its_threshold():
+    from prismaudio.planner.canvas_gate import PROBE_PATH, load_probe
+
+    probe = load_probe(str(PROBE_PATH))
+    assert probe is not None, "assets/planner/sprite_probe.safetensors is part of the package"
+    assert probe.w1.shape[1] == 1282 and 0.5 <= probe.threshold < 1.0
+
+
 # ---- bad input: a valid plan, a line saying why, no invented sources --------------------
 
 

@@ -23,6 +23,8 @@ import numpy as np
 
 PROTOTYPES_PATH = Path(__file__).resolve().parent.parent / "assets" / "planner" / "sprite_prototypes.safetensors"
 PROTOTYPES_KIND = "planner-sprite-prototypes"
+PROBE_PATH = PROTOTYPES_PATH.parent / "sprite_probe.safetensors"
+PROBE_KIND = "planner-sprite-probe"
 
 
 @dataclass
@@ -34,6 +36,7 @@ class GateConfig:
     certain_similarity: float = 0.5  # ... and this like its sprite
     pair_confidence: float = 0.85  # ... or two answers this confident ...
     pair_similarity: float = 0.5  # ... each this like its sprite
+    probe: bool = True  # ... or the sprite probe finds one track sprite-like beyond its trained threshold
 
 
 @lru_cache(maxsize=2)
@@ -46,6 +49,49 @@ def load_prototypes(path: str = str(PROTOTYPES_PATH)) -> tuple[list[str], np.nda
     ckpt = load_checkpoint(path, kind=PROTOTYPES_KIND)
     m = ckpt.tensors["prototypes"].float().numpy()
     return list(ckpt.config["classes"]), m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+@dataclass
+class SpriteProbe:
+    """A small MLP (input -> hidden, GELU -> 1 logit) and the score above which a track is a sprite."""
+
+    w1: np.ndarray  # [hidden, 1282]
+    b1: np.ndarray  # [hidden]
+    w2: np.ndarray  # [hidden]
+    b2: float
+    threshold: float
+
+
+@lru_cache(maxsize=2)
+def load_probe(path: str = str(PROBE_PATH)) -> SpriteProbe | None:
+    """The sprite probe (`planner_training/gate.py` trains it), or None when not installed."""
+    from ..train.checkpoint import load_checkpoint
+
+    if not Path(path).is_file():
+        return None
+    ckpt = load_checkpoint(path, kind=PROBE_KIND)
+    t = {k: v.double().numpy() for k, v in ckpt.tensors.items()}
+    return SpriteProbe(t["w1"], t["b1"], t["w2"].reshape(-1), float(t["b2"].reshape(-1)[0]), float(ckpt.config["threshold"]))
+
+
+def probe_inputs(features: np.ndarray, confidence: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """The probe's input per track [N, 1282]: its unit mean crop feature, the head's confidence
+    (0 where the head did not name it) and its sprite similarity."""
+    f = np.asarray(features, float)
+    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)
+    return np.concatenate([f, np.asarray(confidence, float)[:, None], np.asarray(similarity, float)[:, None]], axis=1)
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+def probe_scores(inputs: np.ndarray, probe: SpriteProbe) -> np.ndarray:
+    """Probability that each track is a SynthCanvas sprite."""
+    h = gelu(np.asarray(inputs, float) @ probe.w1.T + probe.b1)
+    return 1.0 / (1.0 + np.exp(-(h @ probe.w2 + probe.b2)))
 
 
 def sprite_similarity(features: np.ndarray, label: str, prototypes: tuple[list[str], np.ndarray]) -> float:

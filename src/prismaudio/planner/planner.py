@@ -18,7 +18,7 @@ import numpy as np
 from .. import media
 from .analyser import AnalyserConfig, Analysis, analysis_size
 from .camera import CameraConfig
-from .canvas_gate import GateConfig, is_canvas_clip, load_prototypes, sprite_similarity
+from .canvas_gate import GateConfig, is_canvas_clip, load_probe, load_prototypes, probe_inputs, probe_scores, sprite_similarity
 from .detect import ShotConfig, detect
 from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
@@ -38,6 +38,8 @@ from .plan import (
     Temporal,
 )
 from .recognise import Recogniser, Recognition
+from .scene_motion import SceneMotionConfig, scene_bound_tracks
+from .scene_sources import SceneSourceConfig, add_traffic
 from .spatial import smoothed, spatial_track, spatial_x  # noqa: F401 (spatial_x, smoothed: part of this module's API)
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class PlannerConfig:
     shots: ShotConfig = field(default_factory=ShotConfig)  # edited footage is analysed shot by shot
     gate: GateConfig = field(default_factory=GateConfig)  # SynthCanvas footage or not (canvas_gate.py)
     open_world: OpenWorldConfig = field(default_factory=OpenWorldConfig)  # naming and events from motion elsewhere
+    scene_motion: SceneMotionConfig = field(default_factory=SceneMotionConfig)  # regions that move only with the camera
+    scene_sources: SceneSourceConfig = field(default_factory=SceneSourceConfig)  # engines of traffic seen as a whole
     scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience
 
 
@@ -122,9 +126,9 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
         torch.set_num_threads(before)
 
 
-def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
-                 trace: list | None, decode_seconds: float) -> Plan:
-    t1 = time.perf_counter()
+def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple[Analysis, np.ndarray, dict[int, int]]:
+    """(analysis holding the longest-lived tracks, the frames it was made on (stabilised where the
+    camera moved), frame each track appeared at inside another object's blob)."""
     found = detect(frames, fps, cfg.analyser, cfg.camera, cfg.shots)
     analysis, frames = found.analysis, found.frames
     appeared = appearances(analysis.tracks, cfg.onsets)
@@ -133,14 +137,28 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
+    return analysis, frames, appeared
+
+
+def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
+                 trace: list | None, decode_seconds: float) -> Plan:
+    import torch
+
+    t1 = time.perf_counter()
+    screen = frames
+    analysis, frames, appeared = tracked_objects(frames, fps, cfg)
+    tracks = analysis.tracks
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
     recognitions, features = recogniser.recognise_with_features(frames, tracks)
     mode = "canvas" if canvas_footage(recognitions, features, cfg.gate) else "open"
     if mode == "open":
+        tracks, features = without_scene_bound(screen, analysis, features, cfg.scene_motion)
         probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         sources, notes = plan_open_world(analysis, probs, cfg.open_world)
         plan = build_open_plan(analysis, sources, duration, notes, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate)
+        add_traffic(plan, screen, fps, lambda images: recogniser.encoder.classify(torch.from_numpy(np.ascontiguousarray(images))).numpy(),
+                    cfg.scene_sources)
         visual: dict[int, list[VisualEvent]] = {}
     else:
         tracks, recognitions = recogniser.separate_merged(frames, tracks, recognitions, cfg.merged)
@@ -173,7 +191,27 @@ def canvas_footage(recognitions: list[Recognition], features: list, cfg: GateCon
         return True
     named = [(r.confidence, sprite_similarity(f.numpy(), r.label, prototypes))
              for r, f in zip(recognitions, features) if r.origin == "canvas"]
-    return is_canvas_clip(named, cfg)
+    if is_canvas_clip(named, cfg):
+        return True
+    probe = load_probe() if cfg.probe else None
+    if probe is None or not named:
+        return False
+    x = probe_inputs(np.stack([f.numpy().mean(0) for r, f in zip(recognitions, features) if r.origin == "canvas"]),
+                     np.array([c for c, _ in named]), np.array([s for _, s in named]))
+    return bool(probe_scores(x, probe).max() >= probe.threshold)
+
+
+def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig) -> tuple[list, list]:
+    """The tracks (and their crop features) left when those that only move with the camera
+    are taken out (`scene_motion.py`); the analysis keeps the rest and a note says why."""
+    bound = scene_bound_tracks(frames, analysis.tracks, analysis.fps, cfg)
+    if not bound:
+        return analysis.tracks, features
+    kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in bound]
+    analysis.tracks = [tr for tr, _ in kept]
+    analysis.notes.append(f"{len(bound)} changing region(s) moved only with the camera (the scene around them moves the same way) "
+                          "or not at all: no object moves there, so no sound is planned for them")
+    return analysis.tracks, [f for _, f in kept]
 
 
 def visual_events(frames: np.ndarray, analysis: Analysis, recognitions: list[Recognition], generic: set[int],
