@@ -123,3 +123,16 @@ def test_very_slow_and_very_fast_frame_rates(tmp_path, fps):
     plan.validate()
     assert plan.duration == pytest.approx(12 / fps, abs=0.1)
     assert len(plan.semantic.sources) <= 1
+
+
+def test_the_cameras_motion_is_taken_out_of_an_objects_path():
+    from prismaudio.planner.camera import own_path
+
+    steps = np.tile(np.eye(3), (30, 1, 1))
+    steps[1:, 0, 2] = 2.0  # each frame's picture maps to the previous one's 2 px to the right: the camera pans
+    frames = np.arange(30)
+    still = np.stack([100.0 - 2.0 * frames, np.full(30, 50.0)], 1)  # a still object drifting on screen
+    assert np.allclose(own_path(still, frames, steps), still[0])
+    falling = still + np.stack([np.zeros(30), 0.5 * frames ** 2], 1)
+    assert np.allclose(own_path(falling, frames, steps)[:, 1], 50.0 + 0.5 * frames ** 2)
+    assert np.allclose(own_path(falling, frames, steps)[:, 0], 100.0)
