@@ -37,6 +37,7 @@ class OpenWorldConfig:
     gait: GaitConfig = field(default_factory=GaitConfig)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
+    collision_window: float = 0.04  # seconds: two objects' collision contacts this close are one collision
     verify: bool = True  # contacts pass the contact verifier (verify.py) where its weights are installed
     verifier_path: str = ""  # empty: the packaged one
 
@@ -100,7 +101,7 @@ def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, tim
     """The track's contacts (`contacts_of`) that the contact verifier believes (`verify.py`)."""
     from .verify import VERIFIER_PATH, contact_features, load_verifier, verified
 
-    contacts = checked_contacts(track, analysis, cfg, times, camera_moves)
+    contacts = contacts_of(track, analysis, cfg.motion, times)
     verifier = load_verifier(cfg.verifier_path or str(VERIFIER_PATH)) if cfg.verify else None
     if verifier is None or not contacts:
         return contacts
@@ -184,7 +185,23 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         sources.append(OpenSource([track.id], naming, kind, events, confidence))
     if dropped:
         notes.append(f"{dropped} moving object(s) made no contact and no continuous motion, so no sound is planned for them")
-    return merge_namesakes(sources, analysis), notes
+    return merge_namesakes(one_sound_per_collision(sources, cfg.collision_window), analysis), notes
+
+
+def one_sound_per_collision(sources: list[OpenSource], window: float) -> list[OpenSource]:
+    """Two objects that meet both jolt: one collision, not two sounds. Of collision events of
+    different sources within `window` seconds of each other, the one with the larger velocity
+    change (relative strength aside: the object that was struck harder) is kept."""
+    found = [(e.onset, e.strength * e.confidence, k, e) for k, s in enumerate(sources) for e in s.events
+             if e.kind == "impact" and e.what == "collision"]
+    drop: set[int] = set()
+    for i, (t, w, k, e) in enumerate(found):
+        for t2, w2, k2, e2 in found[i + 1 :]:
+            if k2 != k and abs(t2 - t) <= window and id(e) not in drop and id(e2) not in drop:
+                drop.add(id(e2) if (w2, -t2) < (w, -t) else id(e))
+    for s in sources:
+        s.events = [e for e in s.events if id(e) not in drop]
+    return [s for s in sources if s.events]
 
 
 def merge_namesakes(sources: list[OpenSource], analysis: Analysis, max_overlap: int = 3) -> list[OpenSource]:
