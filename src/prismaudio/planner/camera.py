@@ -230,14 +230,14 @@ def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, 
     t = len(frames)
     if t < 2:
         return False
-    g = np.clip(_gray(frames), 0, 255).astype(np.uint8)
     shifts = []
     gap = max(1, min(gap, t - 1))
     for k in np.unique(np.linspace(0, t - 1 - gap, min(pairs, t - gap)).round().astype(int)):
-        pts = cv2.goodFeaturesToTrack(g[k], maxCorners=max_corners, qualityLevel=0.01, minDistance=3)
+        a, b = (np.clip(_gray(frames[i]), 0, 255).astype(np.uint8) for i in (k, k + gap))  # only the frames used
+        pts = cv2.goodFeaturesToTrack(a, maxCorners=max_corners, qualityLevel=0.01, minDistance=3)
         if pts is None or len(pts) < 8:
             continue
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(g[k], g[k + gap], pts, None, winSize=(15, 15), maxLevel=3)
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(15, 15), maxLevel=3)
         ok = status.ravel() == 1
         if ok.sum() >= 8:
             shifts.append(float(np.median(np.linalg.norm((nxt - pts).reshape(-1, 2)[ok], axis=1))))

@@ -40,7 +40,7 @@ class MotionConfig:
     penalty: float = 30.0  # cost of one more cut in the piecewise-parabola fit (squared noise units; tuned on PhysWorld train)
     min_noise: float = 0.002  # frame heights: the track's position noise is taken as at least this
     noise_factor: float = 5.0  # a contact's velocity change is at least this many noise steps (noise x fps)
-    max_segment: float = 4.0  # seconds: longest parabola segment considered
+    max_segment: float = 2.0  # seconds: longest parabola segment considered (a cut forced there changes no velocity)
     max_gap: int = 2  # a cut across more frames than this without the object seen is no contact
     still_speed: float = 0.15  # frame heights / s: slower than this before a change is at rest
     separation: float = 0.03  # seconds: two contacts of one object closer than this are one
