@@ -39,6 +39,8 @@ class OpenWorldConfig:
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
     collision_window: float = 0.04  # seconds: two objects' collision contacts this close are one collision
     verify: bool = True  # contacts pass the contact verifier (verify.py) where its weights are installed
+    verify_still_camera: bool = False  # ... on a still camera too (else it only sets their confidence there:
+    # the tracker's blobs are steady there, and on plain physics clips dropping cost more recall than it won precision)
     verifier_path: str = ""  # empty: the packaged one
 
 
@@ -98,7 +100,9 @@ def steps_of(track: Track, analysis: Analysis, cfg: GaitConfig) -> tuple[list[fl
 
 def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, times: np.ndarray | None,
                      camera_moves: bool) -> list[Contact]:
-    """The track's contacts (`contacts_of`) that the contact verifier believes (`verify.py`)."""
+    """The track's contacts (`contacts_of`) that the contact verifier believes (`verify.py`):
+    where the camera moves (or everywhere with `verify_still_camera`); elsewhere all of them,
+    with the verifier's probability as their confidence."""
     from .verify import VERIFIER_PATH, contact_features, load_verifier, verified
 
     contacts = contacts_of(track, analysis, cfg.motion, times)
@@ -106,7 +110,12 @@ def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, tim
     if verifier is None or not contacts:
         return contacts
     t = times if times is not None else np.arange(analysis.num_frames) / analysis.fps
-    return verified(contacts, contact_features(track, analysis, contacts, t, camera_moves), verifier)
+    features = contact_features(track, analysis, contacts, t, camera_moves)
+    if camera_moves or cfg.verify_still_camera:
+        return verified(contacts, features, verifier)
+    for c, p in zip(contacts, verifier.probability(features)):
+        c.confidence = round(float(p), 3)
+    return contacts
 
 
 def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorldConfig,
