@@ -96,7 +96,7 @@ def best_threshold(p: np.ndarray, y: np.ndarray, total_real: int) -> float:
 def train(root: str, run_dir: str, out: str) -> str:
     from ..optional import require
 
-    require("sklearn", "training the contact verifier (pip install 'prismaudio[train]')")
+    require("sklearn", "training the contact verifier")
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
