@@ -142,3 +142,32 @@ def test_very_slow_and_very_fast_frame_rates(tmp_path, fps):
     plan.validate()
     assert plan.duration == pytest.approx(12 / fps, abs=0.1)
     assert len(plan.semantic.sources) <= 1
+
+
+def test_the_cameras_motion_is_taken_out_of_an_objects_path():
+    from prismaudio.planner.camera import own_path
+
+    steps = np.tile(np.eye(3), (30, 1, 1))
+    steps[1:, 0, 2] = 2.0  # each frame's picture maps to the previous one's 2 px to the right: the camera pans
+    frames = np.arange(30)
+    still = np.stack([100.0 - 2.0 * frames, np.full(30, 50.0)], 1)  # a still object drifting on screen
+    assert np.allclose(own_path(still, frames, steps), still[0])
+    falling = still + np.stack([np.zeros(30), 0.5 * frames ** 2], 1)
+    assert np.allclose(own_path(falling, frames, steps)[:, 1], 50.0 + 0.5 * frames ** 2)
+    assert np.allclose(own_path(falling, frames, steps)[:, 0], 100.0)
+
+
+def test_two_objects_meeting_make_one_collision_sound():
+    from prismaudio.planner.naming import Naming
+    from prismaudio.planner.open_world import OpenSource, PlannedEvent, one_sound_per_collision
+
+    def source(tid, events):
+        naming = Naming("unknown object", "an object", "impact", 0.5)
+        return OpenSource([tid], naming, "impact", events, 0.5)
+
+    a = source(0, [PlannedEvent(1.00, 1.25, "impact", 1.0, 0.9, "collision"), PlannedEvent(2.0, 2.25, "impact", 1.0, 0.9, "bounce")])
+    b = source(1, [PlannedEvent(1.02, 1.27, "impact", 0.4, 0.9, "collision")])
+    c = source(2, [PlannedEvent(1.01, 1.26, "impact", 1.0, 0.9, "bounce")])  # a bounce elsewhere at the same time stays
+    out = one_sound_per_collision([a, b, c], 0.04)
+    assert [s.tracks for s in out] == [[0], [2]]  # b's only event was the weaker side of a's collision
+    assert [e.onset for e in out[0].events] == [1.0, 2.0]

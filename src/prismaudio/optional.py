@@ -18,6 +18,7 @@ INSTALL = {
     "gradio": "pip install 'prismaudio[web]'",
     "fastapi": "pip install 'prismaudio[web]'",
     "matplotlib": "pip install 'prismaudio[plots]'",
+    "sklearn": "pip install 'prismaudio[train]'",
 }
 
 

@@ -165,3 +165,85 @@ def to_screen(x: np.ndarray, frames: np.ndarray, path: np.ndarray, width: int) -
         return x
     idx = np.clip(np.asarray(frames, int), 0, len(path) - 1)
     return np.asarray(x, float) + path[idx, 0] / width
+
+
+def frame_homographies(frames: np.ndarray, max_corners: int = 200, min_inliers: int = 12) -> np.ndarray:
+    """[T, 3, 3]: entry k maps frame k's pixel coordinates to frame k-1's (entry 0: identity).
+
+    A translation (`camera_offsets`) is what a pan does; an orbiting or dollying camera turns
+    and scales the floor too. The floor is a plane, so between two frames its picture moves by
+    a homography: corners followed by Lucas-Kanade flow, one homography fitted by RANSAC (the
+    moving objects' corners are its outliers). Identity where too few corners are found (a
+    flat picture, a cut). Kept frame to frame, not chained over the clip: chained, an orbit's
+    small perspective errors grow without bound."""
+    import cv2
+
+    t = len(frames)
+    out = np.tile(np.eye(3), (t, 1, 1))
+    if t < 2:
+        return out
+    g = np.clip(_gray(frames), 0, 255).astype(np.uint8)
+    h, w = g.shape[1:3]
+    if h < 16 or w < 16:
+        return out
+    for k in range(1, t):
+        pts = cv2.goodFeaturesToTrack(g[k], maxCorners=max_corners, qualityLevel=0.01, minDistance=max(3, min(h, w) // 40))
+        if pts is None or len(pts) < min_inliers:
+            continue
+        prev, status, _ = cv2.calcOpticalFlowPyrLK(g[k], g[k - 1], pts, None, winSize=(15, 15), maxLevel=3)
+        ok = status.ravel() == 1
+        if ok.sum() < min_inliers:
+            continue
+        m, inl = cv2.findHomography(pts[ok].reshape(-1, 2), prev[ok].reshape(-1, 2), cv2.RANSAC, 1.0)
+        if m is not None and inl is not None and inl.sum() >= min_inliers:
+            out[k] = m
+    return out
+
+
+def _map(h: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    q = h @ np.array([xy[0], xy[1], 1.0])
+    return q[:2] / (q[2] if abs(q[2]) > 1e-9 else 1e-9)
+
+
+def own_path(xy: np.ndarray, frames: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """[N, 2] pixel positions seen at analysis frames `frames` -> the object's own path: from its
+    first position on, each move less what the camera did between the two frames (the new
+    position carried back into the previous frame's picture by `steps`). A still object on a
+    moving camera's floor keeps its first position; a bouncing one bounces there."""
+    xy = np.asarray(xy, float)
+    out = xy.copy()
+    for i in range(1, len(xy)):
+        back = xy[i]
+        for k in range(int(frames[i]), int(frames[i - 1]), -1):  # into frame frames[i - 1]'s picture
+            back = _map(steps[min(k, len(steps) - 1)], back)
+        out[i] = out[i - 1] + (back - xy[i - 1])
+    return out
+
+
+def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, gap: int = 12, max_corners: int = 100) -> bool:
+    """Whether the camera moves at all: over a few pairs of frames `gap` apart, corners followed
+    by Lucas-Kanade flow move by more than `min_shift` pixels (the lower quartile over the
+    corners, so the moving objects do not count even where they carry most corners; a still
+    camera gives 0.0 to 0.15 even through compression). Cheap: a few frames, not all."""
+    import cv2
+
+    t = len(frames)
+    if t < 2:
+        return False
+    shifts = []
+    gap = max(1, min(gap, t - 1))
+    for k in np.unique(np.linspace(0, t - 1 - gap, min(pairs, t - gap)).round().astype(int)):
+        a, b = (np.clip(_gray(frames[i]), 0, 255).astype(np.uint8) for i in (k, k + gap))  # only the frames used
+        pts = cv2.goodFeaturesToTrack(a, maxCorners=max_corners, qualityLevel=0.01, minDistance=3)
+        if pts is None or len(pts) < 8:
+            continue
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(15, 15), maxLevel=3)
+        ok = status.ravel() == 1
+        if ok.sum() >= 8:
+            # the lower quartile over the corners: on a flat backdrop most corners may sit on the
+            # moving objects, but with a still camera a quarter of them stay put
+            shifts.append(float(np.percentile(np.linalg.norm((nxt - pts).reshape(-1, 2)[ok], axis=1), 25)))
+    # the upper quartile: a slow start or stop of the camera leaves some pairs still, and a large
+    # object crossing the picture can carry one pair's corners
+    return bool(shifts) and float(np.percentile(shifts, 75)) > min_shift
+

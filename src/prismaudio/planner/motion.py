@@ -37,15 +37,17 @@ ContactKind = Literal["bounce", "stop", "collision", "hit"]
 class MotionConfig:
     min_change: float = 0.25  # smallest velocity change (frame heights / s) that is a contact
     relative_change: float = 0.6  # ... and at least this share of the speed before or after it
-    reach: int = 2  # frames on each side whose mean velocity is compared
-    separation: float = 0.12  # seconds: two contacts of one object closer than this are one
+    penalty: float = 30.0  # cost of one more cut in the piecewise-parabola fit (squared noise units; tuned on PhysWorld train)
+    min_noise: float = 0.002  # frame heights: the track's position noise is taken as at least this
+    noise_factor: float = 5.0  # a contact's velocity change is at least this many noise steps (noise x fps)
+    max_segment: float = 2.0  # seconds: longest parabola segment considered (a cut forced there changes no velocity)
+    max_gap: int = 2  # a cut across more frames than this without the object seen is no contact
+    still_speed: float = 0.15  # frame heights / s: slower than this before a change is at rest
+    separation: float = 0.03  # seconds: two contacts of one object closer than this are one
     sustain_speed: float = 0.08  # frame heights / s: faster than this is continuous motion
     sustain_seconds: float = 0.6  # ... kept up this long is a sustained activity
-    touch_pad: float = 0.02  # boxes this close (frame fraction) touch (a collision)
     stop_share: float = 0.3  # speed after / before below this is a stop
-    min_margin: float = 1.25  # a contact's change is at least this many times the threshold (barely over it: an echo of a contact)
-    noise_factor: float = 5.0  # a contact's change is at least this many times the track's typical change (jitter)
-    max_rate: float = 4.0  # contacts per second above this all through a track: jitter, not contacts
+    max_rate: float = 6.0  # contacts per second above this all through a track: jitter, not contacts
 
 
 @dataclass
@@ -56,6 +58,10 @@ class Contact:
     strength: float  # velocity change, frame heights per second
     confidence: float  # in [0, 1]: how far above the detection threshold
     other: int | None = None  # the other object of a collision
+    speed_before: float = 0.0  # frame heights / s, where the fitted curves meet
+    speed_after: float = 0.0
+    margin: float = 0.0  # velocity change over the detection floor
+    noise: float = 0.0  # the track's position noise (frame heights)
 
 
 @dataclass
@@ -74,64 +80,15 @@ def velocities(pos: np.ndarray, fps: float) -> np.ndarray:
     return np.gradient(np.asarray(pos, float), axis=0) * fps
 
 
-def velocity_change(pos: np.ndarray, fps: float, reach: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per frame k: mean velocity over the `reach` frames before k and after k ([N, 2] each, zero
-    near the ends) and |after - before| with the steady part (gravity, a smooth curve) removed:
-    the change expected from the neighbouring frames' acceleration is subtracted."""
-    n = len(pos)
-    before = np.zeros((n, 2))
-    after = np.zeros((n, 2))
-    change = np.zeros(n)
-    if n < 2 * reach + 1:
-        return before, after, change
-    p = np.asarray(pos, float)
-    before[reach:-reach] = (p[reach:-reach] - p[: -2 * reach]) / reach * fps
-    after[reach:-reach] = (p[2 * reach :] - p[reach:-reach]) / reach * fps
-    raw = after - before
-    # steady acceleration: the median change over a window, which a single contact hardly moves
-    steady = np.zeros_like(raw)
-    w = 3 * reach
-    for k in range(reach, n - reach):
-        steady[k] = np.median(raw[max(reach, k - w) : min(n - reach, k + w + 1)], axis=0)
-    change[reach:-reach] = np.linalg.norm(raw[reach:-reach] - steady[reach:-reach], axis=1)
-    return before, after, change
-
-
-def peaks(score: np.ndarray, ok: np.ndarray, separation: int) -> list[int]:
-    """Local maxima of `score` where `ok`, strongest first, none within `separation` frames of a stronger one."""
-    taken: list[int] = []
-    for i in np.argsort(-score):
-        i = int(i)
-        if ok[i] and score[i] > 0 and all(abs(i - j) >= separation for j in taken):
-            taken.append(i)
-    return sorted(taken)
-
-
-def contact_time(t: np.ndarray, pos: np.ndarray, k: int, side: int = 4) -> float:
-    """Sub-frame time of the contact near index k: curves fitted to the positions before and after
-    (a parabola with 4+ points, else a line) on the axis that changed most, where they meet."""
-    lo, hi = max(0, k - side), min(len(t), k + side + 1)
-    if k - lo < 2 or hi - k < 3:
-        return float(t[k])
-    step = float(t[1] - t[0])
-    best, best_change = float(t[k]), 0.0
-    for d in range(pos.shape[1]):
-        for deg in (2, 1):
-            if min(k + 1 - lo, hi - k) < deg + 2:
-                continue
-            # the sample at k itself is left out: it may lie on either curve
-            a = np.polyfit(t[lo:k], pos[lo:k, d], deg)
-            b = np.polyfit(t[k + 1 : hi], pos[k + 1 : hi, d], deg)
-            change = abs(np.polyval(np.polyder(a), t[k]) - np.polyval(np.polyder(b), t[k]))
-            if change <= best_change:
-                break
-            roots = np.roots(np.polysub(a, b)) if deg else np.array([])
-            roots = roots[np.isreal(roots)].real
-            roots = roots[np.abs(roots - t[k]) <= 1.5 * step]
-            if len(roots):
-                best_change, best = change, float(roots[np.argmin(np.abs(roots - t[k]))])
-                break
-    return float(np.clip(best, t[k] - step, t[k] + step))
+def shown_times(n: int, fps: float, source_fps: float = 0.0) -> np.ndarray:
+    """[n] times of the source frames that n samples decoded at `fps` show: sample k shows the
+    latest source frame at or before k / fps, so resampling 24 fps to 25 shows one frame twice
+    a second and 30 fps to 25 skips one in six. Contacts timed on k / fps would see a stop
+    where a frame repeats and a jolt where one is skipped. Unknown rate (0): k / fps."""
+    k = np.arange(n)
+    if source_fps <= 0:
+        return k / fps
+    return np.floor(k * source_fps / fps + 1e-6) / source_fps
 
 
 def classify_contact(before: np.ndarray, after: np.ndarray, touching: bool, stop_share: float) -> ContactKind:
@@ -149,30 +106,42 @@ def classify_contact(before: np.ndarray, after: np.ndarray, touching: bool, stop
 
 def track_contacts(track_id: int, t: np.ndarray, pos: np.ndarray, seen: np.ndarray, fps: float,
                    touching: np.ndarray | None = None, cfg: MotionConfig | None = None) -> list[Contact]:
-    """Contacts of one object from its positions `pos` [N, 2] (frame heights) at times `t`.
-    Only where the object was seen around the frame (bridged gaps are straight, fake lines)."""
+    """Contacts of one object from its positions `pos` [N, 2] (frame heights) at times `t`: the
+    cuts of its best piecewise-parabola fit (`breaks.py`) whose velocity change stands out of
+    the track's noise. Only seen samples count (bridged gaps are straight, fake lines); a
+    sample at the time of the one before it (a frame shown twice) adds nothing."""
+    from .breaks import breaks, track_noise
+
     cfg = cfg or MotionConfig()
-    n = len(pos)
-    if n < 2 * cfg.reach + 1:
+    t = np.asarray(t, float)
+    idx = np.flatnonzero(np.asarray(seen, bool))
+    idx = idx[np.r_[True, np.diff(t[idx]) > 1e-6]] if len(idx) else idx
+    if len(idx) < 5:
         return []
-    before, after, change = velocity_change(pos, fps, cfg.reach)
-    speed = np.maximum(np.linalg.norm(before, axis=1), np.linalg.norm(after, axis=1))
-    window = 2 * cfg.reach + 1
-    valid = np.convolve(np.asarray(seen, float), np.ones(window), mode="same") >= window
-    # the track's own jitter (centroid noise, a shadow, compression) sets the floor: a contact
-    # stands out of the velocity changes around it
-    noise = float(np.median(change[valid])) if valid.any() else 0.0
-    floor = max(cfg.min_change, cfg.noise_factor * noise)
-    ok = valid & (change >= cfg.min_margin * floor) & (change >= cfg.relative_change * speed)
-    out = []
-    sep = max(1, int(round(cfg.separation * fps)))
-    for k in peaks(change, ok, sep):
-        touch = bool(touching[k]) if touching is not None else False
-        kind = classify_contact(before[k], after[k], touch, cfg.stop_share)
-        margin = change[k] / floor
-        conf = float(np.clip(1.0 - 1.0 / margin, 0.05, 1.0)) if margin > 0 else 0.05
-        out.append(Contact(track_id, contact_time(t, pos, k), kind, float(change[k]), round(conf, 3)))
-    seconds = float(np.sum(valid)) / fps
+    tt, pp = t[idx], np.asarray(pos, float)[idx]
+    noise = track_noise(pp, cfg.min_noise)
+    floor = max(cfg.min_change, cfg.noise_factor * noise * fps)
+    max_len = max(8, int(round(cfg.max_segment * fps)))
+    found: list[Contact] = []
+    for b in breaks(tt, pp, noise, cfg.penalty, max_len):
+        if idx[b.index] - idx[b.index - 1] > cfg.max_gap:
+            continue  # the object was not seen there: what it did is unknown
+        change, sb, sa = b.change, float(np.linalg.norm(b.before)), float(np.linalg.norm(b.after))
+        if change < floor or change < cfg.relative_change * max(sb, sa):
+            continue
+        touch = touching is not None and bool(touching[idx[b.index]] or touching[idx[b.index - 1]])
+        if sb < cfg.still_speed and not touch:
+            continue  # set moving from rest with nothing seen touching it: no sound to show
+        kind = classify_contact(b.before, b.after, touch, cfg.stop_share)
+        margin = change / floor
+        found.append(Contact(track_id, b.time, kind, change, round(float(np.clip(1.0 - 1.0 / margin, 0.05, 1.0)), 3),
+                             speed_before=sb, speed_after=sa, margin=margin, noise=noise))
+    out: list[Contact] = []
+    for c in sorted(found, key=lambda c: -c.strength):  # one sound per object within `separation`
+        if all(abs(c.time - o.time) >= cfg.separation for o in out):
+            out.append(c)
+    out.sort(key=lambda c: c.time)
+    seconds = float(len(idx)) / fps
     if seconds > 0 and len(out) / seconds > cfg.max_rate:
         return []  # a shaking outline, not an object hitting things
     return out

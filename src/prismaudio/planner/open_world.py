@@ -21,6 +21,7 @@ from .motion import (
     Contact,
     MotionConfig,
     normalised_strengths,
+    shown_times,
     source_kind,
     track_activities,
     track_contacts,
@@ -36,6 +37,11 @@ class OpenWorldConfig:
     gait: GaitConfig = field(default_factory=GaitConfig)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
+    collision_window: float = 0.04  # seconds: two objects' collision contacts this close are one collision
+    verify: bool = True  # contacts pass the contact verifier (verify.py) where its weights are installed
+    verify_still_camera: bool = False  # ... on a still camera too (else it only sets their confidence there:
+    # the tracker's blobs are steady there, and on plain physics clips dropping cost more recall than it won precision)
+    verifier_path: str = ""  # empty: the packaged one
 
 
 @dataclass
@@ -76,9 +82,11 @@ def box_side(track: Track) -> float:
     return float(np.median(np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
 
 
-def contacts_of(track: Track, analysis: Analysis, cfg: MotionConfig) -> list[Contact]:
+def contacts_of(track: Track, analysis: Analysis, cfg: MotionConfig, times: np.ndarray | None = None) -> list[Contact]:
+    """`times`: of each analysis frame, the time of the source frame it shows (`shown_times`)."""
     touching = overlap_frames(track, analysis.tracks)
-    found = track_contacts(track.id, track.frames / analysis.fps, positions(track, analysis), track.observed,
+    t = times[track.frames] if times is not None else track.frames / analysis.fps
+    found = track_contacts(track.id, t, positions(track, analysis), track.observed,
                            analysis.fps, touching, cfg)
     # a bridged or half-seen stretch at the clip's ends is no contact
     return [c for c in found if 0.0 < c.time < analysis.duration]
@@ -90,14 +98,35 @@ def steps_of(track: Track, analysis: Analysis, cfg: GaitConfig) -> tuple[list[fl
     return step_times(track.frames / analysis.fps, boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0], speed, analysis.fps, cfg)
 
 
-def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorldConfig) -> tuple[str, list[PlannedEvent]]:
+def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, times: np.ndarray | None,
+                     camera_moves: bool) -> list[Contact]:
+    """The track's contacts (`contacts_of`) that the contact verifier believes (`verify.py`):
+    where the camera moves (or everywhere with `verify_still_camera`); elsewhere all of them,
+    with the verifier's probability as their confidence."""
+    from .verify import VERIFIER_PATH, contact_features, load_verifier, verified
+
+    contacts = contacts_of(track, analysis, cfg.motion, times)
+    verifier = load_verifier(cfg.verifier_path or str(VERIFIER_PATH)) if cfg.verify else None
+    if verifier is None or not contacts:
+        return contacts
+    t = times if times is not None else np.arange(analysis.num_frames) / analysis.fps
+    features = contact_features(track, analysis, contacts, t, camera_moves)
+    if camera_moves or cfg.verify_still_camera:
+        return verified(contacts, features, verifier)
+    for c, p in zip(contacts, verifier.probability(features)):
+        c.confidence = round(float(p), 3)
+    return contacts
+
+
+def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorldConfig,
+                 times: np.ndarray | None = None, camera_moves: bool = False) -> tuple[str, list[PlannedEvent]]:
     """(kind, events) of one object from its motion; the class kind is only a prior."""
     fps, end = analysis.fps, analysis.duration
     seen_seconds = float(track.observed.sum()) / fps
     if naming.person:
-        times, conf = steps_of(track, analysis, cfg.gait)
-        return "impact", [PlannedEvent(t, min(t + cfg.impact_length, end), "impact", 1.0, conf, "step") for t in times]
-    contacts = contacts_of(track, analysis, cfg.motion)
+        steps, conf = steps_of(track, analysis, cfg.gait)
+        return "impact", [PlannedEvent(t, min(t + cfg.impact_length, end), "impact", 1.0, conf, "step") for t in steps]
+    contacts = checked_contacts(track, analysis, cfg, times, camera_moves)
     activities = track_activities(track.id, track.frames / fps, positions(track, analysis), fps, cfg.motion)
     kind = source_kind(contacts, activities, seen_seconds, naming.kind)
     events: list[PlannedEvent] = []
@@ -125,17 +154,38 @@ def _sustained_spans(track: Track, activities: list[Activity], naming: Naming, a
     return [(a.start, min(a.end + 1.0 / fps, end), a.speed, a.kind) for a in activities]
 
 
-def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig) -> tuple[list[OpenSource], list[str]]:
+def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None) -> Track:
+    """The track with the camera's motion taken out of its positions (`camera.own_path`, with
+    `camera.frame_homographies`): what is left is the object's own motion, where its contacts
+    are. The same track without them."""
+    if homographies is None:
+        return track
+    from dataclasses import replace
+
+    from .camera import own_path
+
+    xy = np.stack([np.asarray(track.x) * analysis.width, np.asarray(track.y) * analysis.height], 1)
+    held = own_path(xy, track.frames, homographies)
+    return replace(track, x=held[:, 0] / analysis.width, y=held[:, 1] / analysis.height)
+
+
+def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
+                    homographies: np.ndarray | None = None) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
-    what was left out and why."""
+    what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
+    contacts are timed on the frames it really showed; `homographies`: the camera's motion
+    ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
+    (None: a still camera)."""
+    times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
     dropped = 0
-    for track, p in zip(analysis.tracks, probs):
+    for screen_track, p in zip(analysis.tracks, probs):
+        track = own_motion(screen_track, analysis, homographies)
         acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
-        kind, events = track_events(track, naming, analysis, cfg)
+        kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
         if not events:
             dropped += 1
             continue
@@ -144,7 +194,23 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         sources.append(OpenSource([track.id], naming, kind, events, confidence))
     if dropped:
         notes.append(f"{dropped} moving object(s) made no contact and no continuous motion, so no sound is planned for them")
-    return merge_namesakes(sources, analysis), notes
+    return merge_namesakes(one_sound_per_collision(sources, cfg.collision_window), analysis), notes
+
+
+def one_sound_per_collision(sources: list[OpenSource], window: float) -> list[OpenSource]:
+    """Two objects that meet both jolt: one collision, not two sounds. Of collision events of
+    different sources within `window` seconds of each other, the one with the larger velocity
+    change (relative strength aside: the object that was struck harder) is kept."""
+    found = [(e.onset, e.strength * e.confidence, k, e) for k, s in enumerate(sources) for e in s.events
+             if e.kind == "impact" and e.what == "collision"]
+    drop: set[int] = set()
+    for i, (t, w, k, e) in enumerate(found):
+        for t2, w2, k2, e2 in found[i + 1 :]:
+            if k2 != k and abs(t2 - t) <= window and id(e) not in drop and id(e2) not in drop:
+                drop.add(id(e2) if (w2, -t2) < (w, -t) else id(e))
+    for s in sources:
+        s.events = [e for e in s.events if id(e) not in drop]
+    return [s for s in sources if s.events]
 
 
 def merge_namesakes(sources: list[OpenSource], analysis: Analysis, max_overlap: int = 3) -> list[OpenSource]:

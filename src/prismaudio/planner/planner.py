@@ -108,12 +108,15 @@ def plan_video(path: str | Path, cfg: PlannerConfig | None = None, trace: list |
     t0 = time.perf_counter()
     frames, info = decode_for_analysis(path, cfg)
     t1 = time.perf_counter()
-    plan = plan_frames(frames, cfg.fps, info.duration, cfg, trace=trace, decode_seconds=t1 - t0)
+    source_fps = 0.0 if info.variable_fps else float(info.fps)
+    plan = plan_frames(frames, cfg.fps, info.duration, cfg, trace=trace, decode_seconds=t1 - t0, source_fps=source_fps)
     return plan
 
 
 def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig | None = None,
-                trace: list | None = None, decode_seconds: float = 0.0) -> Plan:
+                trace: list | None = None, decode_seconds: float = 0.0, source_fps: float = 0.0) -> Plan:
+    """`source_fps`: the video's own frame rate when it is constant (0: unknown), so the
+    open-world path times contacts on the frames the video really showed."""
     import torch
 
     cfg = cfg or PlannerConfig()
@@ -121,14 +124,14 @@ def plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCon
     if cfg.torch_threads > 0:
         torch.set_num_threads(cfg.torch_threads)
     try:
-        return _plan_frames(frames, fps, duration, cfg, trace, decode_seconds)
+        return _plan_frames(frames, fps, duration, cfg, trace, decode_seconds, source_fps)
     finally:
         torch.set_num_threads(before)
 
 
-def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple[Analysis, np.ndarray, dict[int, int]]:
+def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple[Analysis, np.ndarray, dict[int, int], list]:
     """(analysis holding the longest-lived tracks, the frames it was made on (stabilised where the
-    camera moved), frame each track appeared at inside another object's blob)."""
+    camera moved), frame each track appeared at inside another object's blob, the clip's shots)."""
     found = detect(frames, fps, cfg.analyser, cfg.camera, cfg.shots)
     analysis, frames = found.analysis, found.frames
     appeared = appearances(analysis.tracks, cfg.onsets)
@@ -137,16 +140,16 @@ def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
-    return analysis, frames, appeared
+    return analysis, frames, appeared, found.shots
 
 
 def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerConfig,
-                 trace: list | None, decode_seconds: float) -> Plan:
+                 trace: list | None, decode_seconds: float, source_fps: float = 0.0) -> Plan:
     import torch
 
     t1 = time.perf_counter()
-    screen = frames
-    analysis, frames, appeared = tracked_objects(frames, fps, cfg)
+    screen = frames  # as decoded (before stabilisation)
+    analysis, frames, appeared, shots = tracked_objects(frames, fps, cfg)
     tracks = analysis.tracks
     t2 = time.perf_counter()
     recogniser = _recogniser(cfg)
@@ -155,7 +158,8 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     if mode == "open":
         tracks, features = without_scene_bound(screen, analysis, features, cfg.scene_motion)
         probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
-        sources, notes = plan_open_world(analysis, probs, cfg.open_world)
+        held = scene_homographies(screen, shots, cfg.camera)
+        sources, notes = plan_open_world(analysis, probs, cfg.open_world, source_fps, held)
         plan = build_open_plan(analysis, sources, duration, notes, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate)
         add_traffic(plan, screen, fps, lambda images: recogniser.encoder.classify(torch.from_numpy(np.ascontiguousarray(images))).numpy(),
                     cfg.scene_sources)
@@ -181,6 +185,17 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     if trace is not None:
         trace.append(PlanTrace(analysis, recognitions, visual, seconds, mode))
     return plan
+
+
+def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig) -> np.ndarray | None:
+    """The camera's motion as frame-to-frame homographies (`camera.frame_homographies`), or
+    None where it does not move (`camera.picture_drifts`), is off, or the clip has cuts (each
+    shot would need its own)."""
+    from .camera import frame_homographies, picture_drifts
+
+    if not cfg.enabled or len(frames) < 3 or len(shots) > 1 or not picture_drifts(frames):
+        return None
+    return frame_homographies(frames)
 
 
 def canvas_footage(recognitions: list[Recognition], features: list, cfg: GateConfig) -> bool:

@@ -45,7 +45,7 @@ def _track_row(world: str, clip: str, features: np.ndarray, recognition, prototy
 def _clip_rows(frames: np.ndarray, fps: float, world: str, clip: str, cfg, recogniser, prototypes) -> list[dict]:
     from ..planner.planner import tracked_objects
 
-    analysis, frames, _ = tracked_objects(frames, fps, cfg)
+    analysis, frames, _, _ = tracked_objects(frames, fps, cfg)
     if not analysis.tracks:
         return []
     recs, feats = recogniser.recognise_with_features(frames, analysis.tracks)
