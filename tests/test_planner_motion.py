@@ -173,3 +173,15 @@ def test_motion_config_loads_from_yaml(tmp_path):
     cfg = load_config(PlannerConfig, p)
     assert cfg.open_world.motion.min_change == 0.3 and cfg.gate.enabled is False
     assert isinstance(cfg.open_world.motion, MotionConfig)
+
+
+def test_corners_of_one_small_object_do_not_make_a_moving_camera():
+    import numpy as np
+
+    from prismaudio.planner.camera import spread_over_picture
+
+    disc = np.array([[40.0, 30.0], [52.0, 30.0], [46.0, 41.0]])  # a 12 px object in a 224 px picture
+    scene = np.array([[10.0, 20.0], [200.0, 30.0], [120.0, 180.0]])
+    assert not spread_over_picture(disc, (224, 224))
+    assert spread_over_picture(scene, (224, 224))
+    assert not spread_over_picture(np.zeros((0, 2)), (224, 224))

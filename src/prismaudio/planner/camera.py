@@ -220,11 +220,32 @@ def own_path(xy: np.ndarray, frames: np.ndarray, steps: np.ndarray) -> np.ndarra
     return out
 
 
-def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, gap: int = 12, max_corners: int = 100) -> bool:
+def spread_over_picture(points: np.ndarray, shape: tuple, min_extent: float = 0.3) -> bool:
+    """Whether points [N, 2] (x, y) span at least `min_extent` of the picture's width or height
+    (pure): the scene's own texture does; the corners of one small object on a plain backdrop
+    do not, and their motion says nothing about the camera's."""
+    if len(points) == 0:
+        return False
+    extent = (points.max(0) - points.min(0)) / np.array([shape[1], shape[0]], float)
+    return bool(extent.max() >= min_extent)
+
+
+def outside_boxes(points: np.ndarray, boxes: list, margin: float = 3.0) -> np.ndarray:
+    """[N] bool: points (x, y) inside none of the boxes (x0, y0, x1, y1), grown by `margin` (pure)."""
+    keep = np.ones(len(points), bool)
+    for x0, y0, x1, y1 in boxes:
+        keep &= ~((points[:, 0] >= x0 - margin) & (points[:, 0] <= x1 + margin)
+                  & (points[:, 1] >= y0 - margin) & (points[:, 1] <= y1 + margin))
+    return keep
+
+
+def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, gap: int = 12, max_corners: int = 100,
+                   objects_at=None) -> bool:
     """Whether the camera moves at all: over a few pairs of frames `gap` apart, corners followed
     by Lucas-Kanade flow move by more than `min_shift` pixels (the lower quartile over the
     corners, so the moving objects do not count even where they carry most corners; a still
-    camera gives 0.0 to 0.15 even through compression). Cheap: a few frames, not all."""
+    camera gives 0.0 to 0.15 even through compression). `objects_at(k)`: the tracked objects'
+    boxes in frame k, whose corners are left out. Cheap: a few frames, not all."""
     import cv2
 
     t = len(frames)
@@ -235,11 +256,13 @@ def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, 
     for k in np.unique(np.linspace(0, t - 1 - gap, min(pairs, t - gap)).round().astype(int)):
         a, b = (np.clip(_gray(frames[i]), 0, 255).astype(np.uint8) for i in (k, k + gap))  # only the frames used
         pts = cv2.goodFeaturesToTrack(a, maxCorners=max_corners, qualityLevel=0.01, minDistance=3)
-        if pts is None or len(pts) < 8:
-            continue
+        if pts is not None and objects_at is not None:  # the camera shows in the scene, not on the objects
+            pts = pts[outside_boxes(pts.reshape(-1, 2), objects_at(k) + objects_at(k + gap))]
+        if pts is None or len(pts) < 8 or not spread_over_picture(pts.reshape(-1, 2), a.shape):
+            continue  # corners in one small patch are an object on a plain backdrop, not the scene
         nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(15, 15), maxLevel=3)
         ok = status.ravel() == 1
-        if ok.sum() >= 8:
+        if ok.sum() >= 8 and ok.mean() >= 0.5:  # most corners lost: a flat backdrop's noise, nothing to follow
             # the lower quartile over the corners: on a flat backdrop most corners may sit on the
             # moving objects, but with a still camera a quarter of them stay put
             shifts.append(float(np.percentile(np.linalg.norm((nxt - pts).reshape(-1, 2)[ok], axis=1), 25)))

@@ -158,7 +158,7 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     if mode == "open":
         tracks, features = without_scene_bound(screen, analysis, features, cfg.scene_motion)
         probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
-        held = scene_homographies(screen, shots, cfg.camera)
+        held = scene_homographies(screen, shots, cfg.camera, analysis)
         sources, notes = plan_open_world(analysis, probs, cfg.open_world, source_fps, held)
         plan = build_open_plan(analysis, sources, duration, notes, cfg.box_tolerance, cfg.smooth_frames, cfg.spatial_rate)
         add_traffic(plan, screen, fps, lambda images: recogniser.encoder.classify(torch.from_numpy(np.ascontiguousarray(images))).numpy(),
@@ -187,13 +187,19 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     return plan
 
 
-def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig) -> np.ndarray | None:
+def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig, analysis: Analysis | None = None
+                       ) -> np.ndarray | None:
     """The camera's motion as frame-to-frame homographies (`camera.frame_homographies`), or
-    None where it does not move (`camera.picture_drifts`), is off, or the clip has cuts (each
-    shot would need its own)."""
+    None where it does not move (`camera.picture_drifts`, judged outside the tracked objects of
+    `analysis`), is off, or the clip has cuts (each shot would need its own)."""
     from .camera import frame_homographies, picture_drifts
 
-    if not cfg.enabled or len(frames) < 3 or len(shots) > 1 or not picture_drifts(frames):
+    boxes: dict[int, list] = {}
+    for track in analysis.tracks if analysis is not None else []:
+        for frame, box in zip(track.frames, track.boxes):
+            boxes.setdefault(int(frame), []).append(box)
+    if not cfg.enabled or len(frames) < 3 or len(shots) > 1 or not picture_drifts(
+            frames, objects_at=lambda k: boxes.get(int(k), [])):
         return None
     return frame_homographies(frames)
 
