@@ -99,7 +99,7 @@ def timed(cmd: list[str], env: dict) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=int, nargs="+", default=[1, 10, 60])
-    ap.add_argument("--engine", choices=["model", "library"], default="model")
+    ap.add_argument("--engine", choices=["model", "library", "stem"], default="model")
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--library", default="/work/data/library")
     ap.add_argument("--baseline", action="store_true", help="also time the in-memory path on the 1-minute video")
@@ -107,7 +107,8 @@ def main() -> int:
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     exe = Path(sys.executable).parent / "prismaudio"
-    engine = ["--engine", args.engine] + (["--library", args.library] if args.engine == "library" else ["--model", args.model])
+    engine = ["--engine", args.engine] + {"library": ["--library", args.library], "stem": [],
+                                          "model": ["--model", args.model]}[args.engine]
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     runs = {(r["engine"], r["minutes"]): r for r in old.get("runs", [])}  # other engines' runs are kept
     for minutes in args.minutes:
