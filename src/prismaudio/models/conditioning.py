@@ -245,7 +245,7 @@ class ConditionEncoder(nn.Module):
         if c.semantic is not None:
             sem = self.semantic_proj(c.semantic)
             times = (torch.arange(sem.shape[1], device=dev, dtype=torch.float32) + 0.5) / cfg.semantic_rate
-            from .dit import timestep_features  # shared sinusoid; seconds scaled to the 0..1 range it expects
+            from .timestep import timestep_features  # shared sinusoid; seconds scaled to the 0..1 range it expects
 
             sem = sem + self.semantic_time(timestep_features(times / 100.0, 64)).to(sem.dtype)[None]
             sem = self._fill(sem, self.empty["semantic"], c.drop_mask("semantic", batch, dev))

@@ -13,14 +13,13 @@ velocity; the timestep is one token prepended to the sequence.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .conditioning import ConditionEncoder, Conditions
 from .config import GeneratorConfig
+from .timestep import timestep_features
 
 
 class RMSNorm(nn.Module):
@@ -116,14 +115,6 @@ class Block(nn.Module):
         x = x + self.self_attn(self.norm1(x), rotary=rotary)
         x = x + self.cross_attn(self.norm2(x), context=context, mask=context_mask, context_kv=context_kv)
         return x + self.mlp(self.norm3(x))
-
-
-def timestep_features(sigma: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """Sinusoidal features of sigma in [0, 1] (scaled by 1000, as DDPM-style timesteps) -> [B, dim]."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=sigma.device, dtype=torch.float32) / half)
-    args = sigma.float()[:, None] * 1000.0 * freqs[None]
-    return torch.cat([args.cos(), args.sin()], dim=-1)
 
 
 class FlowDiT(nn.Module):

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.dit import Block, RMSNorm, rotary_tables, timestep_features
+from ..models.dit import Block, RMSNorm, rotary_tables
+from ..models.timestep import timestep_features
 from .config import StemModelConfig
 
 
