@@ -119,7 +119,8 @@ def train(root: str, run_dir: str, out: str) -> str:
         print(f"  {name:>14s} {w:+.3f}")
     tensors = {"mean": torch.from_numpy(mean).float(), "scale": torch.from_numpy(scale).float(),
                "weights": torch.from_numpy(model.coef_[0]).float(), "bias": torch.tensor([float(model.intercept_[0])])}
-    save_checkpoint(out, Checkpoint(VERIFIER_KIND, 1, {"features": list(FEATURES), "threshold": th, "physics": root,
+    save_checkpoint(out, Checkpoint(VERIFIER_KIND, 1, {"features": list(FEATURES), "threshold": th,
+                                                      "physics": Path(root).name,  # no machine path in a shipped file
                                                       "contacts": int(len(y)), "real": int(y.sum())},
                                     tensors=tensors))
     return out
