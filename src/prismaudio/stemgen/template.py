@@ -15,6 +15,7 @@ noise as before.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 
@@ -28,11 +29,18 @@ TEMPLATE_PEAK = 0.5  # stems in training peak near 0.5 (class-calibrated notes),
 SILENT = 1e-4
 
 
+@functools.lru_cache(maxsize=2)
+def _sound_bank(sample_rate: int):
+    """One sound bank per rate for the process: loading the soundfont costs more than the notes."""
+    from ..canvas.soundbank import SoundBank, default_soundfont
+
+    return SoundBank(sample_rate, default_soundfont())
+
+
 def sound_bank_takes(request: StemRequest, skip: set[str]) -> dict[str, np.ndarray]:
     """source id -> one rendered note of its class, for sources named like a sound-bank class
     (the SynthCanvas instruments and sounds), except those in `skip` (pure given the seed)."""
     from ..canvas.classes import BUILTIN_CLASSES
-    from ..canvas.soundbank import SoundBank, default_soundfont
 
     by_name = {c.name.lower(): c for c in BUILTIN_CLASSES}
     wanted = [(i, s) for i, s in enumerate(request.plan.semantic.sources)
@@ -40,7 +48,7 @@ def sound_bank_takes(request: StemRequest, skip: set[str]) -> dict[str, np.ndarr
     if not wanted:
         return {}
     try:
-        bank = SoundBank(request.sample_rate, default_soundfont())
+        bank = _sound_bank(request.sample_rate)
     except Exception as e:  # no soundfont synthesiser here: the sources are generated from noise
         log.warning("sound bank unavailable for templates (%s)", str(e).splitlines()[0][:100])
         return {}
