@@ -69,3 +69,18 @@ def test_the_generator_starts_from_the_sketch():
     assert min(hits) > 4 * max(gaps)
     no_templates = StemGeneratorEngine(model, latent, None, num_steps=2).render_stems(request)
     assert np.allclose(no_templates["b"], stems["b"], atol=1e-5)  # "b"'s noise is its own: (seed, its row)
+
+
+def test_without_the_soundfont_synthesiser_sources_are_generated_from_noise(monkeypatch):
+    """A plain `pip install` has no tinysoundfont: no sketch from the sound bank, no error."""
+    from prismaudio.errors import PrismError
+    from prismaudio.stemgen import template
+
+    def missing(sample_rate):
+        raise PrismError("SynthCanvas's instrument and drum classes needs the `tinysoundfont` package")
+
+    monkeypatch.setattr(template, "_sound_bank", missing)
+    request = StemRequest(plan("snare drum"), SR, 0, 3.0)
+    assert template_stems(request, LibraryEngine(None)) == {}
+    with_exemplar = StemRequest(plan("snare drum"), SR, 0, 3.0, {"b": ping()})
+    assert set(template_stems(with_exemplar, LibraryEngine(None))) == {"b"}  # exemplars still sketch

@@ -22,11 +22,17 @@ from dataclasses import replace
 import numpy as np
 
 from ..engines.base import StemRequest
+from ..errors import PrismError
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_PEAK = 0.5  # stems in training peak near 0.5 (class-calibrated notes), as exemplars are normalised
 SILENT = 1e-4
+
+
+@functools.lru_cache(maxsize=4)
+def _warn_once(message: str) -> None:
+    log.warning("%s", message)
 
 
 @functools.lru_cache(maxsize=2)
@@ -47,17 +53,18 @@ def sound_bank_takes(request: StemRequest, skip: set[str]) -> dict[str, np.ndarr
               if s.id not in skip and s.label.strip().lower() in by_name]
     if not wanted:
         return {}
+    takes = {}
     try:
         bank = _sound_bank(request.sample_rate)
-    except Exception as e:  # no soundfont synthesiser here: the sources are generated from noise
-        log.warning("sound bank unavailable for templates (%s)", str(e).splitlines()[0][:100])
+        for i, s in wanted:
+            cls = by_name[s.label.strip().lower()]
+            rng = np.random.default_rng([request.seed, i, 7])
+            seconds = 4.0 if cls.kind != "impact" else None
+            takes[s.id] = bank.render(cls, rng, seconds=seconds).audio.astype(np.float32)
+    except PrismError as e:  # no soundfont synthesiser (a plain pip install): generated from noise
+        _warn_once(f"no sketches from the sound bank ({str(e).splitlines()[0][:120]}); sources without an "
+                   "exemplar or a library class are generated from noise")
         return {}
-    takes = {}
-    for i, s in wanted:
-        cls = by_name[s.label.strip().lower()]
-        rng = np.random.default_rng([request.seed, i, 7])
-        seconds = 4.0 if cls.kind != "impact" else None
-        takes[s.id] = bank.render(cls, rng, seconds=seconds).audio.astype(np.float32)
     return takes
 
 
