@@ -63,6 +63,10 @@ class ClassMatcher:
         self.min_similarity = min_similarity
         self._encoder = text_encoder
         self._class_vectors: np.ndarray | None = None
+        # (label, description) -> its match: a source is matched again for every window of a
+        # long video and by every engine that asks (the stem engine's sketches, then the library
+        # engine), each time a sentence embedding
+        self._matches: dict[tuple[str, str], ClassMatch] = {}
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._encoder is None:
@@ -72,6 +76,12 @@ class ClassMatcher:
         return np.asarray(self._encoder.embed(texts), dtype=np.float64)
 
     def match(self, label: str, description: str = "") -> ClassMatch:
+        key = (label, description)
+        if key not in self._matches:
+            self._matches[key] = self._match(label, description)
+        return self._matches[key]
+
+    def _match(self, label: str, description: str) -> ClassMatch:
         found = exact_class(label, self.names)
         if found is not None:
             return ClassMatch(found, "exact", 1.0)

@@ -35,6 +35,11 @@ def _gray(frames: np.ndarray) -> np.ndarray:
     return f[..., 0] * 0.299 + f[..., 1] * 0.587 + f[..., 2] * 0.114
 
 
+def _gray8(frames: np.ndarray) -> np.ndarray:
+    """8-bit grey pictures, what OpenCV's corner finder and Lucas-Kanade flow take."""
+    return np.clip(_gray(frames), 0, 255).astype(np.uint8)
+
+
 def camera_offsets(frames: np.ndarray, min_inliers: float = 0.7, min_spread: float = 0.6, max_corners: int = 80,
                    min_corners: int = 20) -> np.ndarray:
     """[T, 2] (dx, dy) pixels: where the picture of frame t has moved since frame 0 (zeros
@@ -53,7 +58,7 @@ def camera_offsets(frames: np.ndarray, min_inliers: float = 0.7, min_spread: flo
     out = np.zeros((t, 2))
     if t < 2:
         return out
-    g = np.clip(_gray(frames), 0, 255).astype(np.uint8)
+    g = _gray8(frames)
     h, w = g.shape[1:3]
     if h < 16 or w < 16:
         return out
@@ -182,7 +187,7 @@ def frame_homographies(frames: np.ndarray, max_corners: int = 200, min_inliers: 
     out = np.tile(np.eye(3), (t, 1, 1))
     if t < 2:
         return out
-    g = np.clip(_gray(frames), 0, 255).astype(np.uint8)
+    g = _gray8(frames)
     h, w = g.shape[1:3]
     if h < 16 or w < 16:
         return out
@@ -254,7 +259,7 @@ def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, 
     shifts = []
     gap = max(1, min(gap, t - 1))
     for k in np.unique(np.linspace(0, t - 1 - gap, min(pairs, t - gap)).round().astype(int)):
-        a, b = (np.clip(_gray(frames[i]), 0, 255).astype(np.uint8) for i in (k, k + gap))  # only the frames used
+        a, b = (_gray8(frames[i]) for i in (k, k + gap))  # only the frames used
         pts = cv2.goodFeaturesToTrack(a, maxCorners=max_corners, qualityLevel=0.01, minDistance=3)
         if pts is not None and objects_at is not None:  # the camera shows in the scene, not on the objects
             pts = pts[outside_boxes(pts.reshape(-1, 2), objects_at(k) + objects_at(k + gap))]

@@ -49,13 +49,19 @@ class Stage:
         return "done" if self.done(cfg, paths) else "todo"
 
 
-def prismaudio(*args: str, env: dict | None = None) -> None:
-    """Run `python -m prismaudio ARGS` in a child process; its output goes to ours."""
-    cmd = [sys.executable, "-m", "prismaudio", *map(str, args)]
-    log.info("$ %s", " ".join(cmd[2:]))
+def python_module(module: str, *args: str, env: dict | None = None) -> None:
+    """Run `python -m MODULE ARGS` in a child process; its output goes to ours."""
+    cmd = [sys.executable, "-m", module, *map(str, args)]
+    shown = " ".join(cmd[2:] if module == "prismaudio" else cmd[1:])  # `prismaudio ...`, as a user types it
+    log.info("$ %s", shown)
     code = subprocess.call(cmd, env={**os.environ, **(env or {})})
     if code != 0:
-        raise StageFailed(f"`prismaudio {' '.join(map(str, args))}` failed (exit {code}); fix it and run the recipe again")
+        raise StageFailed(f"`{shown}` failed (exit {code}); fix it and run the recipe again")
+
+
+def prismaudio(*args: str, env: dict | None = None) -> None:
+    """Run `python -m prismaudio ARGS` in a child process."""
+    python_module("prismaudio", *args, env=env)
 
 
 def write_yaml(path: Path, data: dict) -> Path:
@@ -218,9 +224,7 @@ def stems_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
         "codec": str(paths.decoding_codec), "train": train,
         "data": {"pool_dir": str(paths.stem_run / "pool"), "library": cfg.library_dir}}))
     prismaudio("train", "stems", "--config", derived)
-    bank = [sys.executable, "-m", "prismaudio.stemgen.bank", "--config", str(derived), "--out", str(paths.exemplar_bank)]
-    if subprocess.call(bank) != 0:
-        raise StageFailed("building the exemplar bank failed; fix it and run the recipe again")
+    python_module("prismaudio.stemgen.bank", "--config", derived, "--out", paths.exemplar_bank)
     export_model(latest_checkpoint(paths.stem_run / "checkpoints"), paths.stem_model, half=True)
 
 

@@ -34,9 +34,10 @@ def sample_latents(model: StemDiT, cond: StemConditions, frames: int, steps: int
     b = cond.track.shape[0]
     device = next(model.parameters()).device
     x = noise_of(rows if rows is not None else list(range(b)), model.config.latent_channels, frames, seed)
-    sigmas = uniform_sigmas(steps, shift)
-    if start is not None:
+    if start is None:
+        start_sigma = 1.0
+    else:
         x = (1.0 - start_sigma) * start.to(x.dtype) + start_sigma * x
-        sigmas = partial_sigmas(steps, start_sigma, shift)
+    sigmas = partial_sigmas(steps, start_sigma, shift)
     guided = GuidedVelocity(model, cond.to(device), cfg_strength)
     return get_sampler(sampler)(guided, x.to(device), sigmas)

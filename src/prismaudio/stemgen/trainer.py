@@ -69,7 +69,7 @@ class StemTrainer(FlowTrainer):
 
         bank_classes = {c.name for c in BUILTIN_CLASSES}
         unknown = [c for c in data.held_out if c not in self._pool]
-        library_missing = bool(data.library) and len(self._pool) <= len(bank_classes)
+        library_missing = bool(data.library) and not Path(data.library).is_dir()  # as build_pool found it
         if unknown and not library_missing:
             from ..errors import ConfigError
 
