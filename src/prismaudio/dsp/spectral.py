@@ -19,7 +19,7 @@ def mel_to_hz(m: np.ndarray | float) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _mel_filterbank_np(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_max: float) -> np.ndarray:
+def mel_filterbank_np(sample_rate: int, n_fft: int, n_mels: int, f_min: float, f_max: float) -> np.ndarray:
     bins = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
     edges = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
@@ -30,7 +30,7 @@ def _mel_filterbank_np(sample_rate: int, n_fft: int, n_mels: int, f_min: float, 
 
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, f_min: float = 0.0, f_max: float | None = None) -> torch.Tensor:
     """Triangular HTK mel filters [n_mels, n_fft // 2 + 1]."""
-    return torch.from_numpy(_mel_filterbank_np(sample_rate, n_fft, n_mels, f_min, f_max or sample_rate / 2))
+    return torch.from_numpy(mel_filterbank_np(sample_rate, n_fft, n_mels, f_min, f_max or sample_rate / 2))
 
 
 def stft(wave: torch.Tensor, n_fft: int, hop: int, win: int | None = None) -> torch.Tensor:
