@@ -44,3 +44,17 @@ def test_flow_trainer_fit_trains_exactly_as_its_steps_and_checkpoints_on_schedul
         assert torch.equal(a, b), name
     names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("step_*"))
     assert names == ["step_00000003.safetensors", "step_00000004.safetensors"]  # every 3 steps and at the end
+
+
+def test_a_stop_request_ends_the_loop_after_the_current_step_and_the_final_jobs_still_run():
+    seen, requested = [], {"stop": False}
+
+    def step(i):
+        requested["stop"] = i == 4  # a SIGTERM arrives during step 4
+        return i
+
+    results = run_loop(step, 0, 10, [Every(3, lambda done, r: seen.append(("log", done))),
+                                     Every(100, lambda done, r: seen.append(("save", done)), at_end=True)],
+                       stop=lambda: requested["stop"])
+    assert results == [0, 1, 2, 3, 4]
+    assert seen == [("log", 3), ("save", 5)]

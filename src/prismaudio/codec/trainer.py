@@ -192,6 +192,11 @@ class CodecTrainer:
         return parts
 
     def fit(self, max_steps: int | None = None) -> dict[str, float]:
+        """Train to `max_steps` (default the config's) through the shared loop (train/loop.py):
+        log every log_every steps, checkpoint every checkpoint_every_s seconds and at the end;
+        a SIGTERM finishes the current step, saves and returns."""
+        from ..train.loop import Every, run_loop
+
         cfg = self.cfg
         stop = max_steps if max_steps is not None else cfg.train.max_steps
         if self.dist.is_main:
@@ -199,32 +204,47 @@ class CodecTrainer:
 
             self.out.mkdir(parents=True, exist_ok=True)
             self.writer = SummaryWriter(str(self.out / "tb"))
-        last_save, t0, start_step = time.time(), time.time(), self.step
-        parts: dict[str, float] = {}
+        clock = {"saved": time.time(), "t0": time.time(), "start": self.step}
         self._stop_requested = False
         previous = self._catch_sigterm()
-        while self.step < stop and not self._stop_requested:
+
+        def step(_: int) -> dict[str, float]:
             parts = self.train_step()
             if self.dist.enabled:
                 parts["loss"] = float(all_reduce_mean(self.dist, torch.tensor(parts["loss"])))
-            if self.writer is not None and self.step % cfg.train.log_every == 0:
-                for k, v in parts.items():
-                    self.writer.add_scalar(f"train/{k}", v, self.step)
-                rate = (self.step - start_step) / max(1e-9, time.time() - t0)
-                extra = "".join(f"  {k} {parts[k]:.4f}" for k in ("ip", "gd", "iaf", "mrstft") if k in parts)
-                log.info("step %d  loss %.4f  logmag %.4f  mel %.4f  kl %.3f%s  %.2f steps/s", self.step,
-                         parts["loss"], parts["logmag"], parts["mel"], parts["kl"], extra, rate)
-            if time.time() - last_save >= cfg.train.checkpoint_every_s:
+            return parts
+
+        def log_parts(done: int, parts: dict[str, float]) -> dict | None:
+            if self.writer is None:
+                return None
+            for k, v in parts.items():
+                self.writer.add_scalar(f"train/{k}", v, done)
+            rate = (done - clock["start"]) / max(1e-9, time.time() - clock["t0"])
+            extra = "".join(f"  {k} {parts[k]:.4f}" for k in ("ip", "gd", "iaf", "mrstft") if k in parts)
+            log.info("step %d  loss %.4f  logmag %.4f  mel %.4f  kl %.3f%s  %.2f steps/s", done,
+                     parts["loss"], parts["logmag"], parts["mel"], parts["kl"], extra, rate)
+            return None
+
+        def save_when_due(done: int, _) -> None:
+            # Checkpoints by wall time (a CPU run's speed varies with the machine's load), and at the end.
+            if done == stop or self._stop_requested or time.time() - clock["saved"] >= cfg.train.checkpoint_every_s:
                 self.save()
-                last_save = time.time()
-        self.save()
+                clock["saved"] = time.time()
+
+        rows = []
+        if self.step < stop:
+            rows = run_loop(step, self.step, stop, [Every(cfg.train.log_every, log_parts),
+                                                     Every(1, save_when_due, at_end=True)],
+                            stop=lambda: self._stop_requested)
+        else:
+            self.save()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if self._stop_requested:
             log.info("stopped by SIGTERM at step %d (saved; rerun the same command to resume)", self.step)
         if self.writer is not None:
             self.writer.close()
-        return parts
+        return rows[-1] if rows else {}
 
     def _catch_sigterm(self):
         """On SIGTERM, finish the current step, save, and return (a kill loses nothing)."""

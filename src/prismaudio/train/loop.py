@@ -6,8 +6,8 @@
 job whose period divides i + 1 runs (in the order given) with (i + 1, that result), and jobs
 marked `at_end` also run after the last step. A progress bar shows the steps when asked; a
 job that returns a dict sets the bar's postfix (the running loss, say).
-The generator and stem-generator trainers (train/flow_trainer.py) and Fast-GRPO
-(rl/trainer.py) run their fit loops through it, so "what happens every N steps" has one
+The generator and stem-generator trainers (train/flow_trainer.py), the codec trainer
+(codec/trainer.py) and Fast-GRPO (rl/trainer.py) run their fit loops through it, so "what happens every N steps" has one
 definition.
 """
 
@@ -33,8 +33,12 @@ def due(done: int, period: int, end: int, at_end: bool) -> bool:
 
 
 def run_loop(step: Callable[[int], Any], start: int, end: int, jobs: list[Every], progress: bool = False,
-             desc: str = "train", unit: str = "step") -> list[Any]:
-    """Steps start..end-1; returns their results in order."""
+             desc: str = "train", unit: str = "step", stop: Callable[[], bool] | None = None) -> list[Any]:
+    """Steps start..end-1; returns their results in order.
+
+    `stop()`, asked before each step, ends the loop early (a SIGTERM, say); the steps done so
+    far then count as the last, so the `at_end` jobs (the final checkpoint) still run.
+    """
     from tqdm.auto import tqdm
 
     results = []
@@ -43,8 +47,13 @@ def run_loop(step: Callable[[int], Any], start: int, end: int, jobs: list[Every]
         result = step(i)
         results.append(result)
         bar.update(1)
+        stopping = stop is not None and stop()
+        last = stopping or i + 1 == end
         for job in jobs:
-            if due(i + 1, job.period, end, job.at_end) and isinstance(shown := job.job(i + 1, result), dict):
+            if (due(i + 1, job.period, end, False) or (job.at_end and last)) \
+                    and isinstance(shown := job.job(i + 1, result), dict):
                 bar.set_postfix(**shown)
+        if stopping:
+            break
     bar.close()
     return results
