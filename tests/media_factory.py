@@ -74,3 +74,13 @@ def make_video(
             for packet in a.encode():
                 out.mux(packet)
     return path
+
+
+def sliding_block_video(path: str | Path, seconds: float, fps: int = 25) -> Path:
+    """A 32x32 video of a grey block sliding right and wrapping every 16 frames (something to plan)."""
+    from prismaudio import media
+
+    frames = np.zeros((int(round(seconds * fps)), 32, 32, 3), dtype=np.uint8)
+    for k in range(len(frames)):
+        frames[k, 8:24, (k % 16):(k % 16) + 8] = 200
+    return media.write_video(path, frames, fps)

@@ -16,14 +16,9 @@ from prismaudio.pipeline import window_audio
 from prismaudio.planner.plan import Event, Plan, Semantic, Source, Spatial, SpatialTrack, Temporal
 from prismaudio.render.loudness import integrated_loudness, true_peak_dbtp
 
+from media_factory import sliding_block_video
+
 SR = 16000
-
-
-def make_video(path, seconds, fps=25):
-    frames = np.zeros((int(round(seconds * fps)), 32, 32, 3), dtype=np.uint8)
-    for k in range(len(frames)):
-        frames[k, 8:24, (k % 16):(k % 16) + 8] = 200
-    return media.write_video(path, frames, fps)
 
 
 def hit(freq, seconds=0.25):
@@ -41,7 +36,7 @@ def drum_plan(seconds):
 @pytest.fixture
 def world(tmp_path):
     sf.write(tmp_path / "drum.wav", hit(300), SR)
-    video = make_video(tmp_path / "long.mp4", 19.0)
+    video = sliding_block_video(tmp_path / "long.mp4", 19.0)
     plan_path = drum_plan(19.0).save(tmp_path / "plan.json")
     return tmp_path, video, plan_path
 
@@ -100,7 +95,7 @@ def test_interrupted_run_resumes_and_gives_the_uninterrupted_result(world, monke
 
 
 def test_cli_streams_long_videos_with_the_model_and_plans_window_by_window(tmp_path):
-    video = make_video(tmp_path / "v.mp4", 10.0)
+    video = sliding_block_video(tmp_path / "v.mp4", 10.0)
     out = tmp_path / "out"
     assert main(["-q", "generate", str(video), "-o", str(out), "--model", "tiny-random", "--num-steps", "1",
                  "--seed", "4"]) == 0
@@ -113,7 +108,7 @@ def test_cli_streams_long_videos_with_the_model_and_plans_window_by_window(tmp_p
 
 
 def test_duration_cuts_the_video_and_the_saved_plan(tmp_path):
-    video = make_video(tmp_path / "v.mp4", 6.0)
+    video = sliding_block_video(tmp_path / "v.mp4", 6.0)
     plan_path = drum_plan(6.0).save(tmp_path / "p.json")
     sf.write(tmp_path / "drum.wav", hit(300), SR)
     out = tmp_path / "out"
@@ -130,7 +125,7 @@ def test_duration_cuts_the_video_and_the_saved_plan(tmp_path):
 def test_a_clip_of_one_window_is_made_exactly_as_before(tmp_path):
     torch.set_num_threads(2)
     pipe = PrismAudio.tiny_random(seed=0)
-    video = make_video(tmp_path / "v.mp4", 2.0)
+    video = sliding_block_video(tmp_path / "v.mp4", 2.0)
     plan = drum_plan(2.0)
     direct = pipe.generate(video, plan=plan, seed=3, num_steps=1)
     result = pipe.generate_to_files(video, tmp_path / "v.wav", tmp_path / "v.mp4", plan, seed=3, num_steps=1)

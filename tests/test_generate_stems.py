@@ -17,14 +17,9 @@ from prismaudio.pipeline import PrismAudio
 from prismaudio.planner.plan import Event, Plan, Semantic, Source, Spatial, SpatialTrack, Temporal
 from prismaudio.render.loudness import integrated_loudness, true_peak_dbtp
 
+from media_factory import sliding_block_video
+
 SR = 16000
-
-
-def make_video(path, seconds, fps=25):
-    frames = np.zeros((int(round(seconds * fps)), 32, 32, 3), dtype=np.uint8)
-    for k in range(len(frames)):
-        frames[k, 8:24, (k % 16):(k % 16) + 8] = 200
-    return media.write_video(path, frames, fps)
 
 
 def hit(freq, seconds=0.25, seed=0):
@@ -40,7 +35,7 @@ def world(tmp_path):
         (lib / name).mkdir(parents=True)
         for i, f in enumerate(freqs):
             sf.write(lib / name / f"{i}.wav", hit(f, seed=i), SR)
-    video = make_video(tmp_path / "clip.mp4", 2.0)
+    video = sliding_block_video(tmp_path / "clip.mp4", 2.0)
     plan = Plan(duration=2.0, semantic=Semantic([Source("drum", "snare drum"), Source("bell", "bell")]),
                 temporal=Temporal([Event("drum", 0.3, 0.4), Event("drum", 1.1, 1.2, strength=0.5), Event("bell", 0.7, 0.8)]),
                 spatial=Spatial([SpatialTrack("drum", [0.0, 2.0], [-0.9, -0.9]), SpatialTrack("bell", [0.0, 2.0], [0.9, 0.9])]))
@@ -143,7 +138,7 @@ def test_model_engine_decodes_each_video_once_and_a_seed_ignores_the_batch(tmp_p
     from prismaudio.media import frames as frames_module
 
     pipe = PrismAudio.tiny_random(seed=0)
-    videos = [make_video(tmp_path / f"v{i}.mp4", 1.0 + 0.4 * i) for i in range(2)]
+    videos = [sliding_block_video(tmp_path / f"v{i}.mp4", 1.0 + 0.4 * i) for i in range(2)]
     decodes = []
     original = frames_module.decode_frame_sets
     monkeypatch.setattr(media, "decode_frame_sets", lambda *a, **k: decodes.append(a[0]) or original(*a, **k))
