@@ -162,7 +162,7 @@ def test_imagenet_labels_map_to_sound_words():
 
 
 def test_fragments_of_one_named_object_become_one_source():
-    from prismaudio.planner.scene import Track
+    from prismaudio.planner.tracks import Track
     from prismaudio.planner.planner import group_tracks
     from prismaudio.planner.identify.recognise import Recognition
 
@@ -203,7 +203,7 @@ def test_side_follows_the_box_centre_of_a_lopsided_object():
 
 
 def test_impacts_of_a_dropped_namesake_go_to_the_object_kept_under_that_name():
-    from prismaudio.planner.scene import Analysis, Track
+    from prismaudio.planner.tracks import Analysis, Track
     from prismaudio.planner.events.visual import VisualEvent
     from prismaudio.planner.planner import build_plan
     from prismaudio.planner.identify.recognise import Recognition

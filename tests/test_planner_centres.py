@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from prismaudio.planner.scene import blob_from_pixels
+from prismaudio.planner.tracks import blob_from_pixels
 from prismaudio.planner.detect.centres import CentreConfig, find_peaks, interpolate_peaks
 from prismaudio.planner.detect.split import split_at_centres
 from prismaudio.planner_training.train_centres import centre_focal_loss, centre_targets

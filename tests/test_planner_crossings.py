@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.scene import Track, blob_from_pixels
+from prismaudio.planner.tracks import Track, blob_from_pixels
 from prismaudio.planner.repair.swaps import exchange_gain, meetings, repair_crossings, span_mean, splice
 from prismaudio.planner.planner import smoothed
 from prismaudio.planner.detect.split import colour_bins, colour_histogram, histogram_distance

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.repair.merged import MergedConfig, corner_boxes, corner_track, is_suspicious, pick_diagonal
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.repair.namesakes import NamesakeConfig, distinct_objects, rename_namesakes
 from prismaudio.planner.identify.recognise import Recognition
 

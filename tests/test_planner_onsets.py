@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.repair.onsets import OnsetConfig, appearance_frame, appearances
 
 

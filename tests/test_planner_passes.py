@@ -15,7 +15,8 @@ from prismaudio.planner.config import PlannerConfig
 from prismaudio.planner.events.visual import VisualEvent
 from prismaudio.planner.identify.recognise import Recognition
 from prismaudio.planner.plan import side_of
-from prismaudio.planner.scene import Analysis, Scene, Track
+from prismaudio.planner.tracks import Analysis, Track
+from prismaudio.planner.scene import Scene
 from prismaudio.planner_training.devclips import DevSource, disc, render_clip
 
 FPS = 25.0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.identify.scene_motion import SceneMotionConfig, agrees, moves_with_scene, scene_bound_tracks
 
 

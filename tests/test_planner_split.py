@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from prismaudio.planner.detect.foreground import AnalyserConfig
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.track.objects import analyse_frames
 from prismaudio.planner.events.impacts import box_energy, sync_peaks
 from prismaudio.planner.detect.split import (
@@ -166,7 +166,7 @@ def test_cascade_match_gives_an_object_to_the_track_that_just_saw_it():
 
 
 def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
-    from prismaudio.planner.scene import blob_from_pixels
+    from prismaudio.planner.tracks import blob_from_pixels
     from prismaudio.planner.detect.split import colour_bins, colour_histogram
     from prismaudio.planner.detect.split import split_between_tracks
     from prismaudio.planner.track.tracking import TrackBuilder

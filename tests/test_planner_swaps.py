@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.scene import Track
+from prismaudio.planner.tracks import Track
 from prismaudio.planner.identify.recognise import Recognition
 from prismaudio.planner.repair.swaps import SwapConfig, cut_track, repair_swaps, swap_points
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from prismaudio.planner.scene import Analysis, Track
+from prismaudio.planner.tracks import Analysis, Track
 from prismaudio.planner.detect.camera import frame_homographies, own_path, picture_drifts
 from prismaudio.planner.events.motion import Contact
 from prismaudio.planner.events.verify import FEATURES, VERIFIER_PATH, Verifier, contact_features, load_verifier, verified

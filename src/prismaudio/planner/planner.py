@@ -24,7 +24,8 @@ from .events.visual import VisualEvent
 from .identify.recognise import Recognition, Recogniser
 from .passes import recogniser_for, run
 from .plan import Plan
-from .scene import Analysis, Scene
+from .tracks import Analysis
+from .scene import Scene
 
 log = logging.getLogger(__name__)
 

@@ -4,18 +4,14 @@ sound from when they appear to when they leave."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from ..config import PlannerConfig
 from ..events.visual import VisualEvent
 from ..identify.recognise import Recognition
 from ..plan import Aesthetic, Event, Plan, Semantic, Source, Spatial, Temporal
-from ..scene import Analysis
+from ..tracks import Analysis
 from .spatial import spatial_track
-
-if TYPE_CHECKING:  # (annotation only: the config imports every pass's settings)
-    from ..config import PlannerConfig
 
 
 def _unique_labels(labels: list[str]) -> list[str]:

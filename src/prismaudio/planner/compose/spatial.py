@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scene import Analysis
+from ..tracks import Analysis
 from ..plan import SpatialTrack
 
 

@@ -17,12 +17,10 @@ mostly does, and a translation keeps the mapping back to the screen trivial.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..scene import Analysis
+from ..tracks import Analysis
 
 
 @dataclass
@@ -280,7 +278,7 @@ def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, 
     return bool(shifts) and float(np.percentile(shifts, 75)) > min_shift
 
 
-def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig, analysis: "Analysis | None" = None
+def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig, analysis: Analysis | None = None
                        ) -> np.ndarray | None:
     """The camera's motion as frame-to-frame homographies (`camera.frame_homographies`), or
     None where it does not move (`camera.picture_drifts`, judged outside the tracked objects of

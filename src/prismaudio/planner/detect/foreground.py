@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..scene import Blob, Foreground, blob_from_pixels
+from ..tracks import Blob, Foreground, blob_from_pixels
 
 log = logging.getLogger(__name__)
 

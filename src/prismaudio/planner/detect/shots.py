@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import ShotDetection
+from ..tracks import ShotDetection
 from .camera import CameraConfig, camera_moves, camera_offsets, changed_share, pan_explains_change, stabilise
 from .foreground import AnalyserConfig, block_mean, detect_blobs, motion_factor
 

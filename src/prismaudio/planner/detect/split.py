@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scene import Blob, blob_from_pixels
+from ..tracks import Blob, blob_from_pixels
 
 LEVELS = 4  # colour levels per channel: 4^3 = 64 histogram bins
 NUM_BINS = LEVELS**3

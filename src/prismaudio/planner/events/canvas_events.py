@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..identify.recognise import Recognition
-from ..scene import Analysis
+from ..tracks import Analysis
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
 from .visual import EventConfig, VisualEvent, detect_events
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Analysis, Track
+from ..tracks import Analysis, Track
 from ..detect.foreground import block_mean, motion_factor
 from .visual import VisualEvent
 

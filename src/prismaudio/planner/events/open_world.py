@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..scene import Analysis, Track
+from ..tracks import Analysis, Track
 from .visual import overlap_frames
 from .gait import GaitConfig, step_times
 from .motion import (

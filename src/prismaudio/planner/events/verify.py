@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scene import Analysis, Track
+from ..tracks import Analysis, Track
 from .motion import Contact
 
 VERIFIER_PATH = Path(__file__).resolve().parents[2] / "assets" / "planner" / "contact_verifier.safetensors"

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..scene import Analysis, Track
+from ..tracks import Analysis, Track
 
 VisualKind = Literal["contact", "squash", "flash", "appear", "disappear"]
 

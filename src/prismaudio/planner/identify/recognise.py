@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...encoders.semantic import SemanticEncoder
-from ..scene import Track
+from ..tracks import Track
 from .imagenet_sounds import sound_from_probabilities
 from ..repair.merged import (
     WINDOWS,

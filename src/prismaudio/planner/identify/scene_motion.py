@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Analysis, Track
+from ..tracks import Analysis, Track
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Track
+from ..tracks import Track
 
 # window pairs that can hold two touching objects: the corner squares of either diagonal
 # (top-left + bottom-right, top-right + bottom-left) and the left/right and top/bottom halves

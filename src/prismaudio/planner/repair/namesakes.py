@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..scene import Track
+from ..tracks import Track
 from ..identify.recognise import Recogniser, Recognition
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Track
+from ..tracks import Track
 
 
 @dataclass

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..detect.split import NUM_BINS, histogram_distance, pixels_histogram
-from ..scene import Blob, Track
+from ..tracks import Blob, Track
 
 
 @dataclasses.dataclass

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..detect.camera import to_screen
 from ..detect.foreground import AnalyserConfig, detect_blobs
-from ..scene import Analysis, Blob, Foreground, ShotDetection, Track
+from ..tracks import Analysis, Blob, Foreground, ShotDetection, Track
 from .tracking import drop_fragments, reversed_track, separations, track_blobs
 
 

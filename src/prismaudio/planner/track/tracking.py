@@ -8,7 +8,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..detect.foreground import AnalyserConfig
 from ..detect.split import pixels_histogram, split_between_tracks
-from ..scene import Blob, Track
+from ..tracks import Blob, Track
 from ..repair.swaps import repair_crossings
 
 
