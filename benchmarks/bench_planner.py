@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from prismaudio import media
-from prismaudio.planner.canvas_clips import GroundTruthSource, make_clip
+from prismaudio.planner_training.canvas_clips import GroundTruthSource, make_clip
 from prismaudio.planner.plan import side_of
 from prismaudio.planner.planner import plan_video
 

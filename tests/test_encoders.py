@@ -15,7 +15,7 @@ from prismaudio.encoders.base import Encoder
 from prismaudio.encoders.semantic import SemanticEncoder
 from prismaudio.encoders.sync import SyncConfig, SyncEncoder, SyncNet, motion_inputs
 from prismaudio.errors import ConfigError
-from prismaudio.planner.devclips import DevSource, disc, render_clip
+from prismaudio.planner_training.devclips import DevSource, disc, render_clip
 
 
 def test_semantic_shapes_rate_and_imagenet_head():

@@ -9,9 +9,9 @@ import pytest
 
 from prismaudio import media
 from prismaudio.cli import main
-from prismaudio.planner.analyser import analyse_frames
-from prismaudio.planner.devclips import DevSource, disc, render_clip
-from prismaudio.planner.events import detect_events, refine_kink
+from prismaudio.planner.track.objects import analyse_frames
+from prismaudio.planner_training.devclips import DevSource, disc, render_clip
+from prismaudio.planner.events.visual import detect_events, refine_kink
 from prismaudio.planner.plan import Plan, side_of
 from prismaudio.planner.planner import PlannerConfig, plan_video
 
@@ -152,7 +152,7 @@ def test_plan_schema_round_trip():
 
 
 def test_imagenet_labels_map_to_sound_words():
-    from prismaudio.planner.imagenet_sounds import imagenet_sound, sound_from_probabilities
+    from prismaudio.planner.identify.imagenet_sounds import imagenet_sound, sound_from_probabilities
 
     assert imagenet_sound(285)[0] == "cat" and imagenet_sound(817)[2] == "sustained"
     assert imagenet_sound(999) is None
@@ -162,9 +162,9 @@ def test_imagenet_labels_map_to_sound_words():
 
 
 def test_fragments_of_one_named_object_become_one_source():
-    from prismaudio.planner.analyser import Track
+    from prismaudio.planner.tracks import Track
     from prismaudio.planner.planner import group_tracks
-    from prismaudio.planner.recognise import Recognition
+    from prismaudio.planner.identify.recognise import Recognition
 
     def tr(i, a, b):
         n = b - a + 1
@@ -180,7 +180,7 @@ def test_fragments_of_one_named_object_become_one_source():
 def test_side_follows_the_box_centre_of_a_lopsided_object():
     """An object heavy on one side (its centroid off its middle) is placed by its box centre,
     except where the box is not its usual size (a ring around it, another object merged in)."""
-    from prismaudio.planner.analyser import analyse_frames
+    from prismaudio.planner.track.objects import analyse_frames
     from prismaudio.planner.planner import spatial_x
 
     t, h, w = 30, 96, 160
@@ -203,10 +203,10 @@ def test_side_follows_the_box_centre_of_a_lopsided_object():
 
 
 def test_impacts_of_a_dropped_namesake_go_to_the_object_kept_under_that_name():
-    from prismaudio.planner.analyser import Analysis, Track
-    from prismaudio.planner.events import VisualEvent
+    from prismaudio.planner.tracks import Analysis, Track
+    from prismaudio.planner.events.visual import VisualEvent
     from prismaudio.planner.planner import build_plan
-    from prismaudio.planner.recognise import Recognition
+    from prismaudio.planner.identify.recognise import Recognition
 
     def tr(i, a, b, x):
         n = b - a + 1

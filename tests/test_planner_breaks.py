@@ -1,8 +1,8 @@
-"""Piecewise-parabola fits of trajectories (planner/breaks.py): where a path breaks, and how."""
+"""Piecewise-parabola fits of trajectories (planner/events/breaks.py): where a path breaks, and how."""
 
 import numpy as np
 
-from prismaudio.planner.breaks import breaks, optimal_cuts, track_noise
+from prismaudio.planner.events.breaks import breaks, optimal_cuts, track_noise
 
 FPS = 25.0
 

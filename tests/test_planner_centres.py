@@ -1,11 +1,12 @@
-"""The centre net's maths and the blob cutting it drives (planner/centres.py, train_centres.py)."""
+"""The centre net's maths and the blob cutting it drives (planner/detect/centres.py, train_centres.py)."""
 
 import numpy as np
 import torch
 
-from prismaudio.planner.analyser import blob_from_pixels
-from prismaudio.planner.centres import CentreConfig, find_peaks, interpolate_peaks, split_blobs
-from prismaudio.planner.train_centres import centre_focal_loss, centre_targets
+from prismaudio.planner.tracks import blob_from_pixels
+from prismaudio.planner.detect.centres import CentreConfig, find_peaks, interpolate_peaks
+from prismaudio.planner.detect.split import split_at_centres
+from prismaudio.planner_training.train_centres import centre_focal_loss, centre_targets
 
 
 def test_targets_put_one_peak_per_object_with_its_offset():
@@ -63,18 +64,18 @@ def _frame_with_two_touching_squares() -> tuple[np.ndarray, np.ndarray]:
 def test_a_blob_with_two_centres_is_cut_in_two_and_one_centre_leaves_it_whole():
     frame, pix = _frame_with_two_touching_squares()
     blob = blob_from_pixels(pix, frame)
-    pieces = split_blobs([blob], np.array([[20.0, 20.0], [40.0, 20.0]]), frame, 1, min_pixels=20)
+    pieces = split_at_centres([blob], np.array([[20.0, 20.0], [40.0, 20.0]]), frame, 1, min_pixels=20)
     assert len(pieces) == 2
     xs = sorted(p.x * 60 for p in pieces)
     assert np.allclose(xs, [20.0, 40.0])
     assert sum(len(p.pix) for p in pieces) == len(pix)  # no pixel lost
-    assert split_blobs([blob], np.array([[20.0, 20.0]]), frame, 1, 20) == [blob]
+    assert split_at_centres([blob], np.array([[20.0, 20.0]]), frame, 1, 20) == [blob]
     # a centre far from the blob does not cut it
-    assert split_blobs([blob], np.array([[20.0, 20.0], [5.0, 38.0]]), frame, 1, 20) == [blob]
+    assert split_at_centres([blob], np.array([[20.0, 20.0], [5.0, 38.0]]), frame, 1, 20) == [blob]
 
 
 def test_a_peak_seen_in_one_frame_only_is_dropped():
-    from prismaudio.planner.centres import persistent_peaks
+    from prismaudio.planner.detect.centres import persistent_peaks
 
     steady = np.array([[20.0, 20.0]])
     frames = [steady, np.array([[21.0, 20.0], [80.0, 80.0]]), steady + 1]
@@ -86,9 +87,9 @@ def test_a_peak_seen_in_one_frame_only_is_dropped():
 def test_objects_touching_most_of_a_clip_get_a_track_each():
     """A crowded SynthCanvas clip (in-distribution background): two of its three sprites touch
     in 78% of the frames; the tracker alone followed two objects, with the centre net all three."""
-    from prismaudio.planner.analyser import analyse_frames
-    from prismaudio.planner.canvas_clips import make_clip, match_tracks
-    from prismaudio.planner.centres import load_detector
+    from prismaudio.planner.track.objects import analyse_frames
+    from prismaudio.planner_training.canvas_clips import make_clip, match_tracks
+    from prismaudio.planner.detect.centres import load_detector
 
     assert load_detector() is not None, "the packaged centre net is missing (prismaudio train planner --centres-only)"
     clip = make_clip(5646, single=False, num_sources=3, duration=4.0, speed_range=(2.0, 3.5))

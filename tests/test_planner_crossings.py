@@ -1,14 +1,14 @@
-"""Swaps of two objects that met, undone by their colours (planner/crossings.py), and the
+"""Swaps of two objects that met, undone by their colours (planner/repair/swaps.py), and the
 plan's smoothed positions."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track, blob_from_pixels
-from prismaudio.planner.crossings import exchange_gain, meetings, repair_crossings, span_mean, splice
+from prismaudio.planner.tracks import Track, blob_from_pixels
+from prismaudio.planner.repair.swaps import exchange_gain, meetings, repair_crossings, span_mean, splice
 from prismaudio.planner.planner import smoothed
-from prismaudio.planner.split import colour_bins, colour_histogram, histogram_distance
+from prismaudio.planner.detect.split import colour_bins, colour_histogram, histogram_distance
 
 RED, BLUE = (220, 40, 40), (40, 40, 220)
 H, W, T = 40, 80, 40
@@ -131,8 +131,8 @@ def _line(tid: int, frames: range, x0: float, dx: float, area: float = 0.01) -> 
 
 
 def test_relink_joins_a_broken_track_but_not_a_newcomer_at_the_edge():
-    from prismaudio.planner.analyser import AnalyserConfig
-    from prismaudio.planner.tracking import relink
+    from prismaudio.planner.detect.foreground import AnalyserConfig
+    from prismaudio.planner.track.tracking import relink
 
     cfg = AnalyserConfig()
     # lost mid-picture for 5 frames, found again where it was heading: one object

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track
-from prismaudio.planner.merged import MergedConfig, corner_boxes, corner_track, is_suspicious, pick_diagonal
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.repair.merged import MergedConfig, corner_boxes, corner_track, is_suspicious, pick_diagonal
 
 
 def _track(area: float, n: int = 10, box=(10, 20, 60, 90)) -> Track:
@@ -54,7 +54,7 @@ def test_corner_track_follows_its_window():
 
 
 def test_a_track_bigger_than_any_known_object_is_checked_even_when_all_tracks_are_pairs():
-    from prismaudio.planner.merged import is_oversized, long_side
+    from prismaudio.planner.repair.merged import is_oversized, long_side
 
     cfg = MergedConfig()
     pair = _track(0.04, box=(10, 20, 60, 110))  # 90 px long in a 224 px frame: two sprites side by side

@@ -1,10 +1,10 @@
-"""Events from motion (planner/motion.py), footsteps from gait (gait.py): pure functions on trajectories."""
+"""Events from motion (planner/events/motion.py), footsteps from gait (gait.py): pure functions on trajectories."""
 
 import numpy as np
 from scipy.stats import spearmanr
 
-from prismaudio.planner.gait import step_times
-from prismaudio.planner.motion import (
+from prismaudio.planner.events.gait import step_times
+from prismaudio.planner.events.motion import (
     MotionConfig,
     classify_contact,
     normalised_strengths,
@@ -99,7 +99,7 @@ def test_quick_successive_bounces_are_each_found():
 
 
 def test_resampled_frames_keep_their_own_times():
-    from prismaudio.planner.motion import shown_times
+    from prismaudio.planner.events.motion import shown_times
 
     t = shown_times(50, 25.0, 24.0)  # 24 fps shown at 25: one frame a second is shown twice
     assert len(np.unique(t)) == 48 and np.all(np.diff(t) >= 0)
@@ -109,7 +109,7 @@ def test_resampled_frames_keep_their_own_times():
 
 
 def test_a_frame_shown_twice_is_not_a_stop():
-    from prismaudio.planner.motion import shown_times
+    from prismaudio.planner.events.motion import shown_times
 
     t = shown_times(100, 25.0, 24.0)
     pos = np.stack([0.1 + 0.5 * t, 0.1 + 0.3 * t + 1.0 * t ** 2], 1)  # smooth flight, sampled at the shown times
@@ -178,7 +178,7 @@ def test_motion_config_loads_from_yaml(tmp_path):
 def test_corners_of_one_small_object_do_not_make_a_moving_camera():
     import numpy as np
 
-    from prismaudio.planner.camera import spread_over_picture
+    from prismaudio.planner.detect.camera import spread_over_picture
 
     disc = np.array([[40.0, 30.0], [52.0, 30.0], [46.0, 41.0]])  # a 12 px object in a 224 px picture
     scene = np.array([[10.0, 20.0], [200.0, 30.0], [120.0, 180.0]])

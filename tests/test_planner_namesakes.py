@@ -1,10 +1,10 @@
-"""Two objects seen together under one name: the less certain one is renamed (planner/namesakes.py)."""
+"""Two objects seen together under one name: the less certain one is renamed (planner/repair/namesakes.py)."""
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track
-from prismaudio.planner.namesakes import NamesakeConfig, distinct_objects, rename_namesakes
-from prismaudio.planner.recognise import Recognition
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.repair.namesakes import NamesakeConfig, distinct_objects, rename_namesakes
+from prismaudio.planner.identify.recognise import Recognition
 
 
 def _track(tid: int, x: float, frames=range(0, 100), area: float = 0.01) -> Track:

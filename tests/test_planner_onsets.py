@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track
-from prismaudio.planner.onsets import OnsetConfig, appearance_frame, appearances
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.repair.onsets import OnsetConfig, appearance_frame, appearances
 
 
 def _track(tid: int, start: int, n: int, x: float, area: np.ndarray | float) -> Track:

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from prismaudio.planner.camera import camera_moves, camera_offsets, stabilise, to_screen
-from prismaudio.planner.canvas_gate import GateConfig, is_canvas_clip
-from prismaudio.planner.detect import ShotConfig, shot_bounds
-from prismaudio.planner.naming import NamingConfig, imagenet_labels, name_object
+from prismaudio.planner.detect.camera import camera_moves, camera_offsets, stabilise, to_screen
+from prismaudio.planner.canvas.gate import GateConfig, is_canvas_clip
+from prismaudio.planner.detect.shots import ShotConfig, shot_bounds
+from prismaudio.planner.identify.naming import NamingConfig, imagenet_labels, name_object
 
 
 def texture(h, w, seed=0):
@@ -86,7 +86,7 @@ def test_canvas_gate():
 
 
 def test_sprite_probe_is_a_small_mlp_on_unit_features():
-    from prismaudio.planner.canvas_gate import SpriteProbe, gelu, probe_inputs, probe_scores
+    from prismaudio.planner.canvas.gate import SpriteProbe, gelu, probe_inputs, probe_scores
 
     x = probe_inputs(np.array([[3.0, 4.0], [0.0, 2.0]]), np.array([0.9, 0.0]), np.array([0.5, 0.1]))
     assert np.allclose(x, [[0.6, 0.8, 0.9, 0.5], [0.0, 1.0, 0.0, 0.1]])
@@ -97,7 +97,7 @@ def test_sprite_probe_is_a_small_mlp_on_unit_features():
 
 
 def test_installed_sprite_probe_loads_with_its_threshold():
-    from prismaudio.planner.canvas_gate import PROBE_PATH, load_probe
+    from prismaudio.planner.canvas.gate import PROBE_PATH, load_probe
 
     probe = load_probe(str(PROBE_PATH))
     assert probe is not None, "assets/planner/sprite_probe.safetensors is part of the package"
@@ -145,7 +145,7 @@ def test_very_slow_and_very_fast_frame_rates(tmp_path, fps):
 
 
 def test_the_cameras_motion_is_taken_out_of_an_objects_path():
-    from prismaudio.planner.camera import own_path
+    from prismaudio.planner.detect.camera import own_path
 
     steps = np.tile(np.eye(3), (30, 1, 1))
     steps[1:, 0, 2] = 2.0  # each frame's picture maps to the previous one's 2 px to the right: the camera pans
@@ -158,8 +158,8 @@ def test_the_cameras_motion_is_taken_out_of_an_objects_path():
 
 
 def test_two_objects_meeting_make_one_collision_sound():
-    from prismaudio.planner.naming import Naming
-    from prismaudio.planner.open_world import OpenSource, PlannedEvent, one_sound_per_collision
+    from prismaudio.planner.identify.naming import Naming
+    from prismaudio.planner.events.open_world import OpenSource, PlannedEvent, one_sound_per_collision
 
     def source(tid, events):
         naming = Naming("unknown object", "an object", "impact", 0.5)

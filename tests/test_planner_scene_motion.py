@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track
-from prismaudio.planner.scene_motion import SceneMotionConfig, agrees, moves_with_scene, scene_bound_tracks
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.identify.scene_motion import SceneMotionConfig, agrees, moves_with_scene, scene_bound_tracks
 
 
 def texture(h, w, seed=0):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from prismaudio.planner.naming import imagenet_labels
-from prismaudio.planner.scene_sources import (
+from prismaudio.planner.identify.naming import imagenet_labels
+from prismaudio.planner.identify.scene_sources import (
     SceneSourceConfig,
     square_views,
     traffic_spans,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.analyser import AnalyserConfig, Track, analyse_frames
-from prismaudio.planner.impacts import box_energy, sync_peaks
-from prismaudio.planner.split import (
+from prismaudio.planner.detect.foreground import AnalyserConfig
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.track.objects import analyse_frames
+from prismaudio.planner.events.impacts import box_energy, sync_peaks
+from prismaudio.planner.detect.split import (
     colour_bins,
     colour_histogram,
     split_by_necks,
@@ -62,7 +64,7 @@ def test_split_by_necks_cuts_two_touching_discs_but_not_one():
 
 
 def test_background_is_the_most_frequent_colour_not_the_median():
-    from prismaudio.planner.analyser import background_model
+    from prismaudio.planner.detect.foreground import background_model
 
     rng = np.random.default_rng(0)
     frames = np.full((40, 8, 8, 3), 100, dtype=np.uint8)
@@ -74,8 +76,8 @@ def test_background_is_the_most_frequent_colour_not_the_median():
 
 
 def test_two_discs_that_cross_keep_their_own_tracks():
-    from prismaudio.planner.analyser import analyse_frames
-    from prismaudio.planner.devclips import DevSource, disc, render_clip
+    from prismaudio.planner.track.objects import analyse_frames
+    from prismaudio.planner_training.devclips import DevSource, disc, render_clip
 
     red, blue = disc(14, (230, 40, 40)), disc(14, (40, 60, 230))
     # they pass close enough to touch (one foreground blob) while crossing
@@ -118,7 +120,7 @@ def test_objects_that_part_mid_clip_are_two_tracks_from_the_start():
 
 
 def test_a_fragment_that_keeps_its_distance_is_not_a_parting_object():
-    from prismaudio.planner.tracking import separations
+    from prismaudio.planner.track.tracking import separations
 
     def tr(start, n, x, vx, area):
         f = np.arange(start, start + n)
@@ -151,7 +153,7 @@ def test_a_lost_track_does_not_jump_to_a_far_object_of_another_colour():
 def test_cascade_match_gives_an_object_to_the_track_that_just_saw_it():
     from scipy.optimize import linear_sum_assignment
 
-    from prismaudio.planner.tracking import cascade_match
+    from prismaudio.planner.track.tracking import cascade_match
 
     # track 0 was seen last frame and sits on blob 0; track 1 has been lost for 4 frames and its
     # extrapolated prediction happens to fall on blob 0 too; blob 1 is a sliver that only
@@ -164,9 +166,10 @@ def test_cascade_match_gives_an_object_to_the_track_that_just_saw_it():
 
 
 def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
-    from prismaudio.planner.analyser import blob_from_pixels
-    from prismaudio.planner.split import colour_bins, colour_histogram
-    from prismaudio.planner.tracking import TrackBuilder, split_merged
+    from prismaudio.planner.tracks import blob_from_pixels
+    from prismaudio.planner.detect.split import colour_bins, colour_histogram
+    from prismaudio.planner.detect.split import split_between_tracks
+    from prismaudio.planner.track.tracking import TrackBuilder
 
     h = w = 60
     frame = np.full((h, w, 3), 30, np.uint8)
@@ -189,13 +192,13 @@ def test_a_track_alone_where_predicted_is_not_cut_out_of_a_merged_blob_nearby():
     inside = builder(1, big, 0.2)
     other = builder(2, big, 0.2)
     other.rows[-1] = (0, 0.2, 0.4, *other.rows[-1][3:])  # a second object in the big blob
-    out = split_merged([big, small], [lone, inside, other], 1, frame, 1)
+    out = split_between_tracks([big, small], [lone, inside, other], 1, frame, 1)
     assert not any(b.owner == 0 for b in out)  # the small object keeps its own blob
     assert {b.owner for b in out if b.owner is not None} == {1, 2}  # the big blob is still split between its two
 
 
 def test_a_short_track_that_passes_a_longer_one_by_is_not_its_fragment():
-    from prismaudio.planner.tracking import drop_fragments
+    from prismaudio.planner.track.tracking import drop_fragments
 
     def tr(tid, start, n, x, vx, area, side=0.1):
         f = np.arange(start, start + n)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from prismaudio.planner.analyser import Track
-from prismaudio.planner.recognise import Recognition
-from prismaudio.planner.swaps import SwapConfig, cut_track, repair_swaps, swap_points
+from prismaudio.planner.tracks import Track
+from prismaudio.planner.identify.recognise import Recognition
+from prismaudio.planner.repair.swaps import SwapConfig, cut_track, repair_swaps, swap_points
 
 
 def _track(tid: int, start: int, end: int, x: float = 0.5) -> Track:

@@ -1,11 +1,11 @@
-"""The contact verifier (planner/verify.py) and the camera's homographies (camera.py) on made-up input."""
+"""The contact verifier (planner/events/verify.py) and the camera's homographies (camera.py) on made-up input."""
 
 import numpy as np
 
-from prismaudio.planner.analyser import Analysis, Track
-from prismaudio.planner.camera import frame_homographies, own_path, picture_drifts
-from prismaudio.planner.motion import Contact
-from prismaudio.planner.verify import FEATURES, VERIFIER_PATH, Verifier, contact_features, load_verifier, verified
+from prismaudio.planner.tracks import Analysis, Track
+from prismaudio.planner.detect.camera import frame_homographies, own_path, picture_drifts
+from prismaudio.planner.events.motion import Contact
+from prismaudio.planner.events.verify import FEATURES, VERIFIER_PATH, Verifier, contact_features, load_verifier, verified
 
 
 def _track(n=40, area=0.01, box=(50, 50, 70, 70)):

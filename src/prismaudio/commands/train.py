@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 TRAIN_TARGETS: list[str] = [
-    "prismaudio.planner.train_heads",
+    "prismaudio.planner_training.train_heads",
     "prismaudio.codec.cli",
     "prismaudio.train.generator_cli",
     "prismaudio.commands.train_evaluators",

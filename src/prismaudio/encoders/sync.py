@@ -6,7 +6,7 @@ Input: frames at 25 fps. Each frame is compared with the previous one (grey, 64x
   cell of a 3x3 grid, and the brightness change;
 - a small conv net over the difference image and a temporal conv over the sequence,
   trained on SynthCanvas to predict "an impact happens at this frame"
-  (`planner/train_heads.train_sync`), whose hidden states are the learned features.
+  (`planner_training/train_heads.train_sync`), whose hidden states are the learned features.
 `encode(frames) -> [B, T, D]` with `rate = 25` and `D = 16 + hidden` (one token per frame).
 """
 

@@ -1,9 +1,9 @@
-"""Train the open-world path's contact verifier (`planner/verify.py`) on PhysWorld's exact contacts.
+"""Train the open-world path's contact verifier (`planner/events/verify.py`) on PhysWorld's exact contacts.
 
     python -m prismaudio.planner_training.contact_verifier --physics /work/data/physworld [--out PATH]
 
 Every clip of the train split goes through the planner's own detection and contact finding
-(`planner.detect`, `open_world.contacts_of`); each contact found is labelled real when an
+(the planner's passes up to `repair`, `open_world.contacts_of`); each contact found is labelled real when an
 impact of the simulator's ground truth lies within 40 ms of it (the benchmark's tolerance).
 A logistic regression on `verify.FEATURES` is fitted on train + val; its threshold is the one
 that maximises F1 over 5-fold held-out predictions (the test split is never read). Features
@@ -26,19 +26,17 @@ TOLERANCE = 0.040
 def clip_candidates(video: Path, impacts: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """(features [n, F], labels [n]) of the contacts the planner finds in one clip."""
     from ..media import probe
-    from ..planner.open_world import contacts_of, own_motion
-    from ..planner.motion import shown_times
+    from ..planner.events.open_world import contacts_of, own_motion
+    from ..planner.events.motion import shown_times
+    from ..planner.passes import run
     from ..planner.planner import PlannerConfig, decode_for_analysis, scene_homographies
-    from ..planner.detect import detect
-    from ..planner.verify import FEATURES, contact_features
+    from ..planner.scene import Scene
+    from ..planner.events.verify import FEATURES, contact_features
 
     cfg = PlannerConfig()
     frames, info = decode_for_analysis(video, cfg)
-    found = detect(frames, cfg.fps, cfg.analyser, cfg.camera, cfg.shots)
+    found = run(Scene(frames, cfg.fps, info.duration, cfg), until="repair")  # (the longest-lived tracks)
     analysis = found.analysis
-    min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * cfg.fps)))
-    tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
-    analysis.tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     held = scene_homographies(frames, found.shots, cfg.camera)
     times = shown_times(analysis.num_frames, analysis.fps, 0.0 if info.variable_fps else float(probe(video).fps))
     xs, ys = [np.zeros((0, len(FEATURES)))], [np.zeros(0)]
@@ -100,7 +98,7 @@ def train(root: str, run_dir: str, out: str) -> str:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
-    from ..planner.verify import FEATURES, VERIFIER_KIND
+    from ..planner.events.verify import FEATURES, VERIFIER_KIND
     from ..train.checkpoint import Checkpoint, save_checkpoint
 
     xt, yt = split_candidates(root, "train", Path(run_dir) / "verifier_train.npz")
@@ -127,7 +125,7 @@ def train(root: str, run_dir: str, out: str) -> str:
 
 
 def main() -> int:
-    from ..planner.verify import VERIFIER_PATH
+    from ..planner.events.verify import VERIFIER_PATH
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--physics", default="/work/data/physworld")

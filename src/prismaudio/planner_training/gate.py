@@ -1,4 +1,4 @@
-"""Train the canvas gate's sprite probe (`planner/canvas_gate.py`).
+"""Train the canvas gate's sprite probe (`planner/canvas/gate.py`).
 
     python -m prismaudio.planner_training.gate collect --canvas /work/data/canvas --physics /work/data/physworld \
         [--canvas-limit 500] [--run-dir runs/gate]
@@ -35,7 +35,7 @@ HELD_OUT_FOOTAGE = ("vtest.avi",)  # the footage check's clip never trains the p
 
 
 def _track_row(world: str, clip: str, features: np.ndarray, recognition, prototypes) -> dict:
-    from ..planner.canvas_gate import sprite_similarity
+    from ..planner.canvas.gate import sprite_similarity
 
     named = recognition.origin == "canvas"
     return {"clip": clip, "world": world, "feature": features.mean(0), "confidence": recognition.confidence if named else 0.0,
@@ -57,7 +57,7 @@ def _photo_rows(recogniser, prototypes, rng: np.random.Generator, per_image: int
     import cv2
     import skimage.data
 
-    from ..planner.recognise import square_crops
+    from ..planner.identify.recognise import square_crops
 
     images: list[tuple[str, np.ndarray]] = []
     for p in sorted(OPENCV_DATA.glob("*.jpg")) + sorted(OPENCV_DATA.glob("*.png")):
@@ -125,7 +125,7 @@ def collect(canvas: str, physics: str, canvas_limit: int, run_dir: str, footage:
     """One file per part under `run_dir` (canvas, physics, footage, photos); a part already
     collected is kept (the job resumes)."""
     from ..canvas.manifest import load_manifest
-    from ..planner.canvas_gate import load_prototypes
+    from ..planner.canvas.gate import load_prototypes
     from ..planner.planner import PlannerConfig, _recogniser, decode_for_analysis
 
     cfg = PlannerConfig()
@@ -162,7 +162,7 @@ def load_rows(run_dir: str) -> dict[str, np.ndarray]:
 
 
 def probe_inputs(feature: np.ndarray, confidence: np.ndarray, similarity: np.ndarray) -> np.ndarray:
-    from ..planner.canvas_gate import probe_inputs as inputs
+    from ..planner.canvas.gate import probe_inputs as inputs
 
     return inputs(feature, confidence, similarity)
 
@@ -178,7 +178,7 @@ def clip_scores(scores: np.ndarray, clips: np.ndarray) -> dict[str, float]:
 def fit_probe(x: np.ndarray, y: np.ndarray, hidden: int = 64, weight_decay: float = 1e-2, epochs: int = 300,
               seed: int = 0) -> dict[str, torch.Tensor]:
     """A one-hidden-layer MLP (GELU) trained full-batch with AdamW, both classes weighted
-    equally. Returns its tensors (w1, b1, w2, b2) for `canvas_gate.SpriteProbe`."""
+    equally. Returns its tensors (w1, b1, w2, b2) for `planner/canvas/gate.SpriteProbe`."""
     torch.manual_seed(seed)
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1))
@@ -194,7 +194,7 @@ def fit_probe(x: np.ndarray, y: np.ndarray, hidden: int = 64, weight_decay: floa
 
 
 def as_probe(tensors: dict[str, torch.Tensor], threshold: float):
-    from ..planner.canvas_gate import SpriteProbe
+    from ..planner.canvas.gate import SpriteProbe
 
     t = {k: v.double().numpy() for k, v in tensors.items()}
     return SpriteProbe(t["w1"], t["b1"], t["w2"].reshape(-1), float(t["b2"].reshape(-1)[0]), threshold)
@@ -210,7 +210,7 @@ def clip_folds(clips: np.ndarray, folds: int, seed: int) -> np.ndarray:
 def train(run_dir: str, out: str, folds: int = 5, margin: float = 0.02, seed: int = 0) -> dict:
     """Fit the probe; its threshold is just above every negative clip's cross-validated score
     (no PhysWorld clip, real footage or photo in training would have taken the canvas path)."""
-    from ..planner.canvas_gate import PROBE_KIND, probe_scores
+    from ..planner.canvas.gate import PROBE_KIND, probe_scores
     from ..train.checkpoint import Checkpoint, save_checkpoint
 
     d = load_rows(run_dir)
@@ -257,7 +257,7 @@ def main() -> int:
     if a.cmd == "collect":
         collect(a.canvas, a.physics, a.canvas_limit, a.run_dir, a.footage)
     else:
-        from ..planner.canvas_gate import PROBE_PATH
+        from ..planner.canvas.gate import PROBE_PATH
 
         print(json.dumps(train(a.run_dir, a.out or str(PROBE_PATH)), indent=1))
     return 0

@@ -1,9 +1,9 @@
-"""Build the sprite prototypes of the canvas gate (`planner/canvas_gate.py`).
+"""Build the sprite prototypes of the canvas gate (`planner/canvas/gate.py`).
 
     python -m prismaudio.planner_training.prototypes [--per-class 8] [--run-dir DIR] [--out PATH]
 
 Per SynthCanvas class: EfficientNet features of its sprite pasted on canvas backgrounds
-(the recognition head's own crop recipe, `planner/train_heads.sprite_crops`), averaged and
+(the recognition head's own crop recipe, `planner_training/train_heads.sprite_crops`), averaged and
 stored as fp16 with the class table in the header.
 """
 
@@ -17,8 +17,8 @@ import torch
 
 def build(per_class: int, run_dir: str, out: str) -> str:
     from ..canvas.classes import builtin_classes
-    from ..planner.canvas_gate import PROTOTYPES_KIND
-    from ..planner.train_heads import PlannerTrainConfig, sprite_crops
+    from ..planner.canvas.gate import PROTOTYPES_KIND
+    from .train_heads import PlannerTrainConfig, sprite_crops
     from ..train.checkpoint import Checkpoint, save_checkpoint
 
     x, y = sprite_crops(PlannerTrainConfig(sprite_crops_per_class=per_class, run_dir=run_dir))
@@ -31,7 +31,7 @@ def build(per_class: int, run_dir: str, out: str) -> str:
 
 
 def main() -> int:
-    from ..planner.canvas_gate import PROTOTYPES_PATH
+    from ..planner.canvas.gate import PROTOTYPES_PATH
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-class", type=int, default=8)

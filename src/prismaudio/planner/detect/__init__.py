@@ -1,0 +1,1 @@
+"""The detect pass: shots, camera motion, background model and the foreground blobs of each frame."""

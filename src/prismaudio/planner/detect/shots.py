@@ -1,0 +1,88 @@
+"""The detect pass: a clip's shots, the camera motion of each and its foreground blobs.
+
+Edited footage has cuts: a background model across a cut sees the whole picture change
+and finds ghosts. The clip is split into shots where consecutive frames' colour histograms
+differ far more than anywhere else; within each shot the camera's pan is estimated and
+taken out (`camera.py`) and moving pixels are grouped into blobs (`foreground.py`); the track pass
+(`track/objects.py`) tracks them and puts the shots back on the clip's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tracks import ShotDetection
+from .camera import CameraConfig, camera_moves, camera_offsets, changed_share, pan_explains_change, stabilise
+from .foreground import AnalyserConfig, block_mean, detect_blobs, motion_factor
+
+
+@dataclass
+class ShotConfig:
+    enabled: bool = True
+    min_change: float = 0.4  # histogram change (total variation, 0..1) between two frames that may be a cut
+    outlier: float = 6.0  # ... and at least this many times the clip's median change
+    min_seconds: float = 0.5  # shots shorter than this are joined to the previous one
+
+
+def histogram_changes(frames: np.ndarray, bins: int = 8) -> np.ndarray:
+    """[T] total-variation distance (0..1) of each frame's coarse colour histogram to the previous one's (0 first)."""
+    t = len(frames)
+    out = np.zeros(t)
+    if t < 2:
+        return out
+    q = np.asarray(frames[:, ::4, ::4], np.int32) * bins >> 8  # every 4th pixel: the histogram is as telling
+    codes = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2] + (np.arange(t) * bins ** 3)[:, None, None]
+    hist = np.bincount(codes.ravel(), minlength=t * bins ** 3).reshape(t, bins ** 3).astype(float)
+    hist /= np.maximum(hist.sum(1, keepdims=True), 1.0)
+    out[1:] = 0.5 * np.abs(np.diff(hist, axis=0)).sum(1)
+    return out
+
+
+def shot_bounds(frames: np.ndarray, fps: float, cfg: ShotConfig) -> list[tuple[int, int]]:
+    """[(first, last)] frame ranges of the shots (one range when there is no cut)."""
+    t = len(frames)
+    if not cfg.enabled or t < 3:
+        return [(0, t - 1)] if t else []
+    change = histogram_changes(frames)
+    typical = float(np.median(change[1:]))
+    cuts = [k for k in range(1, t) if change[k] >= cfg.min_change and change[k] >= cfg.outlier * max(typical, 1e-3)]
+    min_len = max(2, int(round(cfg.min_seconds * fps)))
+    starts = [0]
+    for k in cuts:
+        if k - starts[-1] >= min_len and t - k >= min_len:
+            starts.append(k)
+    return [(a, b - 1) for a, b in zip(starts, starts[1:] + [t])]
+
+
+def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(frames to analyse, camera path or None, note) for one shot."""
+    if not cfg.enabled or len(frames) < 2:
+        return frames, None, ""
+    factor = motion_factor(frames.shape[1], frames.shape[2], analyser.motion_side)
+    idx = np.unique(np.linspace(0, len(frames) - 1, min(12, len(frames))).round().astype(int))
+    probe = block_mean(frames[np.r_[idx, len(frames) // 2]], factor)
+    if changed_share(probe[:-1], probe[-1]) < cfg.min_change:
+        return frames, None, ""  # most of the picture stays as it is: the camera is still (and the flow is not worth its cost)
+    small = block_mean(frames, factor)
+    path = factor * camera_offsets(small, cfg.min_inliers, cfg.min_spread)
+    if not camera_moves(path, frames.shape[2], frames.shape[1], cfg.min_path) or not pan_explains_change(frames, path):
+        return frames, None, ""
+    path = path - path[len(path) // 2]  # the middle frame's view loses least of the scene
+    reach = np.ptp(path, axis=0) / np.array([frames.shape[2], frames.shape[1]])
+    note = (f"the camera moves (over {100 * reach[0]:.0f}% of the width, {100 * reach[1]:.0f}% of the height); "
+            "its motion was taken out before looking for moving objects")
+    return stabilise(frames, path), path, note
+
+
+def detect_shots(frames: np.ndarray, fps: float, analyser: AnalyserConfig, camera: CameraConfig,
+                 shots_cfg: ShotConfig) -> tuple[list[tuple[int, int]], list[ShotDetection]]:
+    """The clip's shots and, for each, its foreground blobs with the camera's motion taken out
+    (the track pass, `track/objects.track_shots`, links them into tracks)."""
+    shots = shot_bounds(frames, fps, shots_cfg)
+    out = []
+    for a, b in shots if len(shots) > 1 else [(0, len(frames) - 1)]:
+        work, path, note = _shot_camera(frames[a : b + 1] if len(shots) > 1 else frames, analyser, camera)
+        out.append(ShotDetection(a, work, detect_blobs(work, analyser), path, note))
+    return shots, out

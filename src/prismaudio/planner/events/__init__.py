@@ -1,0 +1,1 @@
+"""The events pass: contacts, impacts and sustained activity of each identified track."""

@@ -1,0 +1,271 @@
+"""The open-world pass: sources and events for footage that is not SynthCanvas.
+
+Per tracked object: a name from what the image encoder sees (`naming.py`), its contacts and
+continuous motion (`motion.py`), footsteps from the gait for people (`gait.py`). Whether it
+makes impacts or a sustained sound comes from the motion, its class's kind only tipping the
+balance. A track becomes a source only when something on screen supports a sound: a contact,
+continuous motion, a walker's steps; a named object that merely drifts makes none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..tracks import Analysis, Track
+from .visual import overlap_frames
+from .gait import GaitConfig, step_times
+from .motion import (
+    Activity,
+    Contact,
+    MotionConfig,
+    normalised_strengths,
+    shown_times,
+    source_kind,
+    track_activities,
+    track_contacts,
+    velocities,
+)
+from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object
+
+
+@dataclass
+class OpenWorldConfig:
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    naming: NamingConfig = field(default_factory=NamingConfig)
+    gait: GaitConfig = field(default_factory=GaitConfig)
+    impact_length: float = 0.25  # seconds an impact event lasts in the plan
+    min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
+    collision_window: float = 0.04  # seconds: two objects' collision contacts this close are one collision
+    verify: bool = True  # contacts pass the contact verifier (verify.py) where its weights are installed
+    verify_still_camera: bool = False  # ... on a still camera too (else it only sets their confidence there:
+    # the tracker's blobs are steady there, and on plain physics clips dropping cost more recall than it won precision)
+    verifier_path: str = ""  # empty: the packaged one
+
+
+@dataclass
+class PlannedEvent:
+    onset: float
+    offset: float
+    kind: str  # impact | sustained
+    strength: float  # (0, 1]
+    confidence: float
+    what: str = ""  # bounce, stop, collision, hit, step, rolling or sliding...
+
+
+@dataclass
+class OpenSource:
+    tracks: list[int]  # track ids
+    naming: Naming
+    kind: str  # impact | sustained
+    events: list[PlannedEvent]
+    confidence: float
+
+
+def positions(track: Track, analysis: Analysis) -> np.ndarray:
+    """[N, 2] track positions in frame heights (both axes in one unit)."""
+    return np.stack([np.asarray(track.x) * analysis.width / analysis.height, np.asarray(track.y)], axis=1)
+
+
+def box_aspect(track: Track) -> float:
+    """Median height / width of the track's seen boxes (pixels)."""
+    seen = np.flatnonzero(track.observed) if track.observed.any() else np.arange(len(track))
+    b = np.asarray([track.boxes[i] for i in seen], float)
+    return float(np.median((b[:, 2] - b[:, 0]) / np.maximum(b[:, 3] - b[:, 1], 1.0)))
+
+
+def box_side(track: Track) -> float:
+    """Median shorter side of the track's seen boxes (pixels)."""
+    seen = np.flatnonzero(track.observed) if track.observed.any() else np.arange(len(track))
+    b = np.asarray([track.boxes[i] for i in seen], float)
+    return float(np.median(np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+
+
+def contacts_of(track: Track, analysis: Analysis, cfg: MotionConfig, times: np.ndarray | None = None) -> list[Contact]:
+    """`times`: of each analysis frame, the time of the source frame it shows (`shown_times`)."""
+    touching = overlap_frames(track, analysis.tracks)
+    t = times[track.frames] if times is not None else track.frames / analysis.fps
+    found = track_contacts(track.id, t, positions(track, analysis), track.observed,
+                           analysis.fps, touching, cfg)
+    # a bridged or half-seen stretch at the clip's ends is no contact
+    return [c for c in found if 0.0 < c.time < analysis.duration]
+
+
+def steps_of(track: Track, analysis: Analysis, cfg: GaitConfig) -> tuple[list[float], float]:
+    boxes = np.asarray(track.boxes, float)
+    speed = np.linalg.norm(velocities(positions(track, analysis), analysis.fps), axis=1)
+    return step_times(track.frames / analysis.fps, boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0], speed, analysis.fps, cfg)
+
+
+def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, times: np.ndarray | None,
+                     camera_moves: bool) -> list[Contact]:
+    """The track's contacts (`contacts_of`) that the contact verifier believes (`verify.py`):
+    where the camera moves (or everywhere with `verify_still_camera`); elsewhere all of them,
+    with the verifier's probability as their confidence."""
+    from .verify import VERIFIER_PATH, contact_features, load_verifier, verified
+
+    contacts = contacts_of(track, analysis, cfg.motion, times)
+    verifier = load_verifier(cfg.verifier_path or str(VERIFIER_PATH)) if cfg.verify else None
+    if verifier is None or not contacts:
+        return contacts
+    t = times if times is not None else np.arange(analysis.num_frames) / analysis.fps
+    features = contact_features(track, analysis, contacts, t, camera_moves)
+    if camera_moves or cfg.verify_still_camera:
+        return verified(contacts, features, verifier)
+    for c, p in zip(contacts, verifier.probability(features)):
+        c.confidence = round(float(p), 3)
+    return contacts
+
+
+def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorldConfig,
+                 times: np.ndarray | None = None, camera_moves: bool = False) -> tuple[str, list[PlannedEvent]]:
+    """(kind, events) of one object from its motion; the class kind is only a prior."""
+    fps, end = analysis.fps, analysis.duration
+    seen_seconds = float(track.observed.sum()) / fps
+    if naming.person:
+        steps, conf = steps_of(track, analysis, cfg.gait)
+        return "impact", [PlannedEvent(t, min(t + cfg.impact_length, end), "impact", 1.0, conf, "step") for t in steps]
+    contacts = checked_contacts(track, analysis, cfg, times, camera_moves)
+    activities = track_activities(track.id, track.frames / fps, positions(track, analysis), fps, cfg.motion)
+    kind = source_kind(contacts, activities, seen_seconds, naming.kind)
+    events: list[PlannedEvent] = []
+    strengths = normalised_strengths([c.strength for c in contacts], cfg.min_event_strength)
+    for c, s in zip(contacts, strengths):
+        events.append(PlannedEvent(c.time, min(c.time + cfg.impact_length, end), "impact", s, c.confidence, c.kind))
+    if kind == "sustained":
+        spans = _sustained_spans(track, activities, naming, analysis)
+        top = max((a.speed for a in activities), default=0.0)
+        for a, b, speed, what in spans:
+            events.append(PlannedEvent(a, b, "sustained", float(np.clip(speed / top, 0.05, 1.0)) if top > 0 else 1.0,
+                                       0.8 if what != "on screen" else 0.6, what))
+    return kind, sorted(events, key=lambda e: e.onset)
+
+
+def _sustained_spans(track: Track, activities: list[Activity], naming: Naming, analysis: Analysis):
+    """(start, end, speed, what): the continuous-motion spans; a source whose class sounds all the
+    time (an engine) sounds for as long as it is on screen."""
+    fps, end = analysis.fps, analysis.duration
+    if naming.kind == "sustained" and naming.label != UNKNOWN:
+        start = 0.0 if track.start == 0 else track.start / fps
+        stop = end if track.end >= analysis.num_frames - 1 else min((track.end + 1) / fps, end)
+        speed = float(np.median([a.speed for a in activities])) if activities else 0.0
+        return [(start, stop, speed, "on screen")]
+    return [(a.start, min(a.end + 1.0 / fps, end), a.speed, a.kind) for a in activities]
+
+
+def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None) -> Track:
+    """The track with the camera's motion taken out of its positions (`camera.own_path`, with
+    `camera.frame_homographies`): what is left is the object's own motion, where its contacts
+    are. The same track without them."""
+    if homographies is None:
+        return track
+    from dataclasses import replace
+
+    from ..detect.camera import own_path
+
+    xy = np.stack([np.asarray(track.x) * analysis.width, np.asarray(track.y) * analysis.height], 1)
+    held = own_path(xy, track.frames, homographies)
+    return replace(track, x=held[:, 0] / analysis.width, y=held[:, 1] / analysis.height)
+
+
+def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
+                    homographies: np.ndarray | None = None) -> tuple[list[OpenSource], list[str]]:
+    """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
+    what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
+    contacts are timed on the frames it really showed; `homographies`: the camera's motion
+    ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
+    (None: a still camera)."""
+    times = shown_times(analysis.num_frames, analysis.fps, source_fps)
+    notes: list[str] = []
+    sources: list[OpenSource] = []
+    dropped = 0
+    for screen_track, p in zip(analysis.tracks, probs):
+        track = own_motion(screen_track, analysis, homographies)
+        acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
+        walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
+        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
+        kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
+        if not events:
+            dropped += 1
+            continue
+        support = float(np.mean([e.confidence for e in events]))
+        confidence = round(float(np.clip(0.5 * support + 0.5 * naming.confidence if naming.label != UNKNOWN else support, 0.0, 1.0)), 3)
+        sources.append(OpenSource([track.id], naming, kind, events, confidence))
+    if dropped:
+        notes.append(f"{dropped} moving object(s) made no contact and no continuous motion, so no sound is planned for them")
+    return merge_namesakes(one_sound_per_collision(sources, cfg.collision_window), analysis), notes
+
+
+def one_sound_per_collision(sources: list[OpenSource], window: float) -> list[OpenSource]:
+    """Two objects that meet both jolt: one collision, not two sounds. Of collision events of
+    different sources within `window` seconds of each other, the one with the larger velocity
+    change (relative strength aside: the object that was struck harder) is kept."""
+    found = [(e.onset, e.strength * e.confidence, k, e) for k, s in enumerate(sources) for e in s.events
+             if e.kind == "impact" and e.what == "collision"]
+    drop: set[int] = set()
+    for i, (t, w, k, e) in enumerate(found):
+        for t2, w2, k2, e2 in found[i + 1 :]:
+            if k2 != k and abs(t2 - t) <= window and id(e) not in drop and id(e2) not in drop:
+                drop.add(id(e2) if (w2, -t2) < (w, -t) else id(e))
+    for s in sources:
+        s.events = [e for e in s.events if id(e) not in drop]
+    return [s for s in sources if s.events]
+
+
+def merge_namesakes(sources: list[OpenSource], analysis: Analysis, max_overlap: int = 3) -> list[OpenSource]:
+    """One source for tracks of one name that are never on screen together (one object the
+    tracker lost and found again)."""
+    spans = {tr.id: (tr.start, tr.end) for tr in analysis.tracks}
+    out: list[OpenSource] = []
+    for s in sorted(sources, key=lambda s: spans[s.tracks[0]][0]):
+        for o in out:
+            if o.naming.label != s.naming.label or s.naming.label == UNKNOWN or s.naming.person:
+                continue
+            overlap = max(min(spans[a][1], spans[b][1]) - max(spans[a][0], spans[b][0]) + 1 for a in o.tracks for b in s.tracks)
+            if overlap <= max_overlap:
+                o.tracks += s.tracks
+                o.events = sorted(o.events + s.events, key=lambda e: e.onset)
+                o.confidence = max(o.confidence, s.confidence)
+                break
+        else:
+            out.append(s)
+    return out
+
+
+def build_open_plan(analysis: Analysis, sources: list[OpenSource], duration: float, notes: list[str],
+                    tolerance: float = 0.2, smooth: int = 3, rate: float = 5.0):
+    """The plan of the open-world sources (labels made unique: "footsteps 1", "footsteps 2")."""
+    from ..plan import Aesthetic, Event, Plan, Semantic, Source, Spatial, Temporal
+    from ..compose.spatial import spatial_track
+
+    by_id = {tr.id: tr for tr in analysis.tracks}
+    counts: dict[str, int] = {}
+    for s in sources:
+        counts[s.naming.label] = counts.get(s.naming.label, 0) + 1
+    seen: dict[str, int] = {}
+    out_sources, events, tracks = [], [], []
+    for k, s in enumerate(sorted(sources, key=lambda s: min(by_id[i].start for i in s.tracks))):
+        sid = f"s{k + 1}"
+        label = s.naming.label
+        if counts[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            label = f"{label} {seen[label]}"
+        out_sources.append(Source(sid, label, s.naming.description, confidence=s.confidence))
+        for e in s.events:
+            onset = round(float(np.clip(e.onset, 0.0, duration)), 3)
+            offset = round(float(np.clip(e.offset, 0.0, duration)), 3)
+            if offset > onset:
+                events.append(Event(sid, onset, offset, e.kind, strength=round(float(np.clip(e.strength, 0.01, 1.0)), 3),
+                                    confidence=round(float(np.clip(e.confidence, 0.0, 1.0)), 3)))
+        members = sorted((by_id[i] for i in s.tracks), key=lambda t: t.start)
+        tracks.append(spatial_track(sid, members, analysis, duration, tolerance, smooth, rate))
+    events.sort(key=lambda e: (e.onset, e.source))
+    notes = list(analysis.notes) + notes
+    if not events:
+        reason = "nothing moves" if analysis.static else "no contacts or continuous motion were seen"
+        notes.append(f"no visual events: {reason}, so the plan has no sound onsets")
+    style = ["realistic foley", "percussive, sharp attacks" if any(e.kind == "impact" for e in events) else "smooth, continuous"]
+    return Plan(duration=round(float(duration), 3), semantic=Semantic(out_sources), temporal=Temporal(events),
+                aesthetic=Aesthetic(quality=["clean", "well balanced", "natural dynamics"], style=style),
+                spatial=Spatial(tracks), notes=notes)

@@ -1,0 +1,1 @@
+"""The identify pass: what each tracked object is (recognition head, ImageNet naming)."""

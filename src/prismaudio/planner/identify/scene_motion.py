@@ -1,0 +1,132 @@
+"""Objects that only move because the camera does: the scene flows past them the same way.
+
+The camera pass (`camera.py`) takes out pans it can explain by one translation. A dolly, an
+orbit or a sideways track over a 3D scene is not one translation (near things move more than
+far ones), so it stays in the picture, the background model sees changing pixels and the
+tracker follows them: a still scene would get sources. The test here is local and needs no
+model of the camera: between two frames, the picture inside a track's box moves like the
+picture just around it (sparse Lucas-Kanade flow of corners in the box and in a ring around
+it, OpenCV). An object that moves in the world moves against its surroundings; a still one
+seen by a moving camera, or a patch of background the tracker took for an object, does not.
+
+The same flow also finds tracks whose picture never moves at all (flicker, noise, a
+compression artefact the background model took for motion): no object moves there either.
+Only the open-world path runs this (SynthCanvas clips pay nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tracks import Analysis, Track
+
+
+@dataclass
+class SceneMotionConfig:
+    enabled: bool = True
+    gap_seconds: float = 0.6  # frames this far apart are compared (a slow camera moves a few pixels)
+    samples: int = 40  # at most this many frame pairs per track, spread over it
+    ring: float = 0.8  # the ring around a box reaches this share of the box's size beyond it
+    min_flow: float = 1.0  # pixels the ring must move for a pair to tell anything
+    tolerance: float = 0.3  # inside and ring agree within this share of the ring's motion (at least 1 px)
+    min_agree: float = 0.6  # share of telling pairs that agree for the track to move with the scene
+    min_pairs: int = 3  # telling pairs needed to decide
+    own_motion: float = 3.0  # pixels inside and ring differ by (and the ring's motion) when the object moves on its own
+
+
+def _gray(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+
+
+def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
+    """Median (dx, dy) flow of corners of the first grey frame of `seq` inside `mask`, followed
+    frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast pans); None
+    where fewer than four corners are found and kept."""
+    import cv2
+
+    pts = cv2.goodFeaturesToTrack(seq[0], maxCorners=max_corners, qualityLevel=0.01, minDistance=3, mask=mask.astype(np.uint8))
+    if pts is None or len(pts) < 4:
+        return None
+    start, ok = pts.copy(), np.ones(len(pts), bool)
+    for a, b in zip(seq[:-1], seq[1:]):
+        pts, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(15, 15), maxLevel=2)
+        ok &= status.ravel() == 1
+    if ok.sum() < 4:
+        return None
+    return np.median((pts[ok] - start[ok]).reshape(-1, 2), axis=0)
+
+
+def agrees(inside: np.ndarray, ring: np.ndarray, tolerance: float) -> bool:
+    """Whether two flows are one view's motion: their difference is within `tolerance` of the
+    ring's motion (at least one pixel), or they point the same way at a speed a nearer or
+    farther thing would have (parallax: up to 2.5 times faster or slower)."""
+    a, b = float(np.linalg.norm(inside)), float(np.linalg.norm(ring))
+    if np.linalg.norm(inside - ring) <= max(1.0, tolerance * b):
+        return True
+    return a > 0 and b > 0 and float(inside @ ring) / (a * b) >= 0.85 and 0.4 <= a / b <= 2.5
+
+
+def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig) -> bool:
+    """Whether the picture inside the track's box flows like the picture around it, whenever
+    its surroundings move (see the module note), or never moves at all."""
+    seen = [i for i in np.flatnonzero(track.observed) if i + gap < len(track) and track.observed[i + gap]]
+    if not seen:
+        return False
+    h, w = gray[int(track.frames[0])].shape
+    telling = agreeing = measured = moving_inside = 0
+    pairs = seen[::gap] if len(seen[::gap]) <= cfg.samples else [seen[i] for i in np.linspace(0, len(seen) - 1, cfg.samples).round().astype(int)]
+    for k in pairs:
+        top, left, bottom, right = track.boxes[k]
+        dy, dx = cfg.ring * (bottom - top) + 2, cfg.ring * (right - left) + 2
+        outer = np.zeros((h, w), bool)
+        outer[max(0, int(top - dy)):int(bottom + dy) + 1, max(0, int(left - dx)):int(right + dx) + 1] = True
+        inner = np.zeros((h, w), bool)
+        inner[max(0, top):bottom + 1, max(0, left):right + 1] = True
+        gy, gx = 0.2 * (bottom - top) + 3, 0.2 * (right - left) + 3
+        grown = np.zeros((h, w), bool)  # the ring keeps clear of the object's own edge (a box is loose)
+        grown[max(0, int(top - gy)):int(bottom + gy) + 1, max(0, int(left - gx)):int(right + gx) + 1] = True
+        seq = [gray[int(track.frames[j])] for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
+        ring = region_flow(seq, outer & ~grown)
+        inside = region_flow(seq, inner)
+        if ring is None or inside is None:
+            continue
+        if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
+            return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
+        measured += 1
+        moving_inside += np.linalg.norm(inside) >= cfg.min_flow
+        if np.linalg.norm(ring) < cfg.min_flow:
+            continue
+        telling += 1
+        agreeing += agrees(inside, ring, cfg.tolerance)
+    if measured >= cfg.min_pairs and moving_inside == 0:
+        return True  # the picture in the box never moves: flicker or noise the tracker followed
+    return telling >= cfg.min_pairs and agreeing >= cfg.min_agree * telling
+
+
+def scene_bound_tracks(frames: np.ndarray, tracks: list[Track], fps: float, cfg: SceneMotionConfig) -> set[int]:
+    """Ids of the tracks that move only with the scene, or whose picture never moves."""
+    if not cfg.enabled or not tracks or len(frames) < 3:
+        return set()
+    gap = max(1, int(round(cfg.gap_seconds * fps)))
+    needed = sorted({int(f) for tr in tracks for f in tr.frames})
+    gray: list = [None] * len(frames)
+    for f in needed:
+        gray[f] = _gray(frames[f])
+    return {tr.id for tr in tracks if moves_with_scene(tr, gray, gap, cfg)}
+
+
+def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig) -> tuple[list, list]:
+    """The tracks (and their crop features) left when those that only move with the camera
+    are taken out (`scene_bound_tracks`); the analysis keeps the rest and a note says why."""
+    bound = scene_bound_tracks(frames, analysis.tracks, analysis.fps, cfg)
+    if not bound:
+        return analysis.tracks, features
+    kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in bound]
+    analysis.tracks = [tr for tr, _ in kept]
+    analysis.notes.append(f"{len(bound)} changing region(s) moved only with the camera (the scene around them moves the same way) "
+                          "or not at all: no object moves there, so no sound is planned for them")
+    return analysis.tracks, [f for _, f in kept]

@@ -1,0 +1,157 @@
+"""The planner as a pipeline of passes: detect -> track -> repair -> identify -> events -> plan.
+
+Each pass is a function Scene -> Scene (`scene.py`) that fills in its own fields of the
+Scene from what the passes before it filled in; `run` applies them in order. A pass can be
+run alone on a hand-built Scene (the tests do), and `run(scene, until="track")` stops early
+(the planner's training and the gate's data collection need only the tracks).
+
+Two kinds of footage take two paths from `identify` on, chosen by the canvas gate
+(`canvas/gate.py`): SynthCanvas-like footage is named by the trained head and timed by the
+sync encoder ("canvas"); other footage is named from ImageNet through the sound vocabulary and
+its events come from motion ("open").
+
+The repairs that need names (a track holding two touching objects, a track that swapped onto
+a newcomer, two objects given one name: `repair/merged.py`, `repair/swaps.py`,
+`repair/namesakes.py`) run inside `identify`, where the recogniser names the pieces again;
+`repair` does those that need none.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from .canvas.gate import canvas_footage
+from .compose.canvas_plan import build_plan
+from .detect.camera import scene_homographies
+from .detect.shots import detect_shots
+from .events.canvas_events import visual_events
+from .events.open_world import build_open_plan, plan_open_world
+from .identify.recognise import Recogniser
+from .identify.scene_motion import without_scene_bound
+from .identify.scene_sources import add_traffic
+from .plan import Source
+from .repair.namesakes import rename_namesakes
+from .repair.onsets import appearances
+from .repair.swaps import repair_swaps
+from .scene import Scene
+from .track.objects import track_shots
+
+_RECOGNISERS: dict[str, Recogniser] = {}
+
+
+def recogniser_for(head_path: str, crops_per_track: int) -> Recogniser:
+    """One recogniser per head and crop count for the process (its encoder loads once)."""
+    key = f"{head_path}|{crops_per_track}"
+    if key not in _RECOGNISERS:
+        _RECOGNISERS[key] = Recogniser(head_path or None, crops_per_track)
+    return _RECOGNISERS[key]
+
+
+def _recogniser(scene: Scene) -> Recogniser:
+    return recogniser_for(scene.config.head_path, scene.config.crops_per_track)
+
+
+def detect(scene: Scene) -> Scene:
+    """Shots, the camera's motion in each (taken out) and the foreground blobs of every frame."""
+    cfg = scene.config
+    scene.shots, scene.detections = detect_shots(scene.frames, scene.fps, cfg.analyser, cfg.camera, cfg.shots)
+    return scene
+
+
+def track(scene: Scene) -> Scene:
+    """Blobs linked into tracks shot by shot (crossed tracks given their objects back), in
+    screen positions on the clip's timeline."""
+    found = track_shots(scene.detections, scene.shots, scene.fps, scene.config.analyser)
+    scene.analysis, scene.work = found.analysis, found.frames
+    return scene
+
+
+def repair(scene: Scene) -> Scene:
+    """When each track really began (inside another object's blob), and the longest-lived
+    tracks kept (at most `max_sources`, none shorter than `min_track_seconds`)."""
+    cfg, analysis = scene.config, scene.analysis
+    appeared = appearances(analysis.tracks, cfg.onsets)
+    min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * scene.fps)))
+    tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
+    tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
+    scene.appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
+    analysis.tracks = tracks
+    return scene
+
+
+def identify(scene: Scene) -> Scene:
+    """What each track is. The head names every track; the canvas gate says whether to trust
+    it. Canvas: pairs split, swaps cut and namesakes told apart by naming the pieces again.
+    Open: regions that only move with the camera are dropped, and each track keeps its mean
+    ImageNet probabilities (the events pass names it from them and from its motion)."""
+    cfg, analysis, frames = scene.config, scene.analysis, scene.work
+    recogniser = _recogniser(scene)
+    recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
+    scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate) else "open"
+    if scene.mode == "open":
+        _, features = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion)
+        scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
+    else:
+        tracks, recognitions = recogniser.separate_merged(frames, analysis.tracks, recognitions, cfg.merged)
+        tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
+        recognitions = rename_namesakes(tracks, recognitions, recogniser, cfg.namesakes)
+        analysis.tracks = tracks
+    scene.recognitions, scene.features = recognitions, features
+    return scene
+
+
+def events(scene: Scene) -> Scene:
+    """Canvas: impacts timed by the sync encoder, appearances (and kinks of unnamed objects).
+    Open: contacts and sustained motion of each track with the camera's motion taken out,
+    each track named from its ImageNet probabilities and its motion."""
+    cfg, analysis = scene.config, scene.analysis
+    if scene.mode == "open":
+        held = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
+        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps, held)
+    else:
+        generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
+        scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)
+    return scene
+
+
+def plan(scene: Scene) -> Scene:
+    """The four modules: sources, events, aesthetic and spatial tracks; traffic seen as a whole
+    (open path); a quiet ambience where nothing moves but the scene is clear; validated."""
+    import torch
+
+    cfg, analysis, frames = scene.config, scene.analysis, scene.work
+    recogniser = _recogniser(scene)
+    if scene.mode == "open":
+        out = build_open_plan(analysis, scene.open_sources, scene.duration, scene.event_notes, cfg.box_tolerance,
+                              cfg.smooth_frames, cfg.spatial_rate)
+        add_traffic(out, scene.frames, scene.fps,
+                    lambda images: recogniser.encoder.classify(torch.from_numpy(np.ascontiguousarray(images))).numpy(),
+                    cfg.scene_sources)
+    else:
+        out = build_plan(analysis, scene.recognitions, scene.visual, scene.duration, cfg, scene.appeared)
+    if not analysis.tracks and not analysis.blank and len(frames):
+        seen = recogniser.scene(frames[len(frames) // 2])
+        if seen is not None and seen.confidence >= cfg.scene_ambience:
+            out.semantic.sources.append(Source("ambience", seen.label, f"the ambience of the scene: {seen.description}",
+                                               diffuse=True, confidence=round(float(min(1.0, seen.confidence)), 3)))
+            out.notes.append(f"the scene looks like '{seen.label}' (ImageNet), kept as quiet ambience without events")
+    scene.plan = out.validate()
+    return scene
+
+
+PASSES: tuple[Callable[[Scene], Scene], ...] = (detect, track, repair, identify, events, plan)
+
+
+def run(scene: Scene, until: str = "plan") -> Scene:
+    """The passes in order, up to and including `until`; each pass's wall time in `scene.seconds`."""
+    names = [p.__name__ for p in PASSES]
+    if until not in names:
+        raise ValueError(f"no pass named {until!r} (passes: {', '.join(names)})")
+    for p in PASSES[: names.index(until) + 1]:
+        t = time.perf_counter()
+        scene = p(scene)
+        scene.seconds[p.__name__] = time.perf_counter() - t
+    return scene

@@ -1,0 +1,1 @@
+"""The repair pass: tracks fixed after tracking (appearances, merged pairs, swaps, namesakes)."""

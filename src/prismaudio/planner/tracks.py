@@ -1,0 +1,116 @@
+"""What the detect and track passes find: blobs, one shot's detections, tracks, the analysis.
+
+The lowest floor of the planner (it imports nothing of it): every pass builds on these types,
+and the Scene (`scene.py`) carries them from pass to pass.
+
+Positions are normalised: x, y in [0, 1] of the frame width/height; sizes as fractions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Blob:
+    x: float  # centroid, fraction of width
+    y: float
+    w: float  # bbox size, fraction of width/height
+    h: float
+    area: float  # fraction of the frame area
+    box: tuple[int, int, int, int]  # pixel bbox (top, left, bottom, right) in analysis frames
+    brightness: float  # mean luminance of the object's pixels (0..255)
+    colour: tuple[float, float, float] = (0.0, 0.0, 0.0)  # mean RGB of the object's pixels
+    pix: np.ndarray | None = field(default=None, repr=False)  # its pixels (flat indices into the analysis frame)
+    owner: int | None = None  # a piece split from a merged blob for this track id
+
+
+@dataclass
+class Track:
+    """One object over time: arrays indexed by `frames` (analysis frame numbers)."""
+
+    id: int
+    frames: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    area: np.ndarray
+    brightness: np.ndarray
+    observed: np.ndarray  # False where the position was bridged over a gap
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return int(self.frames[0])
+
+    @property
+    def end(self) -> int:
+        return int(self.frames[-1])
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
+@dataclass
+class Analysis:
+    fps: float
+    num_frames: int
+    width: int  # analysis frame size
+    height: int
+    tracks: list[Track]
+    static: bool  # nothing moved
+    blank: bool  # frames carry no picture (black or one flat colour)
+    background: np.ndarray  # [h, w, 3] uint8 at motion-analysis resolution
+    notes: list[str] = field(default_factory=list)
+    small: np.ndarray | None = field(default=None, repr=False)  # the frames at motion-analysis resolution
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+
+@dataclass
+class Foreground:
+    """One shot's moving pixels grouped into blobs, frame by frame (what the track pass links)."""
+
+    num_frames: int
+    width: int  # analysis frame size
+    height: int
+    small: np.ndarray  # the frames at motion-analysis resolution
+    factor: int  # ... this many times smaller than the analysis frames
+    background: np.ndarray  # [h, w, 3] uint8 at motion-analysis resolution
+    blank: bool  # frames carry no picture (black or one flat colour)
+    blobs: list[list[Blob]] = field(default_factory=list)  # per frame (empty for a single frame)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ShotDetection:
+    """The detect pass's result for one shot: its frames (stabilised where the camera moved),
+    the camera's path and the foreground blobs."""
+
+    start: int  # first frame of the shot in the clip
+    frames: np.ndarray  # the shot's frames as analysed (stabilised where the camera moved)
+    foreground: Foreground
+    path: np.ndarray | None = None  # the camera's path [T, 2] (pixels), None where it stood still
+    note: str = ""  # what the camera did
+
+
+def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Blob:
+    """Statistics of the object made of pixels `flat` (flat indices into `frame` [h, w, 3]);
+    the box is in pixels of frames `factor` times larger (the decode resolution)."""
+    h, w = frame.shape[:2]
+    ys, xs = np.divmod(flat, w)
+    rgb = frame.reshape(-1, 3)[flat].astype(np.float32)
+    colour = rgb.mean(0)
+    top, bottom = int(ys.min()), int(ys.max()) + 1
+    left, right = int(xs.min()), int(xs.max()) + 1
+    box = (top * factor, left * factor, min(h * factor, bottom * factor), min(w * factor, right * factor))
+    return Blob(
+        x=float((xs.mean() + 0.5) / w), y=float((ys.mean() + 0.5) / h), w=(right - left) / w, h=(bottom - top) / h,
+        area=float(len(flat) / (h * w)), box=box, brightness=float(colour @ np.array([0.299, 0.587, 0.114], np.float32)),
+        colour=(float(colour[0]), float(colour[1]), float(colour[2])), pix=flat,
+    )
