@@ -45,6 +45,7 @@ class StemPlansConfig:
 
     stem_model: str | None = None  # stem generator file or checkpoint (None: the shipped one)
     exemplar_bank: str | None = None  # None: the shipped bank beside the shipped model
+    codec: str | None = None  # the codec the stem model was trained on (None: the shipped one)
     stem_config: str = "tiny"  # stemgen preset or YAML: its held_out classes are never drawn
     engine_steps: int = 8  # the engine's sampling steps from noise; from a sketch it takes round(steps x variation)
     seconds: float = 4.0  # plan length
@@ -172,9 +173,13 @@ def class_accuracy(audio: torch.Tensor, sample) -> torch.Tensor:
 
 def load_engine(cfg: StemPlansConfig, variation: float, model_path: str | Path | None = None):
     from .engine import StemGeneratorEngine
+    from .latent import MonoLatent
 
-    return StemGeneratorEngine.load(model_path or cfg.stem_model, cfg.exemplar_bank, num_steps=cfg.engine_steps,
-                                    template_sigma=variation)
+    engine = StemGeneratorEngine.load(model_path or cfg.stem_model, cfg.exemplar_bank, num_steps=cfg.engine_steps,
+                                      template_sigma=variation)
+    if cfg.codec:  # a recipe's own codec (the engine loads the shipped one)
+        engine.latent = MonoLatent.load(cfg.codec, phase_iterations=16)
+    return engine
 
 
 def build_stem_environment(run: StemGRPORunConfig, rewards: dict | None = None):
