@@ -170,3 +170,15 @@ def test_config_refuses_a_spatial_reward_and_a_path_the_engine_does_not_run(tmp_
         load_stem_grpo("tiny", {"grpo": {"num_steps": 8}})
     with pytest.raises(ConfigError, match="unknown key"):
         load_stem_grpo("tiny", {"plans": {"sedd": 1}})
+
+
+def test_cli_bad_config_is_one_line_and_exit_2(tmp_path, capsys):
+    from prismaudio.cli import main
+
+    bad = tmp_path / "grpo_stem.yaml"
+    bad.write_text("plans: {seconds: 4.0}\ngrpo: {reward_weights: {spatial: 1.0}}\n")
+    assert main(["train", "stems-grpo", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "spatial" in err[0] and str(bad) in err[0]
+    assert main(["train", "stems-grpo", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "not found" in capsys.readouterr().err

@@ -96,7 +96,8 @@ def _starts(prompts: list[Prompt], config: GRPOConfig) -> torch.Tensor | None:
 class GRPOTrainer:
     def __init__(self, config: GRPOConfig, model: torch.nn.Module, reference: torch.nn.Module | None,
                  env: RLEnvironment, dist: DistInfo | None = None, out_dir: str | Path | None = None,
-                 model_config: Any = None):
+                 model_config: Any = None, record: dict | None = None):
+        """`record`: more settings stored in every checkpoint (the stem GRPO's plan settings)."""
         self.config, self.env, self.dist = config, env, dist or DistInfo()
         self.device = self.dist.device
         self.model = model.to(self.device).eval()  # eval: no dropout, so ratio == 1 on-policy
@@ -105,6 +106,7 @@ class GRPOTrainer:
         self.reference = reference.to(self.device).eval().requires_grad_(False) if reference is not None else None
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.model_config = model_config
+        self.record = record
         missing = [k for k in config.reward_weights if k not in env.rewards]
         if missing:
             raise ConfigError(f"reward_weights names {', '.join(missing)} but the rewards are {', '.join(env.rewards)}")
@@ -310,6 +312,8 @@ class GRPOTrainer:
             return None
         extra = {"tracker": self.tracker.state_dict(), "skipped_steps": self.skipped_steps,
                  "model_config": to_dict(self.model_config) if self.model_config is not None else None}
+        if self.record:
+            extra["record"] = self.record
         path = self.out_dir / f"step_{iteration:08d}.safetensors"
         return save_training_state(path, CHECKPOINT_KIND, CHECKPOINT_VERSION, self.config, iteration,
                                    self.model, self.optimizer, self.ema, extra=extra)

@@ -72,7 +72,9 @@ def train(args) -> int:
     log = logging.getLogger(__name__)
     log.info("stem GRPO: %d training plans, %d held-out plans, %.2fM params", len(env.train_prompts),
              len(env.eval_prompts), sum(p.numel() for p in model.parameters()) / 1e6)
-    trainer = GRPOTrainer(run.grpo, model, reference, env, model_config=mcfg)
+    from ..config import to_dict
+
+    trainer = GRPOTrainer(run.grpo, model, reference, env, model_config=mcfg, record={"plans": to_dict(run.plans)})
     trainer.train(resume=not args.no_resume, progress=progress_enabled())
     from ..train.checkpoint import latest_checkpoint
 
