@@ -171,6 +171,19 @@ def class_accuracy(audio: torch.Tensor, sample) -> torch.Tensor:
     return torch.tensor([float(g == lab) for g, lab in zip(got, labels)])
 
 
+def stem_evaluators() -> dict:
+    """The held-out curve per dimension, by the rewards' evaluator twins (trained apart, never
+    optimised): class accuracy (classifier), CLAP (clap_eval), quality (quality_eval, 0..1),
+    and onset F1 against the planned events (a measurement, no learned model to fool)."""
+    from ..rewards.aesthetic import AestheticReward
+    from ..rewards.semantic import SemanticReward
+    from ..rewards.temporal import TemporalReward
+
+    onsets = TemporalReward()
+    return {"class_accuracy": class_accuracy, "clap_eval": SemanticReward("clap_eval"),
+            "quality_eval": AestheticReward("quality_eval"), "onset_f1": onsets.score}
+
+
 def load_engine(cfg: StemPlansConfig, variation: float, model_path: str | Path | None = None):
     from .engine import StemGeneratorEngine
     from .latent import MonoLatent
@@ -200,7 +213,7 @@ def build_stem_environment(run: StemGRPORunConfig, rewards: dict | None = None):
         rewards = build_rewards(list(cfg.reward_weights), cfg=RewardsConfig(weights=dict(cfg.reward_weights)))
     env = RLEnvironment(
         latent_shape=tuple(train[0].start.shape[1:]), decode=lambda z: latent.decode(z.cpu(), n)[:, None],
-        rewards=rewards, train_prompts=train, eval_prompts=held_out, evaluators={"class_accuracy": class_accuracy},
+        rewards=rewards, train_prompts=train, eval_prompts=held_out, evaluators=stem_evaluators(),
     )
     return model.train(False), reference, env, model.config
 
