@@ -9,7 +9,7 @@ iterations; rewards, advantages and the held-out class accuracy go to OUT/log.js
 TensorBoard), checkpoints (safetensors, the config inside) to OUT/step_*.safetensors. Run
 again with the same arguments to continue where it stopped. At the end the EMA policy is
 written as a stem generator file, OUT/stem_generator_grpo.safetensors (ship it with
-`--export CHECKPOINT --to FILE`).
+`--export CHECKPOINT --to FILE [--half]`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def _arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--export", metavar="CHECKPOINT", default=None,
                     help="train nothing: write CHECKPOINT's EMA policy as a stem generator file (--to)")
     ap.add_argument("--to", default=None, help="with --export: the stem generator file to write")
+    ap.add_argument("--half", action="store_true", help="with --export: float16 weights (as the shipped file)")
 
 
 def register_train(targets, common) -> None:
@@ -56,7 +57,7 @@ def train(args) -> int:
     if args.export:
         if not args.to:
             raise ConfigError("--export needs --to FILE (the stem generator file to write)")
-        print(f"stem generator: {export_stem_model(args.export, args.to)}")
+        print(f"stem generator: {export_stem_model(args.export, args.to, half=args.half)}")
         return 0
     overrides: dict = {"grpo": {}, "plans": {}}
     if args.out:
