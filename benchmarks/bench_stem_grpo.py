@@ -12,8 +12,8 @@ seeds. Each stem is scored by
   plan's events; aesthetic: quality_reward), and
 - their evaluator twins, never trained on: CLAP (clap_eval), PQ (quality_eval) and class
   accuracy (the classifier), so a gain that only fools a reward model shows.
-Per dimension: mean before, mean after, the paired difference with its 95% interval (paired
-bootstrap over plans). Writes benchmarks/results/stem_grpo.json, with the run's learning
+Per dimension and --after model: mean before, mean after, the paired difference with its 95%
+interval (paired bootstrap over plans). Writes benchmarks/results/stem_grpo.json, with the run's learning
 curve (log.jsonl) when --run is given.
 """
 
@@ -64,7 +64,8 @@ def paired(before: np.ndarray, after: np.ndarray, groups: int, reps: int = 2000)
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", default=None, help="stem generator before RL (default: the shipped one)")
-    ap.add_argument("--after", required=True, help="stem generator after RL (a stem GRPO export, or a GRPO checkpoint)")
+    ap.add_argument("--after", required=True, nargs="+",
+                    help="stem generator(s) after RL (stem GRPO exports or GRPO checkpoints), each against --before")
     ap.add_argument("--config", default="tiny", help="stem GRPO preset or YAML (plan settings)")
     ap.add_argument("--plans", type=int, default=48)
     ap.add_argument("--seeds", type=int, default=2, help="renders per plan (different sampling seeds)")
@@ -82,9 +83,11 @@ def main() -> int:
     from prismaudio.stemgen.grpo import class_accuracy, export_stem_model, load_engine, load_stem_grpo, plan_set
 
     run = load_stem_grpo(args.config)
-    after = Path(args.after)
-    if after.is_file() and _kind(after) == "grpo":  # a training checkpoint: its EMA policy
-        after = export_stem_model(after, Path("/tmp") / f"stem_grpo_bench_{after.stem}.safetensors")
+    afters = []
+    for a in args.after:  # a training checkpoint: its EMA policy as a stem generator file
+        path = Path(a)
+        afters.append(export_stem_model(path, Path("/tmp") / f"stem_grpo_bench_{path.stem}.safetensors")
+                      if path.is_file() and _kind(path) == "grpo" else path)
     # plans from a seed neither the rollouts (seed) nor the trainer's evaluation (seed + 1_000_003) used
     plans_cfg = replace(run.plans, eval_plans=args.plans, seed=run.plans.seed + 7_000_000)
     plans = [p for _, p in plan_set(plans_cfg, held_out=True)]
@@ -93,23 +96,28 @@ def main() -> int:
                "CLAP-eval": SemanticReward("clap_eval").score, "PQ-eval": AestheticReward("quality_eval").pq,
                "class-accuracy": class_accuracy}
     scores, seconds = {}, {}
-    for tag, model in (("before", args.before), ("after", str(after))):
+    for tag, model in (("before", args.before), *((str(a), str(p)) for a, p in zip(args.after, afters))):
         engine = load_engine(run.plans, run.grpo.start_sigma, model)
         rows, stems, sec = render(engine, plans, args.seeds)
         scores[tag] = score_stems(rows, stems, engine.latent.sample_rate, scorers)
         seconds[tag] = sec / len(stems)
         print(f"{tag}: " + ", ".join(f"{k} {scores[tag][k].mean():.3f}" for k in DIMENSIONS) + f" ({seconds[tag]:.2f} s per stem)",
               flush=True)
-    table = {k: paired(scores["before"][k], scores["after"][k], len(plans)) for k in DIMENSIONS}
-    for k, row in table.items():
-        lo, hi = row["gain_95"]
-        print(f"{k:15s} before {row['before']:.3f}  after {row['after']:.3f}  gain {row['gain']:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-    wins = {k: table[k]["gain_95"][0] > 0 for k in DIMENSIONS}
+    tables = {}
+    for a in args.after:
+        table = tables[a] = {k: paired(scores["before"][k], scores[a][k], len(plans)) for k in DIMENSIONS}
+        print(f"after = {a}")
+        for k, row in table.items():
+            lo, hi = row["gain_95"]
+            print(f"  {k:15s} before {row['before']:.3f}  after {row['after']:.3f}  gain {row['gain']:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    wins = {a: {k: t[k]["gain_95"][0] > 0 for k in DIMENSIONS} for a, t in tables.items()}
     report = {
-        "command": " ".join(sys.argv), "before": args.before or "shipped", "after": args.after, "plans": len(plans),
+        "command": " ".join(sys.argv), "before": args.before or "shipped", "plans": len(plans),
         "seeds_per_plan": args.seeds, "plan_seconds": run.plans.seconds, "variation": run.grpo.start_sigma,
-        "engine_steps": run.plans.engine_steps, "dimensions": table, "seconds_per_stem": seconds,
-        "significant_gain": wins, "wins_all_three_rewards": all(wins[k] for k in ("semantic", "temporal", "aesthetic")),
+        "engine_steps": run.plans.engine_steps, "seconds_per_stem": seconds,
+        "after": {a: {"dimensions": tables[a], "significant_gain": wins[a],
+                      "wins_all_three_rewards": all(wins[a][k] for k in ("semantic", "temporal", "aesthetic"))}
+                  for a in args.after},
     }
     if args.run and (Path(args.run) / "log.jsonl").is_file():
         keep = ("iteration", "reward/semantic/mean", "reward/temporal/mean", "reward/aesthetic/mean",
