@@ -182,3 +182,15 @@ def test_cli_bad_config_is_one_line_and_exit_2(tmp_path, capsys):
     assert len(err) == 1 and "spatial" in err[0] and str(bad) in err[0]
     assert main(["train", "stems-grpo", "--config", str(tmp_path / "none.yaml")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_training_never_writes_into_the_package(capsys):
+    from pathlib import Path
+
+    import prismaudio
+    from prismaudio.cli import main
+
+    inside = Path(prismaudio.__file__).parent / "assets" / "models" / "tiny"
+    assert main(["train", "stems-grpo", "--out", str(inside)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "inside the installed prismaudio package" in err[0]

@@ -67,6 +67,9 @@ def train(args) -> int:
     if args.stem_model:
         overrides["plans"]["stem_model"] = args.stem_model
     run = load_stem_grpo(args.config, overrides)
+    from ..validate import outside_package
+
+    outside_package(run.grpo.out_dir, "grpo.out_dir")  # checkpoints never land among the shipped models
     if run.grpo.threads:
         torch.set_num_threads(run.grpo.threads)
     model, reference, env, mcfg = build_stem_environment(run)
