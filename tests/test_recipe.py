@@ -25,7 +25,7 @@ def test_list_shows_every_stage_todo_in_an_empty_work_dir(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert [line.split()[0] for line in lines] == ["canvas", "codec", "decoder", "features", "generator", "evaluators",
-                                                   "grpo", "stems", "evaluate", "bundle"]
+                                                   "grpo", "stems", "stems-grpo", "evaluate", "bundle"]
     assert all(line.split()[1] == "todo" for line in lines)
 
 
@@ -117,3 +117,23 @@ def test_stem_stage_can_be_switched_off_and_its_outputs_join_the_bundle(tmp_path
     assert "stems       off" in capsys.readouterr().out
     paths = RecipePaths(tmp_path / "work", tmp_path / "canvas")
     assert paths.stem_model.parent == paths.exemplar_bank.parent == paths.work
+
+
+def test_stem_grpo_stage_follows_the_stems_stage_on_the_recipes_own_files(tmp_path, capsys):
+    from prismaudio.recipe.stages import STAGE_NAMES, stem_grpo_config
+    from prismaudio.stemgen.grpo import load_stem_grpo
+
+    assert STAGE_NAMES.index("stems-grpo") == STAGE_NAMES.index("stems") + 1
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"work_dir: {tmp_path / 'work'}\nstem_grpo_iterations: 0\n")
+    assert main(["recipe", str(recipe), "--list"]) == 0
+    assert "stems-grpo  off" in capsys.readouterr().out
+    cfg = RecipeConfig(work_dir=str(tmp_path / "work"), stem_grpo_iterations=7)
+    paths = RecipePaths.of(cfg)
+    run = load_stem_grpo(stem_grpo_config(cfg, paths))  # the derived config loads strictly
+    assert run.plans.stem_model == str(paths.stem_model) and run.plans.exemplar_bank == str(paths.exemplar_bank)
+    assert run.plans.codec == str(paths.codec) and run.grpo.iterations == 7 and run.grpo.out_dir == str(paths.stem_grpo_run)
+    assert paths.shipped_stem_model == paths.stem_model  # until the stage has written its model
+    paths.stem_grpo_run.mkdir(parents=True, exist_ok=True)
+    paths.stem_model_rl.write_bytes(b"x")
+    assert paths.shipped_stem_model == paths.stem_model_rl

@@ -14,6 +14,7 @@ TRAIN_TARGETS: list[str] = [
     "prismaudio.train.generator_cli",
     "prismaudio.commands.train_evaluators",
     "prismaudio.stemgen.train",
+    "prismaudio.stemgen.grpo_cli",
 ]
 
 

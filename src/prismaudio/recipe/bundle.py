@@ -55,7 +55,8 @@ def component_record(cfg: RecipeConfig, paths: RecipePaths) -> dict:
                                                    ("codec_decoder", paths.decoder_run / "codec.yaml"),
                                                    ("generator", paths.generator_run / "generator.yaml"),
                                                    ("grpo", paths.grpo_run / "grpo.yaml"),
-                                                   ("stem_generator", paths.stem_run / "stemgen.yaml")) if p.is_file()}
+                                                   ("stem_generator", paths.stem_run / "stemgen.yaml"),
+                                                   ("stem_grpo", paths.stem_grpo_run / "grpo_stem.yaml")) if p.is_file()}
     evaluators = paths.evaluators if paths.evaluators.is_dir() else package / "evaluators"
     return portable_paths({
         "recipe": to_dict(cfg),
@@ -73,13 +74,15 @@ def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
                              defaults={"num_steps": cfg.bundle_num_steps})
     results = json.loads(paths.results.read_text()) if paths.results.is_file() else None
     extra = {"components": component_record(cfg, paths), "post_training": "fast-grpo" if generator == paths.generator_rl else None,
+             "stem_post_training": "fast-grpo" if paths.stem_model_rl.is_file() else None,
              "results": results}
     staging = paths.bundle.with_name(paths.bundle.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_bundle(staging, extra=extra)
-    for stem_part in (paths.stem_model, paths.exemplar_bank):  # the stem engine's, on the same codec
+    # the stem engine's (after its Fast-GRPO stage when that ran), on the same codec
+    for stem_part, name in ((paths.shipped_stem_model, paths.stem_model.name), (paths.exemplar_bank, paths.exemplar_bank.name)):
         if stem_part.is_file():
-            shutil.copyfile(stem_part, staging / stem_part.name)
+            shutil.copyfile(stem_part, staging / name)
     if paths.results.with_suffix(".md").is_file():
         shutil.copyfile(paths.results.with_suffix(".md"), staging / "RESULTS.md")
     shutil.rmtree(paths.bundle, ignore_errors=True)

@@ -37,6 +37,9 @@ class RecipeConfig:
     stem_config: str | None = "configs/stemgen_tiny.yaml"
     stem_steps: int | None = 6000  # None: the stem config's max_steps; 6000 steps are about 2 h on a quiet core
     library_dir: str = "data/library"  # the sound library (`make library`) the stem generator also trains on
+    # Fast-GRPO on the stem generator (rewards per stem); None or 0 iterations: stage off
+    stem_grpo_config: str | None = "configs/grpo_stem_tiny.yaml"
+    stem_grpo_iterations: int | None = None  # None: the config's grpo.iterations
     eval_splits: dict[str, int] = field(default_factory=lambda: {"test": 64, "ood": 60})
     eval_num_steps: int = 24
     bundle_num_steps: int = 24  # the shipped model's default sampling steps (benchmarks/bench_steps.py)
@@ -121,6 +124,19 @@ class RecipePaths:
     @property
     def exemplar_bank(self) -> Path:
         return self.work / "exemplar_bank.safetensors"
+
+    @property
+    def stem_grpo_run(self) -> Path:
+        return self.work / "stemgen_grpo"
+
+    @property
+    def stem_model_rl(self) -> Path:
+        return self.stem_grpo_run / "stem_generator_grpo.safetensors"  # EMA policy after Fast-GRPO, float16
+
+    @property
+    def shipped_stem_model(self) -> Path:
+        """The stem generator the bundle ships: after Fast-GRPO when that stage ran."""
+        return self.stem_model_rl if self.stem_model_rl.is_file() else self.stem_model
 
     @property
     def evaluation(self) -> Path:

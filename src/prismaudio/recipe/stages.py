@@ -228,6 +228,38 @@ def stems_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
     export_model(latest_checkpoint(paths.stem_run / "checkpoints"), paths.stem_model, half=True)
 
 
+# ---- 6c. Fast-GRPO on the stem generator ------------------------------------------------------
+def stem_grpo_enabled(cfg: RecipeConfig) -> bool:
+    return stems_enabled(cfg) and bool(cfg.stem_grpo_config) and cfg.stem_grpo_iterations != 0
+
+
+def stem_grpo_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
+    return paths.stem_model_rl.is_file()
+
+
+def stem_grpo_config(cfg: RecipeConfig, paths: RecipePaths) -> Path:
+    """The preset with the recipe's stem generator, exemplar bank, codec and folder filled in."""
+    base = load_yaml(config_file(cfg.stem_grpo_config))
+    grpo = {"out_dir": str(paths.stem_grpo_run), "seed": cfg.seed}
+    if cfg.stem_grpo_iterations:
+        grpo["iterations"] = cfg.stem_grpo_iterations
+    plans = {"stem_model": str(paths.stem_model), "exemplar_bank": str(paths.exemplar_bank),
+             "codec": str(paths.decoding_codec), "seed": cfg.seed}
+    if cfg.stem_config:
+        plans["stem_config"] = str(config_file(cfg.stem_config))
+    return write_yaml(paths.stem_grpo_run / "grpo_stem.yaml", merge(base, {"plans": plans, "grpo": grpo}))
+
+
+def stem_grpo_run(cfg: RecipeConfig, paths: RecipePaths) -> None:
+    from ..stemgen.grpo import export_stem_model
+    from ..train.checkpoint import latest_checkpoint
+
+    derived = stem_grpo_config(cfg, paths)
+    prismaudio("train", "stems-grpo", "--config", derived, env=evaluator_env(paths))
+    # shipped as the stems stage ships its model: EMA weights in float16
+    export_stem_model(latest_checkpoint(paths.stem_grpo_run), paths.stem_model_rl, half=True)
+
+
 # ---- 7. evaluation, 8. bundle ----------------------------------------------------------------
 def evaluation_done(cfg: RecipeConfig, paths: RecipePaths) -> bool:
     return paths.results.is_file()
@@ -262,6 +294,8 @@ STAGES: list[Stage] = [
     Stage("evaluators", "train the reward and evaluator models", evaluators_done, evaluators_run),
     Stage("grpo", "Fast-GRPO post-training", grpo_done, grpo_run),
     Stage("stems", "train the stem generator and build its exemplar bank", stems_done, stems_run, stems_enabled),
+    Stage("stems-grpo", "Fast-GRPO on the stem generator (semantic, temporal, aesthetic per stem)", stem_grpo_done,
+          stem_grpo_run, stem_grpo_enabled),
     Stage("evaluate", "score reference, before-RL and after-RL audio", evaluation_done, evaluation_run),
     Stage("bundle", "write the model bundle", bundle_done, bundle_run),
 ]

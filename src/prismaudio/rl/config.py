@@ -32,6 +32,9 @@ class GRPOConfig:
     mode: Literal["fast-grpo", "flow-grpo", "mix-grpo"] = "fast-grpo"
     num_steps: int = 24  # T
     shift: float = 1.0
+    # noise level the rollouts start at: 1 = pure noise; below 1 every prompt carries a start
+    # latent (a sketch) noised to it, SDEdit style, the path the stem engine samples
+    start_sigma: float = 1.0
     noise_level: float = 0.7  # a in std_t = a sqrt(sigma / (1 - sigma))
     cfg_strength: float = 5.0  # used inside the policy, in rollout and update alike
     branches: int = 8  # M: copies made at the branch step (flow-grpo: the group members per tree)
@@ -77,6 +80,8 @@ class GRPOConfig:
             raise ValueError(
                 f"window of {self.window} SDE steps does not fit in {self.num_steps} steps "
                 f"(at most num_steps - 1 = {self.num_steps - 1}: the last step to sigma = 0 is never an SDE step)")
+        if not 0 < self.start_sigma <= 1:
+            raise ValueError(f"start_sigma must be in (0, 1], got {self.start_sigma}")
         if self.suffix_steps < 0:
             raise ValueError(f"suffix_steps must be 0 (every grid step) or positive, got {self.suffix_steps}")
         if not 0 <= self.branch_max_fraction <= 1:

@@ -121,12 +121,15 @@ def tree_schedule(branch_step: int, window: int, num_steps: int, suffix_steps: i
 def rollout(
     policy: Callable, cond: Any, tree_ids: list[int], groups: list[int], latent_shape: tuple[int, ...],
     sigmas: torch.Tensor, config: GRPOConfig, iteration: int, device: torch.device | str = "cpu",
+    start: torch.Tensor | None = None,
 ) -> RolloutBatch:
     """Grow one tree per row of `cond` (rows = trees, `tree_ids` their global indices, `groups`
     their conditionings' global indices) and return every sample with its stored transitions.
 
     All trees advance together, one batched policy call per round (and one more for Heun
-    suffix steps); a tree before its branch step contributes one row, after it M rows. Rounds
+    suffix steps); a tree before its branch step contributes one row, after it M rows. `start`
+    [n, *latent_shape] (one per tree): the trees start at sigmas[0] from (1 - s) start + s noise
+    instead of from pure noise (SDEdit from a sketch, as the stem engine samples). Rounds
     before k + W are the same grid step for every tree; in the suffix each row carries its own
     sigmas (trees branch at different k, so their coarse suffix grids differ).
     """
@@ -148,6 +151,9 @@ def rollout(
     for t, g in enumerate(gens):
         count = M if flow else 1
         x[t, :count] = torch.randn(count, *latent_shape, generator=g, device=device)
+    if start is not None:
+        s0 = float(sigmas[0])
+        x = (1.0 - s0) * start.to(device=device, dtype=torch.float32)[:, None] + s0 * x
     stored: list[list[tuple]] = [[] for _ in range(n)]
     sigmas = sigmas.to(device)
     for r in range(max(len(s) for s in schedules)):

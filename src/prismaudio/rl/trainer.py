@@ -58,6 +58,7 @@ class Prompt:
     key: str
     cond: Any
     reward_sample: Any = None
+    start: torch.Tensor | None = None  # [1, *latent_shape]: the sketch rollouts start from (start_sigma < 1)
 
 
 @dataclass
@@ -82,10 +83,21 @@ def _score(fn: Any, audio: torch.Tensor, sample: Any) -> torch.Tensor:
     return out
 
 
+def _starts(prompts: list[Prompt], config: GRPOConfig) -> torch.Tensor | None:
+    """The prompts' start latents [n, ...] when rollouts start from sketches, else None."""
+    if config.start_sigma >= 1.0:
+        return None
+    missing = [p.key for p in prompts if p.start is None]
+    if missing:
+        raise ConfigError(f"start_sigma {config.start_sigma} < 1 needs a start latent per prompt; {missing[0]} has none")
+    return torch.cat([p.start for p in prompts])
+
+
 class GRPOTrainer:
     def __init__(self, config: GRPOConfig, model: torch.nn.Module, reference: torch.nn.Module | None,
                  env: RLEnvironment, dist: DistInfo | None = None, out_dir: str | Path | None = None,
-                 model_config: Any = None):
+                 model_config: Any = None, record: dict | None = None):
+        """`record`: more settings stored in every checkpoint (the stem GRPO's plan settings)."""
         self.config, self.env, self.dist = config, env, dist or DistInfo()
         self.device = self.dist.device
         self.model = model.to(self.device).eval()  # eval: no dropout, so ratio == 1 on-policy
@@ -94,6 +106,7 @@ class GRPOTrainer:
         self.reference = reference.to(self.device).eval().requires_grad_(False) if reference is not None else None
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.model_config = model_config
+        self.record = record
         missing = [k for k in config.reward_weights if k not in env.rewards]
         if missing:
             raise ConfigError(f"reward_weights names {', '.join(missing)} but the rewards are {', '.join(env.rewards)}")
@@ -102,7 +115,8 @@ class GRPOTrainer:
             raise ConfigError(f"{total_trees} trees per iteration do not split over {self.dist.world_size} ranks")
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas)
-        self.sigmas = timestep_schedule(config.num_steps, config.shift).to(self.device)
+        # a rollout from a sketch runs the same grid scaled to start at start_sigma (stemgen/sampling.py)
+        self.sigmas = (timestep_schedule(config.num_steps, config.shift) * config.start_sigma).to(self.device)
         self.policy = GuidedVelocity(self.model, cfg_strength=config.cfg_strength)
         self.tracker = GroupStatTracker()
         self.out_dir = Path(out_dir or config.out_dir)
@@ -130,7 +144,7 @@ class GRPOTrainer:
         cond = batch_cat([prompts[trees[t][0]].cond for t in mine])
         cond = cond.to(self.device) if hasattr(cond, "to") else cond
         batch = rollout(self.policy, cond, mine, [trees[t][0] for t in mine], self.env.latent_shape,
-                        self.sigmas, cfg, iteration, self.device)
+                        self.sigmas, cfg, iteration, self.device, start=_starts([prompts[trees[t][0]] for t in mine], cfg))
         audio = self.env.decode(batch.latents)
         samples = batch_cat([prompts[trees[t][0]].reward_sample for t in mine])
         samples = batch_index(samples, torch.arange(len(mine)).repeat_interleave(cfg.branches))
@@ -261,6 +275,10 @@ class GRPOTrainer:
         cond = batch_cat([p.cond for p in prompts])
         cond = cond.to(self.device) if hasattr(cond, "to") else cond
         # the plain ODE sampler of inference (Euler or Heun over the rollout's grid)
+        start = _starts(prompts, self.config)
+        if start is not None:
+            s0 = float(self.sigmas[0])
+            noise = (1.0 - s0) * start.to(self.device) + s0 * noise
         latents = get_sampler(self.config.suffix_solver)(GuidedVelocity(self.ema, cond, self.config.cfg_strength),
                                                          noise.float(), self.sigmas)
         audio = self.env.decode(latents)
@@ -294,6 +312,8 @@ class GRPOTrainer:
             return None
         extra = {"tracker": self.tracker.state_dict(), "skipped_steps": self.skipped_steps,
                  "model_config": to_dict(self.model_config) if self.model_config is not None else None}
+        if self.record:
+            extra["record"] = self.record
         path = self.out_dir / f"step_{iteration:08d}.safetensors"
         return save_training_state(path, CHECKPOINT_KIND, CHECKPOINT_VERSION, self.config, iteration,
                                    self.model, self.optimizer, self.ema, extra=extra)
