@@ -133,7 +133,8 @@ def test_stem_grpo_stage_follows_the_stems_stage_on_the_recipes_own_files(tmp_pa
     run = load_stem_grpo(stem_grpo_config(cfg, paths))  # the derived config loads strictly
     assert run.plans.stem_model == str(paths.stem_model) and run.plans.exemplar_bank == str(paths.exemplar_bank)
     assert run.plans.codec == str(paths.codec) and run.grpo.iterations == 7 and run.grpo.out_dir == str(paths.stem_grpo_run)
-    assert paths.shipped_stem_model == paths.stem_model  # until the stage has written its model
+    assert paths.shipped_stem_model(after_grpo=True) == paths.stem_model  # until the stage has written its model
     paths.stem_grpo_run.mkdir(parents=True, exist_ok=True)
     paths.stem_model_rl.write_bytes(b"x")
-    assert paths.shipped_stem_model == paths.stem_model_rl
+    assert paths.shipped_stem_model(after_grpo=True) == paths.stem_model_rl
+    assert paths.shipped_stem_model(after_grpo=False) == paths.stem_model  # the default: RL did not win

@@ -73,14 +73,15 @@ def write_bundle(cfg: RecipeConfig, paths: RecipePaths) -> Path:
     model = from_checkpoints(generator, paths.decoding_codec, device="cpu", name=cfg.name,
                              defaults={"num_steps": cfg.bundle_num_steps})
     results = json.loads(paths.results.read_text()) if paths.results.is_file() else None
+    stem_model = paths.shipped_stem_model(cfg.stem_grpo_ship)
     extra = {"components": component_record(cfg, paths), "post_training": "fast-grpo" if generator == paths.generator_rl else None,
-             "stem_post_training": "fast-grpo" if paths.stem_model_rl.is_file() else None,
+             "stem_post_training": "fast-grpo" if stem_model == paths.stem_model_rl else None,
              "results": results}
     staging = paths.bundle.with_name(paths.bundle.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_bundle(staging, extra=extra)
     # the stem engine's (after its Fast-GRPO stage when that ran), on the same codec
-    for stem_part, name in ((paths.shipped_stem_model, paths.stem_model.name), (paths.exemplar_bank, paths.exemplar_bank.name)):
+    for stem_part, name in ((stem_model, paths.stem_model.name), (paths.exemplar_bank, paths.exemplar_bank.name)):
         if stem_part.is_file():
             shutil.copyfile(stem_part, staging / name)
     if paths.results.with_suffix(".md").is_file():

@@ -40,6 +40,9 @@ class RecipeConfig:
     # Fast-GRPO on the stem generator (rewards per stem); None or 0 iterations: stage off
     stem_grpo_config: str | None = "configs/grpo_stem_tiny.yaml"
     stem_grpo_iterations: int | None = None  # None: the config's grpo.iterations
+    # Ship the stem model after Fast-GRPO (else the one before it). Off: 100 CPU iterations did
+    # not raise the three rewards together on held-out plans (docs/stem-grpo.md).
+    stem_grpo_ship: bool = False
     eval_splits: dict[str, int] = field(default_factory=lambda: {"test": 64, "ood": 60})
     eval_num_steps: int = 24
     bundle_num_steps: int = 24  # the shipped model's default sampling steps (benchmarks/bench_steps.py)
@@ -133,10 +136,9 @@ class RecipePaths:
     def stem_model_rl(self) -> Path:
         return self.stem_grpo_run / "stem_generator_grpo.safetensors"  # EMA policy after Fast-GRPO, float16
 
-    @property
-    def shipped_stem_model(self) -> Path:
-        """The stem generator the bundle ships: after Fast-GRPO when that stage ran."""
-        return self.stem_model_rl if self.stem_model_rl.is_file() else self.stem_model
+    def shipped_stem_model(self, after_grpo: bool) -> Path:
+        """The stem generator the bundle ships: after Fast-GRPO when asked and that stage ran."""
+        return self.stem_model_rl if after_grpo and self.stem_model_rl.is_file() else self.stem_model
 
     @property
     def evaluation(self) -> Path:
