@@ -31,10 +31,13 @@ def thing_label(probs: np.ndarray, sure: float) -> tuple[str, float] | None:
 
 def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: NamingConfig) -> Naming:
     """`naming`, or the object's own ImageNet label when its events (`what`: each event's cause,
-    `PlannedEvent.what`) all come from its motion and ImageNet is sure it is a thing."""
+    `PlannedEvent.what`) all come from its motion and ImageNet is sure it is a thing (as sure
+    as `free_text_prob`, or `min_mass` when that label is what named the class)."""
     if naming.person or naming.kind == "sustained" or not what or any(w not in MOTION_EVENTS for w in what):
         return naming
-    thing = thing_label(probs, cfg.free_text_prob)
+    # the class was chosen on this very label's evidence: as sure as that choice needed to be
+    top = imagenet_labels()[int(np.argmax(probs))]
+    thing = thing_label(probs, cfg.min_mass if top in naming.evidence else cfg.free_text_prob)
     if thing is None or thing[0] == naming.label:
         return naming
     label, p = thing
