@@ -90,3 +90,13 @@ def test_a_ball_thrown_past_a_moving_camera_is_still_planned():
     plan = plan_frames(frames, 25.0, 3.0)
     plan.validate()
     assert len([s for s in plan.semantic.sources if not s.diffuse]) >= 1
+
+
+def test_moving_part_is_the_fastest_corners_motion():
+    from prismaudio.planner.scene_motion import moving_part
+
+    # a small object's few corners in a box of floor: the box's median says still, they do not
+    flows = np.array([[0.0, 0.0]] * 8 + [[3.0, 4.0]] * 2)
+    assert np.linalg.norm(np.median(flows, axis=0)) == 0.0
+    assert moving_part(flows, 0.2) == 5.0 and moving_part(flows, 0.1) == 5.0
+    assert moving_part(flows, 0.3) == 0.0 and moving_part(flows, 0.0) == 0.0

@@ -34,6 +34,7 @@ class SceneMotionConfig:
     min_agree: float = 0.6  # share of telling pairs that agree for the track to move with the scene
     min_pairs: int = 3  # telling pairs needed to decide
     own_motion: float = 3.0  # pixels inside and ring differ by (and the ring's motion) when the object moves on its own
+    moving_share: float = 0.2  # the picture in a box moves when this share of its corners does (the object, not its floor)
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
@@ -42,10 +43,10 @@ def _gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
-def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
-    """Median (dx, dy) flow of corners of the first grey frame of `seq` inside `mask`, followed
-    frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast pans); None
-    where fewer than four corners are found and kept."""
+def corner_flows(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
+    """(dx, dy) flow [K, 2] of each corner of the first grey frame of `seq` inside `mask`,
+    followed frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast
+    pans); None where fewer than four corners are found and kept."""
     import cv2
 
     pts = cv2.goodFeaturesToTrack(seq[0], maxCorners=max_corners, qualityLevel=0.01, minDistance=3, mask=mask.astype(np.uint8))
@@ -57,7 +58,23 @@ def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) 
         ok &= status.ravel() == 1
     if ok.sum() < 4:
         return None
-    return np.median((pts[ok] - start[ok]).reshape(-1, 2), axis=0)
+    return (pts[ok] - start[ok]).reshape(-1, 2)
+
+
+def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
+    """Median (dx, dy) flow of the corners inside `mask` (`corner_flows`); None where too few."""
+    flows = corner_flows(seq, mask, max_corners)
+    return None if flows is None else np.median(flows, axis=0)
+
+
+def moving_part(flows: np.ndarray, share: float) -> float:
+    """How far the fastest `share` of the corners moved (pixels): a small object on a textured
+    floor holds few of its box's corners, so the box's median flow is the floor's (none). 0 for
+    `share` 0 (the median alone decides)."""
+    if share <= 0 or not len(flows):
+        return 0.0
+    speeds = np.sort(np.linalg.norm(flows, axis=1))[::-1]
+    return float(speeds[max(1, int(np.ceil(share * len(speeds)))) - 1])
 
 
 def agrees(inside: np.ndarray, ring: np.ndarray, tolerance: float) -> bool:
@@ -91,13 +108,14 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         grown[max(0, int(top - gy)):int(bottom + gy) + 1, max(0, int(left - gx)):int(right + gx) + 1] = True
         seq = [gray[int(track.frames[j])] for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
         ring = region_flow(seq, outer & ~grown)
-        inside = region_flow(seq, inner)
-        if ring is None or inside is None:
+        flows = corner_flows(seq, inner)
+        if ring is None or flows is None:
             continue
+        inside = np.median(flows, axis=0)
         if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
             return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
         measured += 1
-        moving_inside += np.linalg.norm(inside) >= cfg.min_flow
+        moving_inside += max(float(np.linalg.norm(inside)), moving_part(flows, cfg.moving_share)) >= cfg.min_flow
         if np.linalg.norm(ring) < cfg.min_flow:
             continue
         telling += 1
