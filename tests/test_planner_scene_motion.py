@@ -92,11 +92,20 @@ def test_a_ball_thrown_past_a_moving_camera_is_still_planned():
     assert len([s for s in plan.semantic.sources if not s.diffuse]) >= 1
 
 
-def test_moving_part_is_the_fastest_corners_motion():
-    from prismaudio.planner.scene_motion import moving_part
+def test_a_small_object_whose_box_goes_with_it_moves():
+    from prismaudio.planner.scene_motion import box_shift
 
-    # a small object's few corners in a box of floor: the box's median says still, they do not
-    flows = np.array([[0.0, 0.0]] * 8 + [[3.0, 4.0]] * 2)
-    assert np.linalg.norm(np.median(flows, axis=0)) == 0.0
-    assert moving_part(flows, 0.2) == 5.0 and moving_part(flows, 0.1) == 5.0
-    assert moving_part(flows, 0.3) == 0.0 and moving_part(flows, 0.0) == 0.0
+    assert box_shift((10, 10, 20, 20), (10, 14, 20, 24)) == 4.0 and box_shift((0, 0, 4, 4), (0, 0, 4, 4)) == 0.0
+    # a still, textured floor; a small grey object crawls 16 px over it: its loose box holds mostly
+    # floor corners (their median flow is none), but the box goes with the object
+    rng = np.random.default_rng(7)
+    floor = (rng.random((96, 128, 3)) * 255).astype(np.uint8)
+    frames = np.repeat(floor[None], 100, axis=0).copy()
+    boxes = []
+    for k in range(100):
+        left = 50 + int(round(16 * min(k, 60) / 60))
+        frames[k, 50:56, left : left + 6] = 170
+        boxes.append((38, left - 12, 68, left + 18))
+    crawling = box_track(0, boxes, 96, 128)
+    assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig()) == set()
+    assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig(min_box_shift=0.0)) == {0}  # the flow alone
