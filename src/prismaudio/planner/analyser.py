@@ -112,7 +112,6 @@ class Analysis:
     background: np.ndarray  # [h, w, 3] uint8 at motion-analysis resolution
     notes: list[str] = field(default_factory=list)
     small: np.ndarray | None = field(default=None, repr=False)  # the frames at motion-analysis resolution
-    spare: list[Track] = field(default_factory=list, repr=False)  # tracks past the planner's longest few (open_tracks.py)
 
     @property
     def duration(self) -> float:

@@ -24,7 +24,6 @@ from .events import EventConfig, VisualEvent, detect_events
 from .merged import MergedConfig
 from .namesakes import NamesakeConfig, rename_namesakes
 from .onsets import OnsetConfig, appearances
-from .open_tracks import refill_tracks
 from .open_world import OpenWorldConfig, build_open_plan, plan_open_world
 from .swaps import SwapConfig, repair_swaps
 from .impacts import ImpactConfig, assign_impacts, impact_probability, sync_peaks
@@ -138,7 +137,6 @@ def tracked_objects(frames: np.ndarray, fps: float, cfg: PlannerConfig) -> tuple
     appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
-    analysis.spare = tracks[cfg.max_sources :]
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
@@ -159,7 +157,6 @@ def _plan_frames(frames: np.ndarray, fps: float, duration: float, cfg: PlannerCo
     mode = "canvas" if canvas_footage(recognitions, features, cfg.gate) else "open"
     if mode == "open":
         tracks, features = without_scene_bound(screen, analysis, features, cfg.scene_motion)
-        tracks, features = refill_tracks(screen, frames, analysis, features, recogniser, cfg.max_sources, cfg.scene_motion)
         probs = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         held = scene_homographies(screen, shots, cfg.camera, analysis)
         sources, notes = plan_open_world(analysis, probs, cfg.open_world, source_fps, held)
