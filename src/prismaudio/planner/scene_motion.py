@@ -43,10 +43,10 @@ def _gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
-def corner_flows(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
-    """(dx, dy) flow [K, 2] of each corner of the first grey frame of `seq` inside `mask`,
-    followed frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast
-    pans); None where fewer than four corners are found and kept."""
+def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
+    """Median (dx, dy) flow of corners of the first grey frame of `seq` inside `mask`, followed
+    frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast pans); None
+    where fewer than four corners are found and kept."""
     import cv2
 
     pts = cv2.goodFeaturesToTrack(seq[0], maxCorners=max_corners, qualityLevel=0.01, minDistance=3, mask=mask.astype(np.uint8))
@@ -58,13 +58,7 @@ def corner_flows(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30)
         ok &= status.ravel() == 1
     if ok.sum() < 4:
         return None
-    return (pts[ok] - start[ok]).reshape(-1, 2)
-
-
-def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) -> np.ndarray | None:
-    """Median (dx, dy) flow of the corners inside `mask` (`corner_flows`); None where too few."""
-    flows = corner_flows(seq, mask, max_corners)
-    return None if flows is None else np.median(flows, axis=0)
+    return np.median((pts[ok] - start[ok]).reshape(-1, 2), axis=0)
 
 
 def box_shift(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -103,10 +97,9 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         grown[max(0, int(top - gy)):int(bottom + gy) + 1, max(0, int(left - gx)):int(right + gx) + 1] = True
         seq = [gray[int(track.frames[j])] for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
         ring = region_flow(seq, outer & ~grown)
-        flows = corner_flows(seq, inner)
-        if ring is None or flows is None:
+        inside = region_flow(seq, inner)
+        if ring is None or inside is None:
             continue
-        inside = np.median(flows, axis=0)
         if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
             return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
         measured += 1
