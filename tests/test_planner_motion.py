@@ -144,6 +144,8 @@ def test_impact_or_sustained_comes_from_the_motion_with_the_class_as_prior():
     rolling = np.stack([0.1 + 0.2 * t, np.full_like(t, 0.7)], 1)
     assert source_kind([], track_activities(0, t, rolling, FPS), 4.0, prior="impact") == "sustained"
     assert source_kind([], [], 4.0, prior="sustained") == "sustained"
+    pushed = np.stack([0.1 + 0.2 * np.clip(t - 1.0, 0, 1.0), np.full_like(t, 0.7)], 1)  # slides for 1 s of 4, hits nothing
+    assert source_kind([], track_activities(0, t, pushed, FPS), 4.0, prior="impact") == "sustained"
 
 
 def test_normalised_strengths():

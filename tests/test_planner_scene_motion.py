@@ -90,3 +90,22 @@ def test_a_ball_thrown_past_a_moving_camera_is_still_planned():
     plan = plan_frames(frames, 25.0, 3.0)
     plan.validate()
     assert len([s for s in plan.semantic.sources if not s.diffuse]) >= 1
+
+
+def test_a_small_object_whose_box_goes_with_it_moves():
+    from prismaudio.planner.identify.scene_motion import box_shift
+
+    assert box_shift((10, 10, 20, 20), (10, 14, 20, 24)) == 4.0 and box_shift((0, 0, 4, 4), (0, 0, 4, 4)) == 0.0
+    # a still, textured floor; a small grey object crawls 16 px over it: its loose box holds mostly
+    # floor corners (their median flow is none), but the box goes with the object
+    rng = np.random.default_rng(7)
+    floor = (rng.random((96, 128, 3)) * 255).astype(np.uint8)
+    frames = np.repeat(floor[None], 100, axis=0).copy()
+    boxes = []
+    for k in range(100):
+        left = 50 + int(round(16 * min(k, 60) / 60))
+        frames[k, 50:56, left : left + 6] = 170
+        boxes.append((38, left - 12, 68, left + 18))
+    crawling = box_track(0, boxes, 96, 128)
+    assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig()) == set()
+    assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig(min_box_shift=0.0)) == {0}  # the flow alone

@@ -5,7 +5,10 @@ Every object is one of pybullet_data's textured models, rescaled to a real-world
 given a real mass, restitution and friction. Its `sound_class` is the SynthCanvas class that
 sounds most alike (a leather ball on a floor thuds like a kick drum, a wooden block knocks
 like a wood block); `alike` lists the other SynthCanvas classes a listener would accept for
-it, and `library_words` what to look for in a real sound library's class names.
+it, `library_words` what to look for in a real sound library's class names, and `names` what
+a viewer would call it (a plan label ending in one of them names the object right: "croquet
+ball" for a red rubber ball is a ball). `names` is ground truth for the benchmark only: the
+planner never reads this table.
 
 Held out for the test split (never in train or val): the models marked `held_out` and the
 photos in HELD_OUT_FLOORS / HELD_OUT_BACKDROPS.
@@ -34,32 +37,33 @@ class ObjectModel:
     alike: tuple[str, ...] = ()    # other SynthCanvas classes that sound alike
     library_words: tuple[str, ...] = ()
     held_out: bool = False
+    names: tuple[str, ...] = ()    # what a viewer calls it (head nouns; see `named_right`)
 
 
 MODELS: tuple[ObjectModel, ...] = (
     ObjectModel("soccer ball", "soccerball.urdf", (0.2, 0.3), (0.4, 0.45), 0.8, 0.6, 0.002, "ball", "leather",
-                "kick drum", ("floor tom", "low conga", "taiko drum"), ("ball bounce", "ball", "bounce", "thud", "kick")),
+                "kick drum", ("floor tom", "low conga", "taiko drum"), ("ball bounce", "ball", "bounce", "thud", "kick"), names=("ball", "football")),
     ObjectModel("red rubber ball", "sphere2red.urdf", (0.12, 0.2), (0.05, 0.15), 0.85, 0.8, 0.002, "ball", "rubber",
-                "bongo", ("open conga", "high tom", "mid tom"), ("rubber ball", "ball bounce", "ball", "bounce")),
+                "bongo", ("open conga", "high tom", "mid tom"), ("rubber ball", "ball bounce", "ball", "bounce"), names=("ball",)),
     ObjectModel("checkered ball", "sphere2.urdf", (0.14, 0.24), (0.1, 0.3), 0.7, 0.7, 0.003, "ball", "plastic",
-                "high tom", ("mid tom", "bongo", "melodic tom"), ("plastic ball", "ball", "bounce", "plastic")),
+                "high tom", ("mid tom", "bongo", "melodic tom"), ("plastic ball", "ball", "bounce", "plastic"), names=("ball",)),
     ObjectModel("wooden cube", "cube.urdf", (0.12, 0.22), (0.3, 0.8), 0.35, 0.5, 0.0, "box", "wood",
-                "low wood block", ("high wood block", "claves"), ("wood block", "wood impact", "wood", "knock")),
+                "low wood block", ("high wood block", "claves"), ("wood block", "wood impact", "wood", "knock"), names=("cube", "block", "box")),
     ObjectModel("rubber duck", "duck_vhacd.urdf", (0.16, 0.26), (0.05, 0.12), 0.5, 0.8, 0.01, "figure", "rubber",
-                "mid tom", ("high tom", "bongo", "cuica"), ("rubber duck", "squeak", "rubber", "plastic")),
+                "mid tom", ("high tom", "bongo", "cuica"), ("rubber duck", "squeak", "rubber", "plastic"), names=("duck",)),
     ObjectModel("lego brick", "lego/lego.urdf", (0.1, 0.18), (0.02, 0.06), 0.45, 0.7, 0.0, "box", "plastic",
-                "side stick", ("claves", "closed hi-hat"), ("plastic click", "plastic", "click", "tap")),
+                "side stick", ("claves", "closed hi-hat"), ("plastic click", "plastic", "click", "tap"), names=("brick", "block", "lego")),
     ObjectModel("domino", "domino/domino.urdf", (0.15, 0.25), (0.05, 0.15), 0.3, 0.5, 0.0, "slab", "wood",
-                "claves", ("high wood block", "low wood block", "side stick"), ("domino", "wood click", "wood", "clack")),
+                "claves", ("high wood block", "low wood block", "side stick"), ("domino", "wood click", "wood", "clack"), names=("domino", "tile", "block")),
     ObjectModel("jenga block", "jenga/jenga.urdf", (0.15, 0.3), (0.05, 0.2), 0.3, 0.5, 0.0, "slab", "wood",
-                "high wood block", ("low wood block", "claves"), ("wood block", "wood", "knock", "clack")),
+                "high wood block", ("low wood block", "claves"), ("wood block", "wood", "knock", "clack"), names=("block", "brick", "plank")),
     # ---- held out: only in the test split ------------------------------------------------
     ObjectModel("teddy bear", "teddy_vhacd.urdf", (0.18, 0.3), (0.1, 0.3), 0.15, 0.9, 0.02, "figure", "plush",
-                "low conga", ("kick drum", "floor tom", "open conga"), ("thud", "soft impact", "cloth", "plush"), held_out=True),
+                "low conga", ("kick drum", "floor tom", "open conga"), ("thud", "soft impact", "cloth", "plush"), held_out=True, names=("teddy", "teddy bear")),
     ObjectModel("coffee mug", "objects/mug.urdf", (0.12, 0.18), (0.25, 0.4), 0.3, 0.6, 0.01, "figure", "ceramic",
-                "agogo", ("cowbell", "ride bell", "crystal"), ("ceramic", "mug", "cup", "clink", "glass"), held_out=True),
+                "agogo", ("cowbell", "ride bell", "crystal"), ("ceramic", "mug", "cup", "clink", "glass"), held_out=True, names=("mug", "cup")),
     ObjectModel("small checkered sphere", "sphere_small.urdf", (0.08, 0.12), (0.02, 0.06), 0.75, 0.7, 0.002, "ball", "plastic",
-                "melodic tom", ("high tom", "bongo", "mid tom"), ("plastic ball", "ball", "bounce"), held_out=True),
+                "melodic tom", ("high tom", "bongo", "mid tom"), ("plastic ball", "ball", "bounce"), held_out=True, names=("ball", "sphere")),
 )
 
 # Sustained contact sounds (rolling, sliding) render with these classes: quiet noisy textures.

@@ -185,8 +185,9 @@ def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, 
 
 def source_kind(contacts: list[Contact], activities: list[Activity], seconds_seen: float, prior: str | None = None) -> str:
     """impact | sustained for a source, from its motion: contacts and little continuous motion ->
-    impact; continuous motion for most of its time and few contacts -> sustained. Where the
-    motion says both or neither, the class prior (its library kind) decides, then impact."""
+    impact; continuous motion for most of its time and few contacts -> sustained; continuous
+    motion, however short, and no contact -> sustained. Where the motion says both or neither,
+    the class prior (its library kind) decides, then impact."""
     moving = sum(a.end - a.start for a in activities)
     share = moving / max(seconds_seen, 1e-9)
     hard = contacts
@@ -195,6 +196,8 @@ def source_kind(contacts: list[Contact], activities: list[Activity], seconds_see
         return "impact"
     if share >= 0.5 and rate < 0.5:
         return "sustained"
+    if not hard and activities:
+        return "sustained"  # it hit nothing: its rolling or sliding is all there is to hear (an impact prior would leave it silent)
     if prior in ("impact", "sustained"):
         return prior
     return "impact" if hard else "sustained"

@@ -28,6 +28,7 @@ from .motion import (
     velocities,
 )
 from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object
+from ..identify.object_names import named_by_itself
 
 
 @dataclass
@@ -186,6 +187,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
         kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
+        naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming)
         if not events:
             dropped += 1
             continue

@@ -34,6 +34,7 @@ class SceneMotionConfig:
     min_agree: float = 0.6  # share of telling pairs that agree for the track to move with the scene
     min_pairs: int = 3  # telling pairs needed to decide
     own_motion: float = 3.0  # pixels inside and ring differ by (and the ring's motion) when the object moves on its own
+    min_box_shift: float = 3.0  # pixels a track's box goes between compared frames when its object moves (0: never asked)
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
@@ -58,6 +59,11 @@ def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) 
     if ok.sum() < 4:
         return None
     return np.median((pts[ok] - start[ok]).reshape(-1, 2), axis=0)
+
+
+def box_shift(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Pixels the centre of box `b` (top, left, bottom, right) lies from that of box `a`."""
+    return float(np.hypot((b[0] + b[2] - a[0] - a[2]) / 2, (b[1] + b[3] - a[1] - a[3]) / 2))
 
 
 def agrees(inside: np.ndarray, ring: np.ndarray, tolerance: float) -> bool:
@@ -97,7 +103,10 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
             return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
         measured += 1
-        moving_inside += np.linalg.norm(inside) >= cfg.min_flow
+        # a small object on a textured floor holds few of its box's corners (their median is the
+        # floor's: none), but the box itself goes with it
+        moving_inside += bool(np.linalg.norm(inside) >= cfg.min_flow
+                             or cfg.min_box_shift > 0 and box_shift(track.boxes[k], track.boxes[k + gap]) >= cfg.min_box_shift)
         if np.linalg.norm(ring) < cfg.min_flow:
             continue
         telling += 1
