@@ -73,10 +73,12 @@ class StemGeneratorEngine:
     name = "stem"  # the `generate --engine` name
 
     def __init__(self, model: StemDiT, latent: MonoLatent, bank: ExemplarBank | None = None, num_steps: int = 8,
-                 cfg_strength: float = 3.0, template_engine=None, template_sigma: float = DEFAULT_TEMPLATE_SIGMA):
+                 cfg_strength: float = 3.0, template_engine=None, template_sigma: float = DEFAULT_TEMPLATE_SIGMA,
+                 keep_detail: bool = True):
         """`template_engine`: a LibraryEngine that sketches each source from its exemplar, the
         sound library or the sound bank (template.py); `template_sigma`: the noise level the
-        flow starts at from that sketch (1.0 or no engine: every source from pure noise)."""
+        flow starts at from that sketch (1.0 or no engine: every source from pure noise);
+        `keep_detail`: add back the sketch's detail the codec loses (detail.py)."""
         self.model = model.eval()
         self.latent = latent
         self.bank = bank
@@ -84,6 +86,7 @@ class StemGeneratorEngine:
         self.cfg_strength = cfg_strength
         self.template_engine = template_engine
         self.template_sigma = float(template_sigma)
+        self.keep_detail = keep_detail
         self.model_path: Path | None = None  # where the weights came from (recorded in the saved plan)
         self._text_cache: dict[str, np.ndarray] = {}
 
@@ -169,18 +172,23 @@ class StemGeneratorEngine:
         sketched = [i for i, s in enumerate(sources) if s.id in sketches]
         free = [i for i in range(len(sources)) if i not in set(sketched)]
         latents = torch.zeros(len(sources), self.model.config.latent_channels, frames)
+        waves = np.zeros((len(sources), n_codec), np.float32)
         if free:
             latents[free] = sample_latents(self.model, cond.select(free), frames, self.num_steps, self.cfg_strength,
                                            request.seed, rows=free)
+            waves[free] = self.latent.decode(latents[free], n_codec).numpy()
         if sketched:
-            waves = np.stack([_resample(sketches[sources[i].id], request.sample_rate, self.latent.sample_rate)[:n_codec]
+            drawn = np.stack([_resample(sketches[sources[i].id], request.sample_rate, self.latent.sample_rate)[:n_codec]
                               for i in sketched])
-            start = self.latent.encode(np.pad(waves, ((0, 0), (0, max(0, n_codec - waves.shape[1])))))[..., :frames]
+            drawn = np.pad(drawn, ((0, 0), (0, max(0, n_codec - drawn.shape[1]))))
+            start = self.latent.encode(drawn)[..., :frames]
             steps = max(2, round(self.num_steps * self.template_sigma))  # the same step size over a shorter path
             latents[sketched] = sample_latents(self.model, cond.select(sketched), frames, steps,
                                                self.cfg_strength, request.seed, rows=sketched, start=start,
                                                start_sigma=self.template_sigma)
-        waves = self.latent.decode(latents, n_codec).numpy()
+            # the codec cannot carry a sketch's fine timbre: its decoding error is added back (detail.py)
+            detail = self.latent.sketch_detail(drawn, start) if self.keep_detail else None
+            waves[sketched] = self.latent.decode(latents[sketched], n_codec, detail=detail).numpy()
         out = {}
         for s, w in zip(sources, waves):
             w = _resample(w, self.latent.sample_rate, request.sample_rate)
