@@ -110,3 +110,20 @@ def test_offered_engines_follow_the_config(tmp_path):
     with pytest.raises(ConfigError, match="default_engine 'library' is not offered"):
         build_app(ServerConfig(work_dir=str(tmp_path), default_engine="library"), load_pipeline=no_model, examples=[],
                   warm_up=False)
+
+
+def test_the_page_generates_with_the_stem_engine_and_an_exemplar_slot(client, video, tmp_path):
+    """The page's generate (what its button calls): engine menu 'stem', exemplar slot 2 for
+    source 'b'; the downloads hold the stems zip. A slot with a file and no source: one error."""
+    import gradio as gr
+
+    knock = tmp_path / "knock.wav"
+    knock.write_bytes(knock_wav())
+    fns = {getattr(f, "name", ""): f.fn for f in client.app.state.service_ui.fns.values()}
+    slots = [None, None, "b", str(knock), None, None, None, None]
+    out = fns["generate"](str(video), PLAN.to_json(), 2, 3.0, 5, 0, "", "tiny", "stem", *slots)
+    assert out[5].startswith("Generated 1.60 s of stereo audio")
+    assert any(f.endswith("stems.zip") for f in out[2])
+    assert json.loads(out[3])["run"]["engine"] == "stem"
+    with pytest.raises(gr.Error, match="exemplar 1: pick the plan source"):
+        fns["generate"](str(video), PLAN.to_json(), 2, 3.0, 5, 0, "", "tiny", "stem", None, str(knock))
