@@ -63,3 +63,21 @@ def test_a_stem_from_its_sketch_keeps_the_sketch_timbre():
                                      template_sigma=0.0, keep_detail=keep)
         distance[keep] = log_spectral_distance(engine.render_stems(request)["a"], sketch)
     assert distance[True] < 3.0 and distance[False] > 3 * distance[True]
+
+
+def test_sketches_sit_at_the_levels_the_generator_was_trained_on():
+    """Impacts peak at 0.5, a sustained bed at the sound bank's RMS 0.1 over where it sounds
+    (not at peak 0.5 too: 10 dB over the impacts, its level changes heard as onsets)."""
+    from prismaudio.canvas.soundbank import IMPACT_PEAK, SUSTAINED_RMS
+    from prismaudio.stemgen.template import template_gain
+
+    t = np.arange(SR) / SR
+    hit = np.sin(2 * np.pi * 300 * t) * np.exp(-t * 20)
+    assert np.isclose(np.abs(hit * template_gain(hit, False)).max(), IMPACT_PEAK)
+    bed = np.concatenate([np.zeros(SR), 0.7 * np.sin(2 * np.pi * 300 * t)])  # silent first second
+    level = bed * template_gain(bed, True)
+    assert np.isclose(np.sqrt(np.mean(level[SR:] ** 2)), SUSTAINED_RMS, rtol=0.01)
+    spiky = np.zeros(SR)
+    spiky[100] = 1.0
+    spiky[200:] = 0.001  # RMS far under its peak: the gain stops at peak 0.9
+    assert np.isclose(np.abs(spiky * template_gain(spiky, True)).max(), 0.9)
