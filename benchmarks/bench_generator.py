@@ -147,10 +147,13 @@ def render_folder(pipe, engine: str, clips: list, folder: Path) -> dict[str, dic
     return {c.id: timings[c.id] for c in clips if c.id in timings}
 
 
-def spatial_slope(folder: Path, clips: list) -> float | None:
+def spatial_slope(folder: Path, clips: list, alone: bool = False) -> float | None:
+    """Heard-vs-planned x slope over the mixes; `alone`: frames where one source sounds, by the
+    renderer's pan law (bench_spatial_follow.planned_and_heard), else every frame as before."""
     from bench_spatial_follow import planned_and_heard
 
-    pairs = [planned_and_heard(folder / f"{c.id}.wav", c.plan) for c in clips if len(c.plan.semantic.sources) > 1]
+    pairs = [planned_and_heard(folder / f"{c.id}.wav", c.plan, alone=alone)
+             for c in clips if len(c.plan.semantic.sources) > 1]
     planned = np.concatenate([a for a, _ in pairs]) if pairs else np.zeros(0)
     heard = np.concatenate([b for _, b in pairs]) if pairs else np.zeros(0)
     if len(planned) < 3 or np.ptp(planned) == 0:
@@ -207,8 +210,10 @@ def split_table(pipes: dict, clips: list, split: str, every: dict, args, manifes
         scores = evaluate(folder, reference, manifest=manifest_path, cache=out / ".cache").summary
         rows[name].update({k: (float(scores[k]) if scores.get(k) is not None else None) for k in KEYS})
         rows[name]["spatial-slope-mixes"] = spatial_slope(folder, subset)
+        rows[name]["spatial-slope-alone"] = spatial_slope(folder, subset, alone=True)
         rows[name]["clips"] = len(subset)
-        print(f"{split} {name}: " + ", ".join(f"{k} {fmt(rows[name].get(k))}" for k in (*KEYS, "spatial-slope-mixes")),
+        print(f"{split} {name}: " + ", ".join(f"{k} {fmt(rows[name].get(k))}" for k in (*KEYS, "spatial-slope-mixes",
+                                                                                     "spatial-slope-alone")),
               flush=True)
     return {"clips": len(clips), "mixes": sum(len(c.plan.semantic.sources) > 1 for c in clips), "engines": rows}
 

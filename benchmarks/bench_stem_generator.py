@@ -20,11 +20,14 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 KEYS = ("class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "FD-YAMNET", "ILD-error-dB", "side-accuracy")
 JOINT_README = {"class-accuracy": 0.250, "CLAP": 0.318, "onset-F1-impact": 0.856, "PQ-quality": 7.29,
@@ -144,8 +147,9 @@ def main() -> None:
     print("test:", ", ".join(f"{k} {format_value(v)}" for k, v in report["test"].items()), flush=True)
 
     # ---- held-out classes with and without an exemplar ------------------------------------
-    ho = sorted((s for s in samples if s.split == "test" and s.group == "single" and classes_of(s)[0] in held_out),
-                key=lambda s: s.id)[: args.held_out_clips]
+    from generator_checks import held_out_clips  # the same clips as bench_generator.py's held_out section
+
+    ho = held_out_clips(samples, held_out, args.held_out_clips)
     exemplars = {s.id: {s.sources[0].id: fresh_exemplar(classes_of(s)[0], engine.latent.sample_rate, i)} for i, s in enumerate(ho)}
     result, _ = run_set(engine, ho, out / "held_out_exemplar", out / "reference" / "held_out", manifest_path, exemplars)
     report["held_out_exemplar"] = {"class-accuracy": result.summary.get("class-accuracy"), "clips": len(ho),

@@ -38,8 +38,18 @@ def slug(name: str) -> str:
 
 # ---- held-out classes with an exemplar ------------------------------------------------------
 def held_out_clips(samples: list, held_out: set[str], limit: int | None) -> list:
-    return sorted((s for s in samples if s.split == "test" and s.group == "single"
-                   and s.sources[0].class_name in held_out), key=lambda s: s.id)[:limit]
+    """The held-out classes' single-source test clips by id; with `limit`, spread over all of
+    them (the first ones by id are all impacts: side stick, open hi-hat, cowbell)."""
+    clips = sorted((s for s in samples if s.split == "test" and s.group == "single"
+                    and s.sources[0].class_name in held_out), key=lambda s: s.id)
+    return spread(clips, limit)
+
+
+def spread(items: list, limit: int | None) -> list:
+    """At most `limit` items taken evenly over the whole list (all of them without a limit)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    return [items[int(i * len(items) / limit)] for i in range(max(0, limit))]
 
 
 def fresh_exemplar(class_name: str, sample_rate: int, seed: int) -> np.ndarray:

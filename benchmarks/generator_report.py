@@ -15,7 +15,7 @@ def pct(value) -> str:
 
 
 COLS = ("clips", "class-accuracy", "CLAP", "onset-F1-impact", "PQ-quality", "side-accuracy", "spatial-slope-mixes",
-        "seconds-per-8s", "cpu-seconds-per-8s")
+        "spatial-slope-alone", "seconds-per-8s", "cpu-seconds-per-8s")
 EDIT_COLS = (("spatial", "side flip"), ("shift", "onset shift"), ("semantic_top1", "class change"),
              ("add", "added impact"), ("remove", "removed impact gone"))
 
@@ -94,7 +94,12 @@ def targets(results: dict) -> dict:
         if ref.get("PQ-quality") and row.get("PQ-quality") is not None:
             out[f"{name} PQ / reference PQ"] = _check(row["PQ-quality"] / ref["PQ-quality"], 0.90)
         out[f"{name} side accuracy"] = _check(row.get("side-accuracy"), 0.88)
-        out[f"{name} spatial slope in mixes"] = _check(row.get("spatial-slope-mixes"), 0.80)
+        # the slope over frames where one source sounds alone, by the renderer's pan law
+        # (bench_spatial_follow.planned_and_heard): over all frames the reference itself scores 0.61
+        if row.get("spatial-slope-alone") is not None:
+            out[f"{name} spatial slope in mixes (one source sounding)"] = _check(row["spatial-slope-alone"], 0.80)
+        else:
+            out[f"{name} spatial slope in mixes"] = _check(row.get("spatial-slope-mixes"), 0.80)
     for name, row in results.get("held_out", {}).get("engines", {}).items():
         if row.get("exemplar"):
             out[f"{name} held-out classes with an exemplar, class accuracy"] = _check(row.get("class-accuracy"), 0.60)

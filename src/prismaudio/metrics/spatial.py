@@ -28,6 +28,15 @@ def x_from_ild(ild_db: np.ndarray | float) -> np.ndarray:
     return np.clip(angle * 4 / np.pi - 1, -1, 1)
 
 
+def x_from_rendered_ild(ild_db: np.ndarray | float) -> np.ndarray:
+    """The position at which the shared renderer (render/spatial.py) gives this ILD: its pan law
+    is x_from_ild's narrowed to PAN_WIDTH, so x_from_ild alone reads a source the renderer put
+    at x as 0.85 x (a perfect render's heard-vs-planned slope is then 0.85, not 1)."""
+    from ..render.spatial import PAN_WIDTH
+
+    return np.clip(x_from_ild(ild_db) / PAN_WIDTH, -1, 1)
+
+
 def sounding_positions(plan: Plan, times: np.ndarray):
     """Per planned event with a track: (mask of `times` where it is heard, its x there).
     An impact is heard for IMPACT_SPAN_S after its onset at least."""

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import PrismError
 from .limits import public_message
 from .models import ModelUnavailable
-from .options import check_model, parse_options, parse_plan
+from .options import BadRequest, check_model, excerpt, parse_options, parse_plan
 from .service import Busy, GenerationService, Job, JobTimeout, UploadTooLarge
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ def validation_message(errors: list[dict]) -> str:
         if field == "video":
             parts.append("video: required: send the video as a multipart file part named 'video'" if missing
                          else "video: must be a file part (multipart/form-data), not text")
+        elif field == "exemplar":
+            parts.append("exemplar: must be a file part named SOURCE_ID=FILE (e.g. 's0=knock.wav')")
         elif field in ("plan", "options", "model"):
             parts.append(f"{field}: must be a text field, not a file part")
         elif not field:
@@ -135,6 +137,14 @@ async def run_watched(request: Request, job: Job, work):
         raise
 
 
+def exemplar_source(filename: str | None) -> str:
+    """'s0=knock.wav' -> 's0': an exemplar part names its source as `generate --exemplar` does."""
+    source, sep, _ = (filename or "").partition("=")
+    if not sep or not source.strip():
+        raise BadRequest(f"exemplar: name the file part SOURCE_ID=FILE (e.g. 's0=knock.wav'), got {excerpt(filename or '')}")
+    return source.strip()
+
+
 def build_router(service: GenerationService) -> APIRouter:
     router = APIRouter()
     limits = service.limits
@@ -165,11 +175,22 @@ def build_router(service: GenerationService) -> APIRouter:
         options: Annotated[str | None, Form(description=(
             f"JSON object, every key optional: num_steps (1-{limits.max_num_steps}), cfg_strength "
             f"(0-{limits.max_cfg_strength:g}), seed (0-{2**32 - 1}), duration (seconds, at most "
-            f"{limits.max_duration:g}), prompt, negative_prompt (text), model ({model_help})"))] = None,
+            f"{limits.max_duration:g}), prompt, negative_prompt (text), model ({model_help}), engine (one of: "
+            f"{', '.join(limits.engines)})"))] = None,
+        exemplar: Annotated[list[UploadFile] | None, File(description=(
+            "a recording of the sound a plan source should make (stem engines), named SOURCE_ID=FILE "
+            "(e.g. 's0=knock.wav'); repeat the part for more sources"))] = None,
     ):
         parsed_plan = parse_plan(plan, limits)
         opts = parse_options(options, limits)
+        named = [exemplar_source(part.filename) for part in exemplar or []]
         job = await asyncio.to_thread(service.save_upload, video.file, video.filename)
+        try:
+            for source_id, part in zip(named, exemplar or []):
+                await asyncio.to_thread(service.save_exemplar, job, source_id, part.file, part.filename)
+        except BaseException:
+            service.give_up(job)
+            raise
         result = await run_watched(request, job, lambda: service.generate(job, parsed_plan, opts))
         base = f"/v1/files/{result.job_id}"
         return {

@@ -15,11 +15,11 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from ..errors import PrismError
+from ..errors import ConfigError, PrismError
 from ..planner.plan import Plan
 from .config import ServerConfig
 from .jobs import JobStore
@@ -61,8 +61,9 @@ def _stop_if_cancelled(module, args):
 
 
 def install_cancel_check(pipeline) -> None:
-    """Let a given-up job stop at the generator's next forward call (once per generator)."""
-    generator = getattr(pipeline, "generator", None)
+    """Let a given-up job stop at the generator's next forward call (once per generator);
+    `pipeline`: a pipeline with a `generator`, or a generator (torch module) itself."""
+    generator = getattr(pipeline, "generator", pipeline)
     if generator is not None and hasattr(generator, "register_forward_pre_hook") \
             and not getattr(generator, "_server_cancel_check", False):
         generator.register_forward_pre_hook(_stop_if_cancelled)
@@ -86,6 +87,20 @@ def prepare(pipeline):
     return pipeline
 
 
+def offered_engines(config: ServerConfig) -> tuple[str, ...]:
+    """The engines clients may pick: the joint model always, the stem generator when it ships
+    (or config.stem_model names one), the library engine when the server has a sound library."""
+    engines = ["model"]
+    if config.stem_engine:
+        from ..stemgen.engine import default_model_path
+
+        if config.stem_model or default_model_path().is_file():
+            engines.append("stem")
+    if config.library:
+        engines.append("library")
+    return tuple(engines)
+
+
 @dataclass
 class Job:
     id: str
@@ -95,6 +110,7 @@ class Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
     running: bool = False  # a worker holds the folder
     given_up: bool = False  # the request failed: the folder goes once no worker holds it
+    exemplars: dict[str, Path] = field(default_factory=dict)  # source id -> its uploaded recording
 
 
 @dataclass
@@ -118,10 +134,12 @@ class GenerationService:
                                     lambda spec, device: prepare(load_pipeline(spec, device)), config.device)
         self.limits = OptionLimits(max_num_steps=config.max_num_steps, max_cfg_strength=config.max_cfg_strength,
                                    max_duration=config.max_video_seconds, max_plan_bytes=int(config.max_plan_kb * 1024),
-                                   models=self.models.names,
-                                   engines=("model", "library") if config.library else ("model",))
-        self._library_pipeline = None
-        self._library_lock = threading.Lock()
+                                   models=self.models.names, engines=offered_engines(config))
+        if config.default_engine not in self.limits.engines:
+            raise ConfigError(f"default_engine '{config.default_engine}' is not offered by this server "
+                              f"(offered: {', '.join(self.limits.engines)}; 'library' needs a library, 'stem' a stem generator)")
+        self._stem_pipelines: dict[str, object] = {}  # engine name -> its pipeline (no joint model to load)
+        self._stem_lock = threading.Lock()
         self.jobs = JobStore(self.work_dir / "jobs", config.retention_s)
         self._slots = threading.BoundedSemaphore(config.max_concurrent_jobs)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=config.max_concurrent_jobs + 1)
@@ -134,16 +152,30 @@ class GenerationService:
         timer starts, so loading never counts against the request timeout."""
         return self.models.get(name)
 
-    def stem_pipeline(self):
-        """The library engine's pipeline (no model to load), built once from the server's library."""
-        with self._library_lock:
-            if self._library_pipeline is None:
-                from ..engines.library import LibraryEngine
-                from ..library import SoundLibrary
+    def stem_pipeline(self, engine: str = "library"):
+        """A stem engine's pipeline (no joint model to load), built once: `library` from the
+        server's sound library, `stem` the stem generator (its sketches from that library when set)."""
+        with self._stem_lock:
+            if engine not in self._stem_pipelines:
                 from ..pipeline import PrismAudio
 
-                self._library_pipeline = PrismAudio.for_stems(LibraryEngine(SoundLibrary.load(self.config.library)))
-            return self._library_pipeline
+                library = None
+                if self.config.library:
+                    from ..library import SoundLibrary
+
+                    library = SoundLibrary.load(self.config.library)
+                if engine == "stem":
+                    from ..stemgen.engine import StemGeneratorEngine
+
+                    made = StemGeneratorEngine.load(self.config.stem_model or None, library=library,
+                                                    template_sigma=self.config.variation)
+                    install_cancel_check(made.model)  # a given-up job stops at the stem generator's next step
+                else:
+                    from ..engines.library import LibraryEngine
+
+                    made = LibraryEngine(library)
+                self._stem_pipelines[engine] = PrismAudio.for_stems(made)
+            return self._stem_pipelines[engine]
 
     def warm_up(self) -> None:
         """Load the default model before serving; its failure stops the start (one clear line)."""
@@ -169,6 +201,26 @@ class GenerationService:
             raise
         return job
 
+    def save_exemplar(self, job: Job, source_id: str, source: BinaryIO, client_name: str | None) -> Path:
+        """Copy an exemplar upload (a recording of the sound source `source_id` should make) into
+        the job's folder, under the upload size limit; it is checked when the job runs."""
+        if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > 200:
+            raise BadRequest("exemplar: needs the id of the plan source it is for")
+        limit = int(self.config.max_upload_mb * 1024 * 1024)
+        suffix = Path(client_name or "").suffix.lower()
+        suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ".audio"
+        path = job.folder / f"exemplar-{len(job.exemplars)}{suffix}"
+        written = 0
+        with open(path, "wb") as out:
+            while chunk := source.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise UploadTooLarge(f"exemplar for source '{source_id}' is larger than the limit of "
+                                         f"{self.config.max_upload_mb:g} MB")
+                out.write(chunk)
+        job.exemplars[source_id.strip()] = path
+        return path
+
     def check_video(self, job: Job) -> float:
         """Probe the upload; raises for a non-video or a too long video."""
         from .. import media
@@ -183,6 +235,7 @@ class GenerationService:
         """The message of `e` as a client may see it: no server paths."""
         known = {str(self.work_dir.resolve()): "<server>", str(self.work_dir): "<server>", **API_TERMS}
         if job is not None:
+            known.update({str(path): "the uploaded exemplar" for path in job.exemplars.values()})
             known.update({str(job.upload): "the uploaded video", str(job.folder): "<job>"})
         return public_message(str(e), known)
 
@@ -207,8 +260,13 @@ class GenerationService:
                 raise BadRequest(f"options.duration ({options.duration:g} s) is longer than the video ({duration:.2f} s)")
             if plan is not None:
                 plan.validate(video_duration=duration)
-            if options.engine == "library":
-                pipeline = self.stem_pipeline()
+            options = replace(options, engine=options.engine or self.config.default_engine)
+            if job.exemplars and options.engine == "model":
+                raise BadRequest("exemplars need a stem engine (options.engine: "
+                                 f"{' or '.join(e for e in self.limits.engines if e != 'model') or 'none offered'}); "
+                                 "the joint model takes no exemplar")
+            if options.engine != "model":
+                pipeline = self.stem_pipeline(options.engine)
             else:
                 pipeline = self.pipeline(options.model)
             return self._run(job, lambda: self._generate(pipeline, job, plan, options), wait)
@@ -222,7 +280,8 @@ class GenerationService:
         from .. import media
 
         kwargs = options.pipeline_kwargs(self.config.default_num_steps, self.config.default_cfg_strength)
-        result = pipeline.generate(job.upload, plan=plan, **kwargs)  # the server's one call into the pipeline
+        result = pipeline.generate(job.upload, plan=plan, exemplars=dict(job.exemplars) or None,
+                                   **kwargs)  # the server's one call into the pipeline
         audio = media.write_audio(job.folder / "audio.wav", result.waveform, result.sample_rate)
         video = media.mux(job.upload, result.waveform, result.sample_rate, job.folder / "video.mp4")
         plan_file = result.plan.save(job.folder / "plan.json")

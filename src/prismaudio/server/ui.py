@@ -18,6 +18,36 @@ Upload a video (or pick an example). **Plan** writes the four-module chain of th
 then **Generate** a synchronized stereo soundtrack."""
 
 
+EXEMPLAR_SLOTS = 4  # exemplar uploads on the page (a plan with more sources takes the rest from the API)
+ENGINE_LABEL = "Engine (stem, library: per-source stems downloadable as a zip, exemplars followed)"
+
+
+def source_ids(plan_json: str | None) -> list[str]:
+    """The source ids of the plan in the editor ([] while it is empty or not valid JSON yet)."""
+    import json
+
+    try:
+        sources = json.loads(plan_json or "{}").get("semantic", {}).get("sources", [])
+        return [str(s["id"]) for s in sources if isinstance(s, dict) and s.get("id")]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def exemplar_choices(slots: list[tuple[str | None, str | None]]) -> dict[str, str]:
+    """The page's exemplar slots [(source id, uploaded file)] -> {source id: file}; a slot
+    with a file and no source, or two files for one source, is an error (one line)."""
+    out: dict[str, str] = {}
+    for i, (source, path) in enumerate(slots, 1):
+        if not path:
+            continue
+        if not source:
+            raise BadRequest(f"exemplar {i}: pick the plan source it is for")
+        if source in out:
+            raise BadRequest(f"exemplar {i}: source '{source}' already has an exemplar")
+        out[source] = path
+    return out
+
+
 def _module_markdown(plan: Plan) -> str:
     return "\n\n".join(f"**{name.title()}** — {text.split(':', 1)[1].strip()}" for name, text in plan.module_texts().items())
 
@@ -41,9 +71,10 @@ def build_ui(service: GenerationService, examples: list[str]):
             raise gr.Error(service.public(e)) from None
         return plan.to_json(), _module_markdown(plan)
 
-    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, engine="model",
+    def generate(video_path, plan_json, steps, cfg, seed, duration, negative, model, engine=None, *slots,
                  progress=gr.Progress()):
         try:
+            exemplars = exemplar_choices(list(zip(slots[0::2], slots[1::2])))
             plan = parse_plan(plan_json, limits)  # the editor's text: size-limited like the API's plan field
             if negative and len(negative) > 1000:
                 raise BadRequest("negative prompt: at most 1000 characters")
@@ -56,7 +87,15 @@ def build_ui(service: GenerationService, examples: list[str]):
                 engine=engine if engine in limits.engines else None,
             )
             progress(0.05, desc="planning and generating")
-            result = service.generate(upload(video_path), plan, options, wait=True)
+            job = upload(video_path)
+            try:
+                for source, path in exemplars.items():
+                    with open(path, "rb") as f:
+                        service.save_exemplar(job, source, f, Path(path).name)
+            except BaseException:
+                service.give_up(job)
+                raise
+            result = service.generate(job, plan, options, wait=True)
         except PrismError as e:
             raise gr.Error(service.public(e)) from None
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
@@ -84,8 +123,16 @@ def build_ui(service: GenerationService, examples: list[str]):
                     negative = gr.Textbox(value="", label="Negative prompt", placeholder="e.g. music, speech, hiss",
                                           max_length=1000)
                     model = gr.Dropdown(models, value=models[0], label="Model")
-                    engine = gr.Dropdown(list(limits.engines), value="model", visible=len(limits.engines) > 1,
-                                         label="Engine (library: per-source stems, downloadable)")
+                    engine = gr.Dropdown(list(limits.engines), value=cfg.default_engine, visible=len(limits.engines) > 1,
+                                         label=ENGINE_LABEL, elem_id="engine")
+                with gr.Accordion("Exemplars: a recording of the sound a source should make (stem engines)",
+                                  open=False, visible=len(limits.engines) > 1):
+                    slots = []
+                    for i in range(EXEMPLAR_SLOTS):
+                        with gr.Row():
+                            slots.append(gr.Dropdown([], value=None, label=f"Source {i + 1}", elem_id=f"exemplar-source-{i}"))
+                            slots.append(gr.Audio(type="filepath", sources=["upload"], label=f"Exemplar {i + 1}",
+                                                  elem_id=f"exemplar-{i}"))
                 generate_button = gr.Button("2. Generate", variant="primary", elem_id="generate-button")
             with gr.Column():
                 out_video = gr.Video(label="Video with soundtrack", elem_id="output-video")
@@ -93,8 +140,10 @@ def build_ui(service: GenerationService, examples: list[str]):
                 downloads = gr.File(label="Downloads", file_count="multiple")
                 info = gr.Markdown(elem_id="result-info")
         plan_button.click(make_plan, [video, model], [plan_json, plan_text], concurrency_limit=cfg.max_concurrent_jobs)
+        # the source pickers follow the plan in the editor
+        plan_json.change(lambda text: [gr.update(choices=source_ids(text))] * EXEMPLAR_SLOTS, [plan_json], slots[0::2])
         generate_button.click(
-            generate, [video, plan_json, steps, cfg_strength, seed, duration, negative, model, engine],
+            generate, [video, plan_json, steps, cfg_strength, seed, duration, negative, model, engine, *slots],
             [out_video, out_audio, downloads, plan_json, plan_text, info], concurrency_limit=cfg.max_concurrent_jobs,
         )
     demo.queue(max_size=cfg.max_queue, default_concurrency_limit=cfg.max_concurrent_jobs)

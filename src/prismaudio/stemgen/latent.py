@@ -18,6 +18,7 @@ import torch
 from ..codec import StereoCodec
 from ..codec import stereo as codec_stereo
 from ..codec.griffinlim import griffin_lim
+from .detail import SketchDetail, apply_residual, codec_residual, magnitude_floor
 
 
 def default_codec_path() -> Path:
@@ -60,15 +61,37 @@ class MonoLatent:
         mean, _ = self.codec.encoder(logmag[..., : frames * cfg.upsample])
         return (mean - self._mean) / self._std
 
-    @torch.no_grad()
-    def decode(self, latent: torch.Tensor, length: int) -> torch.Tensor:
-        """Normalised mid latent [B, mid, L] -> mono waves [B, length] (float32)."""
+    def _magnitude(self, latent: torch.Tensor) -> torch.Tensor:
         cfg = self.codec.config
-        raw = latent.float() * self._std + self._mean
-        full = raw.shape[-1] * cfg.hop
-        mag = self.codec.decoder(raw, None).exp()
-        mag = torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
-        spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, self.phase_iterations)
+        mag = self.codec.decoder(latent.float() * self._std + self._mean, None).exp()
+        return torch.where(mag <= 2 * cfg.magnitude_floor, torch.zeros_like(mag), mag)
+
+    @torch.no_grad()
+    def sketch_detail(self, wave: torch.Tensor | np.ndarray, latent: torch.Tensor) -> SketchDetail:
+        """What decoding loses of the sketches `wave` [B, N] (their latents `latent` [B, mid, L]),
+        for `decode(..., detail=)` to add back (detail.py)."""
+        cfg = self.codec.config
+        wave = torch.as_tensor(np.asarray(wave, dtype=np.float32)) if not isinstance(wave, torch.Tensor) else wave.float()
+        full = latent.shape[-1] * cfg.hop
+        padded = torch.nn.functional.pad(wave, (0, max(0, full - wave.shape[-1])))[..., :full]
+        spec = codec_stereo.codec_stft(padded, cfg.n_fft, cfg.stft_hop)
+        decoded = self._magnitude(latent)
+        spec = spec[..., : decoded.shape[-1]]
+        return SketchDetail(codec_residual(spec.abs(), decoded), torch.angle(spec), magnitude_floor(spec.abs()))
+
+    @torch.no_grad()
+    def decode(self, latent: torch.Tensor, length: int, detail: SketchDetail | None = None) -> torch.Tensor:
+        """Normalised mid latent [B, mid, L] -> mono waves [B, length] (float32). With `detail`
+        (sketch_detail of the sketches these latents were generated from), the decoder's error
+        on each sketch is added back and Griffin-Lim starts from the sketch's phase."""
+        cfg = self.codec.config
+        full = latent.shape[-1] * cfg.hop
+        mag = self._magnitude(latent)
+        start = None
+        if detail is not None:
+            mag = apply_residual(mag, detail.residual, detail.floor)
+            start = detail.phase
+        spec = griffin_lim(mag, cfg.n_fft, cfg.stft_hop, full, self.phase_iterations, start=start)
         wave = codec_stereo.codec_istft(spec, cfg.n_fft, cfg.stft_hop, full)
         if length > full:
             wave = torch.nn.functional.pad(wave, (0, length - full))

@@ -84,5 +84,22 @@ def template_stems(request: StemRequest, engine) -> dict[str, np.ndarray]:
     for source_id, wave in stems.items():
         peak = float(np.abs(wave).max()) if len(wave) else 0.0
         if peak > SILENT:
-            out[source_id] = (wave * (TEMPLATE_PEAK / peak)).astype(np.float32)
+            sustained = any(e.kind != "impact" for e in request.plan.events_of(source_id))
+            out[source_id] = (wave * template_gain(wave, sustained)).astype(np.float32)
     return out
+
+
+def template_gain(wave: np.ndarray, sustained: bool) -> float:
+    """The gain that puts a sketch at the level the stem generator was trained on (the sound
+    bank's class calibration): impacts peak at TEMPLATE_PEAK, sustained sources at
+    SUSTAINED_RMS over where they sound (at most peak 0.9). One peak for both put a sustained
+    bed about 10 dB louder against the impacts than SynthCanvas mixes it, and its own level
+    changes were then heard as onsets."""
+    from ..canvas.soundbank import SUSTAINED_RMS
+
+    peak = float(np.abs(wave).max())
+    if not sustained:
+        return TEMPLATE_PEAK / peak
+    sounding = wave[np.abs(wave) > peak * 1e-3]
+    rms = float(np.sqrt(np.mean(sounding.astype(np.float64) ** 2)))
+    return min(SUSTAINED_RMS / rms, 0.9 / peak)
