@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import media
 from ..errors import ConfigError
@@ -191,11 +192,17 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
             yield k, frames, window_plan
             t0 = time.perf_counter()
 
-    # window k + 1 is decoded and planned while window k's audio is made (prefetch.py: why)
-    for k, frames, window_plan in prefetch(planned(), depth=1, setup=_one_thread):
-        batch.append((k, frames, window_plan))
-        if opts.engine != MODEL_ENGINE or len(batch) == MODEL_BATCH or k == len(starts) - 1:
-            make(batch)
+    # window k + 1 is decoded and planned on one core while window k's audio is made on the
+    # others (prefetch.py: why); the caller's thread count comes back afterwards
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads - 1))
+    try:
+        for k, frames, window_plan in prefetch(planned(), depth=1, setup=_one_thread):
+            batch.append((k, frames, window_plan))
+            if opts.engine != MODEL_ENGINE or len(batch) == MODEL_BATCH or k == len(starts) - 1:
+                make(batch)
+    finally:
+        torch.set_num_threads(threads)
     bar.close()
     return _finish(pipe, job, opts, work, starts, assembler, audio_out, video_out, timings, done, len(starts),
                    join_windows, mux_file)
