@@ -166,8 +166,9 @@ class StemGeneratorEngine:
         frames = cond.track.shape[-1]
         n_codec = int(round(request.duration * self.latent.sample_rate))
         sketches = self.templates(request)
+        quiet = silent_rows(cond.track, [s.id in sketches for s in sources])
         sketched = [i for i, s in enumerate(sources) if s.id in sketches]
-        free = [i for i in range(len(sources)) if i not in set(sketched)]
+        free = [i for i in range(len(sources)) if i not in set(sketched) and i not in quiet]
         latents = torch.zeros(len(sources), self.model.config.latent_channels, frames)
         if free:
             latents[free] = sample_latents(self.model, cond.select(free), frames, self.num_steps, self.cfg_strength,
@@ -180,10 +181,23 @@ class StemGeneratorEngine:
             latents[sketched] = sample_latents(self.model, cond.select(sketched), frames, steps,
                                                self.cfg_strength, request.seed, rows=sketched, start=start,
                                                start_sigma=self.template_sigma)
-        waves = self.latent.decode(latents, n_codec).numpy()
+        sounding = [i for i in range(len(sources)) if i not in quiet]
+        waves = np.zeros((len(sources), n_codec), np.float32)
+        if sounding:
+            waves[sounding] = self.latent.decode(latents[sounding], n_codec).numpy()
         out = {}
         for s, w in zip(sources, waves):
             w = _resample(w, self.latent.sample_rate, request.sample_rate)
             n = request.num_samples
             out[s.id] = np.pad(w, (0, max(0, n - len(w))))[:n].astype(np.float32)
         return out
+
+
+def silent_rows(tracks: torch.Tensor, sketched: list[bool]) -> set[int]:
+    """Rows (sources) whose stem is silence without running the model: an empty event track
+    (no event sounds in the clip; on a long video, in this window) and no sketch to start
+    from. The generator was trained to be silent where the track is: measured on 7 such
+    sources of planned windows, its stems peaked at -84 dBFS or below (most exactly 0), for
+    the price of a full flow from noise and a decode each, a fifth of a window's sources."""
+    empty = (tracks.flatten(1).abs().amax(dim=1) == 0).tolist()
+    return {i for i, (none, has) in enumerate(zip(empty, sketched)) if none and not has}
