@@ -33,6 +33,7 @@ from ..planner.plan import Plan
 from ..render.master_stream import StreamMasterReport, master_file
 from . import stages
 from .stages import MODEL_ENGINE, GenerateOptions, Job
+from .heap import release_free_memory
 from .prefetch import prefetch
 from .window_audio import model_windows, stem_window, window_seed
 from .window_plans import PlanAssembler, clip_duration, slice_plan, window_cores
@@ -172,6 +173,7 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
             work.save(k, plan, audio)
             bar.update(1)
         batch.clear()
+        release_free_memory()  # what this window freed, before the next allocates anew (heap.py: why)
 
     def planned():
         """(window index, its frames, its plan), decoded and planned in order (in the prefetch thread)."""
