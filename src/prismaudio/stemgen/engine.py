@@ -17,7 +17,7 @@ import torch
 from ..engines.base import StemRequest
 from ..errors import CheckpointError
 from .exemplar import ExemplarBank, ExemplarError, check_exemplar, embed_waves
-from .latent import MonoLatent
+from .latent import MonoLatent, default_codec_path
 from .model import StemConditions, StemDiT
 from .pool import source_text
 from .sampling import sample_latents
@@ -90,9 +90,10 @@ class StemGeneratorEngine:
     @classmethod
     def load(cls, model_path: str | Path | None = None, bank_path: str | Path | None = None, num_steps: int = 8,
              cfg_strength: float = 3.0, phase_iterations: int = 16, library=None,
-             template_sigma: float = DEFAULT_TEMPLATE_SIGMA) -> "StemGeneratorEngine":
+             template_sigma: float = DEFAULT_TEMPLATE_SIGMA, codec=None) -> "StemGeneratorEngine":
         """`library`: a SoundLibrary the templates take recordings from (None: exemplars and
-        the sound bank only)."""
+        the sound bank only). `codec`: a StereoCodec already loaded from the shipped codec file
+        (a pipeline's, on the CPU), used instead of loading the same weights a second time."""
         from ..engines.library import LibraryEngine
 
         model_path = Path(model_path or default_model_path())
@@ -101,8 +102,10 @@ class StemGeneratorEngine:
         bank_path = Path(bank_path or default_bank_path())
         bank = ExemplarBank.load(bank_path) if bank_path.is_file() else None
         templates = LibraryEngine(library) if template_sigma < 1.0 else None
-        engine = cls(load_stem_model(model_path), MonoLatent.load(phase_iterations=phase_iterations), bank, num_steps,
-                     cfg_strength, templates, template_sigma)
+        same = codec is not None and getattr(codec, "source_path", None) == default_codec_path().resolve() \
+            and all(p.device.type == "cpu" for p in codec.parameters())
+        latent = MonoLatent(codec, phase_iterations) if same else MonoLatent.load(phase_iterations=phase_iterations)
+        engine = cls(load_stem_model(model_path), latent, bank, num_steps, cfg_strength, templates, template_sigma)
         engine.model_path = model_path.resolve()
         return engine
 
