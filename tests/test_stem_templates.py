@@ -108,20 +108,3 @@ def test_a_source_with_no_event_and_no_sketch_is_silent_without_running_the_mode
     diffuse_bed.semantic.sources.append(Source("q", "rain", diffuse=True))
     bed = sketched.render_stems(StemRequest(diffuse_bed, SR, 0, 3.0, {"q": ping(300.0, 3.0)}))
     assert np.abs(bed["q"]).max() > 1e-3
-
-
-def test_decoding_a_few_sources_at_a_time_gives_the_stems_of_one_batch(monkeypatch):
-    """Sources are decoded two at a time (less memory); each source's stem is its own."""
-    from prismaudio.stemgen import engine as stem_engine
-
-    latent = MonoLatent.load(phase_iterations=4)
-    model = StemDiT(StemModelConfig(width=32, depth=1, heads=2, patch=2, duration=3.0))
-    three = plan()
-    three.semantic.sources.append(Source("c", "another thing"))
-    three.temporal.events.append(Event("c", 2.0, 2.1))
-    request = StemRequest(three, SR, 0, 3.0)
-    chunked = StemGeneratorEngine(model, latent, None, num_steps=2).render_stems(request)
-    monkeypatch.setattr(stem_engine, "DECODE_ROWS", 16)
-    together = StemGeneratorEngine(model, latent, None, num_steps=2).render_stems(request)
-    for k in ("a", "b", "c"):
-        assert np.abs(together[k]).max() > 0 and np.allclose(chunked[k], together[k], atol=1e-5)

@@ -27,11 +27,6 @@ log = logging.getLogger(__name__)
 # where the flow starts from a source's template (template.py): 0.3 keeps the template's
 # timbre and envelope and redraws the detail (benchmarks/bench_stem_generator.py --template-sigma)
 DEFAULT_TEMPLATE_SIGMA = 0.3
-# sources decoded together: decoding (codec decoder, Griffin-Lim) is no faster per source in
-# larger batches on a CPU (an 8 s window, one thread: 259, 251, 292, 319 ms per source at 2,
-# 4, 8, 16 at a time), while its working memory grows with the number: 2 at a time took the
-# stem engine's peak over a long video's windows from +104..+287 MB to +90..+136 MB
-DECODE_ROWS = 2
 # the stem generator and its exemplar bank ship in the default model's bundle, with the codec
 # they were trained on (recipe stage "stems")
 ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "tiny"
@@ -191,9 +186,8 @@ class StemGeneratorEngine:
                                                start_sigma=self.template_sigma)
         sounding = [i for i in range(len(sources)) if i not in quiet]
         waves = np.zeros((len(sources), n_codec), np.float32)
-        for at in range(0, len(sounding), DECODE_ROWS):  # a few at a time: see DECODE_ROWS
-            rows = sounding[at:at + DECODE_ROWS]
-            waves[rows] = self.latent.decode(latents[rows], n_codec).numpy()
+        if sounding:
+            waves[sounding] = self.latent.decode(latents[sounding], n_codec).numpy()
         out = {}
         for s, w in zip(sources, waves):
             w = _resample(w, self.latent.sample_rate, request.sample_rate)
