@@ -236,8 +236,6 @@ def _finish(pipe, job: Job, opts: GenerateOptions, work: WorkDir, starts: list[f
 def _one_thread() -> None:
     """The decoding and planning thread computes on one core (the generator keeps the others),
     without autograd (grad mode is per thread; nothing there is trained)."""
-    import torch
-
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
 
