@@ -85,15 +85,38 @@ def video_for(minutes: int, work: Path) -> Path:
 
 
 def timed(cmd: list[str], env: dict) -> dict:
-    """Run under /usr/bin/time -v: wall seconds, peak RSS (MB), exit code, last stderr lines."""
+    """Run under /usr/bin/time -v: wall seconds, peak RSS (MB), exit code, last stderr lines, and
+    the machine's 1-minute load average sampled every 10 s while it ran (on a shared machine the
+    wall time says as much about the load as about the program)."""
+    import tempfile
+
     t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
+    loads = [os.getloadavg()[0]]
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        while True:
+            try:
+                proc.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                loads.append(os.getloadavg()[0])
+        err.seek(0)
+        stderr = err.read()
     wall = time.perf_counter() - t0
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr))
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "peak_rss_mb": round(int(rss.group(1)) / 1024, 1) if rss else None,
-            "returncode": proc.returncode, "stderr_tail": proc.stderr.strip().splitlines()[-25:-23] if proc.returncode else []}
+            "returncode": proc.returncode, "stderr_tail": stderr.strip().splitlines()[-25:-23] if proc.returncode else [],
+            "load_avg_1min_mean": round(float(np.mean(loads)), 1), "load_avg_1min_max": round(float(max(loads)), 1)}
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def main() -> int:
@@ -120,7 +143,7 @@ def main() -> int:
         seconds = minutes * 60.0
         runs[(args.engine, minutes)] = {"minutes": minutes, "engine": args.engine, "video_s": seconds, **result,
                          "rtf": round(result["wall_s"] / seconds, 3), "cpu_s_per_video_s": round(result["cpu_s"] / seconds, 3),
-                         "load_avg_1min_at_start": round(load, 1),
+                         "load_avg_1min_at_start": round(load, 1), "commit": _git_commit(),
                          "command": " ".join(cmd)}
         print(json.dumps(runs[(args.engine, minutes)]), flush=True)
     baselines = {b["engine"]: b for b in old.get("baselines", [])}
@@ -138,6 +161,12 @@ def main() -> int:
                     "rtf": round(result["wall_s"] / 60.0, 3), "cpu_s_per_video_s": round(result["cpu_s"] / 60.0, 3),
                     "load_avg_1min_at_start": round(load, 1)}
         print(json.dumps(baselines[args.engine]), flush=True)
+    if RESULTS.exists():  # another run of this script may have written meanwhile: keep its results
+        latest = json.loads(RESULTS.read_text())
+        runs = {**{(r["engine"], r["minutes"]): r for r in latest.get("runs", [])},
+                **{(args.engine, m): runs[(args.engine, m)] for m in args.minutes}}
+        baselines = {**{b["engine"]: b for b in latest.get("baselines", [])},
+                     **({args.engine: baselines[args.engine]} if args.baseline else {})}
     summary = {"runs": [runs[key] for key in sorted(runs)], "baselines": list(baselines.values()),
                "targets": {"memory_ratio_60_to_1": MEMORY_RATIO_TARGET, "rtf": RTF_TARGET}, "memory_ratio_to_1min": {}}
     for engine in sorted({e for e, _ in runs}):

@@ -84,3 +84,27 @@ def test_without_the_soundfont_synthesiser_sources_are_generated_from_noise(monk
     assert template_stems(request, LibraryEngine(None)) == {}
     with_exemplar = StemRequest(plan("snare drum"), SR, 0, 3.0, {"b": ping()})
     assert set(template_stems(with_exemplar, LibraryEngine(None))) == {"b"}  # exemplars still sketch
+
+
+def test_a_source_with_no_event_and_no_sketch_is_silent_without_running_the_model():
+    """On a long video a window often lists a source that makes no sound in it (a fifth of
+    them): its stem is silence, as the trained generator makes it, with no flow and no decode
+    for it, and the other sources' stems do not change."""
+    latent = MonoLatent.load(phase_iterations=4)
+    model = StemDiT(StemModelConfig(width=32, depth=1, heads=2, patch=2, duration=3.0))
+    rows = []
+    model.register_forward_hook(lambda module, args, out: rows.append(out.shape[0]))
+    with_quiet = plan()
+    with_quiet.semantic.sources.append(Source("q", "a parked car"))  # listed, no event in the clip
+    engine = StemGeneratorEngine(model, latent, None, num_steps=2)
+    stems = engine.render_stems(StemRequest(with_quiet, SR, 0, 3.0))
+    assert set(stems) == {"a", "b", "q"} and len(stems["q"]) == 3 * SR and not np.any(stems["q"])
+    assert rows and max(rows) == 2 * 2  # two sounding sources, conditional and unconditional branches
+    alone = engine.render_stems(StemRequest(plan(), SR, 0, 3.0))
+    for k in ("a", "b"):
+        assert np.allclose(stems[k], alone[k], atol=1e-5) and np.abs(stems[k]).max() > 0
+    sketched = StemGeneratorEngine(model, latent, None, num_steps=2, template_engine=LibraryEngine(None))
+    diffuse_bed = plan()  # a sketch makes a source sound even with no event (an ambience bed from an exemplar)
+    diffuse_bed.semantic.sources.append(Source("q", "rain", diffuse=True))
+    bed = sketched.render_stems(StemRequest(diffuse_bed, SR, 0, 3.0, {"q": ping(300.0, 3.0)}))
+    assert np.abs(bed["q"]).max() > 1e-3

@@ -261,3 +261,22 @@ def test_half_precision_export_loads_as_float32_and_predicts_alike(tmp_path):
     with torch.no_grad():
         ref, got = model(x, s, cond), loaded(x, s, cond)
     assert torch.allclose(got, ref, atol=5e-3 * float(ref.abs().max()) + 1e-6)
+
+
+def test_a_pipeline_with_the_shipped_codec_lends_it_to_the_stem_engine(tmp_path):
+    """The demo loads the model bundle, then the stem engine: the codec weights are loaded once.
+    A codec from another file is not taken for the shipped one."""
+    import shutil
+
+    from prismaudio.codec.stereo_codec import StereoCodec
+    from prismaudio.stemgen.engine import StemGeneratorEngine, default_model_path
+    from prismaudio.stemgen.latent import default_codec_path
+
+    if not default_model_path().is_file():
+        pytest.skip("no stem generator ships in this install")
+    shipped = StereoCodec.load(default_codec_path())
+    assert StemGeneratorEngine.load(codec=shipped).latent.codec is shipped
+    copy = shutil.copy(default_codec_path(), tmp_path / "other.safetensors")
+    other = StereoCodec.load(copy)
+    engine = StemGeneratorEngine.load(codec=other)
+    assert engine.latent.codec is not other and engine.latent.codec is not shipped

@@ -145,6 +145,7 @@ def test_assembled_plan_keeps_one_id_per_sound_and_each_event_once():
         asm.add(asm.rename(window), start, core)
     plan = asm.plan().validate()
     assert [s.label for s in plan.semantic.sources] == ["dog", "rain"]
+    assert [s.id for s in plan.semantic.sources] == ["s0", "s1"]  # as a short clip's plan names them
     dog = plan.semantic.sources[0].id
     assert [e.onset for e in plan.events_of(dog)] == [1.0, 7.5, 15.0]
     rain = plan.events_of(plan.semantic.sources[1].id)

@@ -259,4 +259,5 @@ class StereoCodec(nn.Module):
             first = str(e).strip().splitlines()[0][:160]
             raise CheckpointError(f"{path}: weights do not fit the codec config inside ({first})") from None
         model.checkpoint_step = ckpt.step
+        model.source_path = Path(path).resolve()  # who else may share these weights (the stem engine)
         return model.eval()

