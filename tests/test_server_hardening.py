@@ -128,6 +128,15 @@ def test_serve_with_a_model_that_cannot_load_stops_with_one_line(tmp_path, capsy
     assert code == 2 and len(err) == 1 and err[0].startswith("error:")
 
 
+def test_serve_with_a_default_engine_it_cannot_offer_stops_with_one_line(tmp_path, capsys):
+    from prismaudio.cli import main
+
+    # the library engine needs a library folder: without one the server does not start
+    code = main(["serve", "--default-engine", "library", "--port", "1", "--work-dir", str(tmp_path / "w")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "default_engine" in err[0] and "library" in err[0]
+
+
 # ---- options: typed and bounded, 400 in the API's words -----------------------------------------
 @pytest.mark.parametrize("options, field", [
     ('{"num_steps": "x"}', "options.num_steps"),

@@ -12,6 +12,11 @@ def register(sub, common) -> None:
                    help="more models clients may pick by name (a bundle folder is known by its folder name); "
                         "'tiny' is always offered")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--default-engine", dest="default_engine", choices=["model", "stem", "library"],
+                   help="the engine a request without options.engine gets and the page starts at (default: model; "
+                        "`stem` is what `generate` uses)")
+    p.add_argument("--library", help="a sound library folder (`make library`): offers the library engine and "
+                                     "library sketches for the stem engine")
     p.add_argument("--config", help="YAML file with server settings (flags given here win)")
     p.add_argument("--work-dir", help="folder for uploads and results (default: a temporary folder)")
     p.add_argument("--max-upload-mb", type=float)
@@ -29,7 +34,7 @@ def run(args) -> int:
 
     settings = load_yaml(args.config) if args.config else {}
     for key in ("host", "port", "model", "device", "work_dir", "max_upload_mb", "max_video_seconds",
-                "request_timeout_s", "max_concurrent_jobs", "retention_s", "extra_models"):
+                "request_timeout_s", "max_concurrent_jobs", "retention_s", "extra_models", "default_engine", "library"):
         value = getattr(args, key, None)
         if value is not None and not (key in settings and value == _DEFAULTS.get(key)):
             settings[key] = value
