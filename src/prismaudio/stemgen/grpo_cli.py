@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from ..train.entry import add_train_target, run_as_module
+
 
 def _arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--config", default="tiny", help="preset name or YAML file (default: configs/grpo_stem_tiny.yaml)")
@@ -32,18 +34,12 @@ def _arguments(ap: argparse.ArgumentParser) -> None:
 
 def register_train(targets, common) -> None:
     """`prismaudio train stems-grpo` (commands/train.py)."""
-    p = targets.add_parser("stems-grpo", parents=[common], help="Fast-GRPO on the stem generator (rewards per stem)",
-                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _arguments(p)
-    p.set_defaults(func=train)
+    add_train_target(targets, common, "stems-grpo", "Fast-GRPO on the stem generator (rewards per stem)", __doc__,
+                     _arguments, train)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _arguments(ap)
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return train(args)
+    return run_as_module(__doc__, _arguments, train, argv)
 
 
 def train(args) -> int:
