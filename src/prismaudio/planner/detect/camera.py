@@ -42,6 +42,15 @@ def _gray8(frames: np.ndarray) -> np.ndarray:
     return np.clip(_gray(frames), 0, 255).astype(np.uint8)
 
 
+def _followable(frames: np.ndarray) -> np.ndarray | None:
+    """The frames as 8-bit grey pictures to follow corners through, or None where there is
+    nothing to follow: a single frame, or a picture under 16 px on a side."""
+    if len(frames) < 2:
+        return None
+    g = _gray8(frames)
+    return g if min(g.shape[1:3]) >= 16 else None
+
+
 def camera_offsets(frames: np.ndarray, min_inliers: float = 0.7, min_spread: float = 0.6, max_corners: int = 80,
                    min_corners: int = 20) -> np.ndarray:
     """[T, 2] (dx, dy) pixels: where the picture of frame t has moved since frame 0 (zeros
@@ -58,12 +67,10 @@ def camera_offsets(frames: np.ndarray, min_inliers: float = 0.7, min_spread: flo
 
     t = len(frames)
     out = np.zeros((t, 2))
-    if t < 2:
+    g = _followable(frames)
+    if g is None:
         return out
-    g = _gray8(frames)
     h, w = g.shape[1:3]
-    if h < 16 or w < 16:
-        return out
     key, base, pts = 0, np.zeros(2), None
     k = 1
     while k < t:
@@ -187,12 +194,10 @@ def frame_homographies(frames: np.ndarray, max_corners: int = 200, min_inliers: 
 
     t = len(frames)
     out = np.tile(np.eye(3), (t, 1, 1))
-    if t < 2:
+    g = _followable(frames)
+    if g is None:
         return out
-    g = _gray8(frames)
     h, w = g.shape[1:3]
-    if h < 16 or w < 16:
-        return out
     for k in range(1, t):
         pts = cv2.goodFeaturesToTrack(g[k], maxCorners=max_corners, qualityLevel=0.01, minDistance=max(3, min(h, w) // 40))
         if pts is None or len(pts) < min_inliers:
