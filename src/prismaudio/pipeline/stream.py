@@ -177,6 +177,9 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
 
     def planned():
         """(window index, its frames, its plan), decoded and planned in order (in the prefetch thread)."""
+        from ..planner.planner import PlannerConfig, plan_frames
+
+        planner_cfg = PlannerConfig()
         t0 = time.perf_counter()
         for k, frame_sets in frames_iter:
             frames = dict(zip(names, frame_sets))
@@ -185,10 +188,8 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
             if job.plan is not None:
                 window_plan = slice_plan(job.plan, starts[k], starts[k] + lengths[k])
             else:
-                from ..planner.planner import PlannerConfig, plan_frames
-
-                cfg = PlannerConfig()
-                window_plan = assembler.rename(plan_frames(frames.pop("planner").numpy(), cfg.fps, lengths[k], cfg))
+                window_plan = assembler.rename(plan_frames(frames.pop("planner").numpy(), planner_cfg.fps, lengths[k],
+                                                           planner_cfg))
                 assembler.add(window_plan, starts[k], cores[k])
             _add(timings, "plan", time.perf_counter() - t0)
             yield k, frames, window_plan

@@ -182,7 +182,7 @@ class StemGeneratorEngine:
         sketches = self.templates(request)
         quiet = silent_rows(cond.track, [s.id in sketches for s in sources])
         sketched = [i for i, s in enumerate(sources) if s.id in sketches]
-        free = [i for i in range(len(sources)) if i not in set(sketched) and i not in quiet]
+        free = [i for i in range(len(sources)) if sources[i].id not in sketches and i not in quiet]
         latents = torch.zeros(len(sources), self.model.config.latent_channels, frames)
         waves = np.zeros((len(sources), n_codec), np.float32)
         if free:

@@ -36,8 +36,8 @@ def run_loop(step: Callable[[int], Any], start: int, end: int, jobs: list[Every]
              desc: str = "train", unit: str = "step", stop: Callable[[], bool] | None = None) -> list[Any]:
     """Steps start..end-1; returns their results in order.
 
-    `stop()`, asked before each step, ends the loop early (a SIGTERM, say); the steps done so
-    far then count as the last, so the `at_end` jobs (the final checkpoint) still run.
+    `stop()`, asked after each step, ends the loop there (a SIGTERM arrived during it, say);
+    that step then counts as the last, so the `at_end` jobs (the final checkpoint) still run.
     """
     from tqdm.auto import tqdm
 
