@@ -161,6 +161,23 @@ def spatial_slope(folder: Path, clips: list, alone: bool = False) -> float | Non
     return float(np.polyfit(planned, heard, 1)[0])
 
 
+def source_class_accuracy(folder: Path, reference: Path, clips: list) -> tuple[float | None, int, int]:
+    """Class accuracy per planned source in mixes too (metrics/source_class.py): each source
+    where it sounds alone, each ear classified, the clip at its reference's level."""
+    import soundfile as sf
+
+    from prismaudio.audio_models.assets import load_model
+    from prismaudio.audio_models.yamnet import shared
+    from prismaudio.metrics.source_class import accuracy, classifier_over_ears, matched_gain, score_clip
+
+    classify, scores = classifier_over_ears(load_model("classifier")), []
+    for clip in clips:
+        audio = sf.read(folder / f"{clip.id}.wav", dtype="float32", always_2d=True)[0].T
+        ref = sf.read(reference / f"{clip.id}.wav", dtype="float32", always_2d=True)[0].T
+        scores += score_clip(audio, clip.plan, shared(), classify, matched_gain(audio, ref))
+    return accuracy(scores)
+
+
 def merge(old: dict | None, new: dict) -> dict:
     return merged(old, new, ENGINES)
 
@@ -211,9 +228,12 @@ def split_table(pipes: dict, clips: list, split: str, every: dict, args, manifes
         rows[name].update({k: (float(scores[k]) if scores.get(k) is not None else None) for k in KEYS})
         rows[name]["spatial-slope-mixes"] = spatial_slope(folder, subset)
         rows[name]["spatial-slope-alone"] = spatial_slope(folder, subset, alone=True)
+        acc, scored, sources = source_class_accuracy(folder, reference, subset)
+        rows[name]["class-accuracy-per-source"], rows[name]["sources-scored"] = acc, f"{scored}/{sources}"
         rows[name]["clips"] = len(subset)
         print(f"{split} {name}: " + ", ".join(f"{k} {fmt(rows[name].get(k))}" for k in (*KEYS, "spatial-slope-mixes",
-                                                                                     "spatial-slope-alone")),
+                                                                                     "spatial-slope-alone",
+                                                                                     "class-accuracy-per-source")),
               flush=True)
     return {"clips": len(clips), "mixes": sum(len(c.plan.semantic.sources) > 1 for c in clips), "engines": rows}
 
