@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..errors import PrismError
+from ..train.fit import fit
 from .assets import save_model
 from .data import EvalItem, class_table, read_wave
 from .features import FPS, onset_envelope, quality_vector
@@ -46,19 +47,6 @@ def half_of(item_id: str) -> str:
     return "a" if int(hashlib.md5(item_id.encode()).hexdigest()[:6], 16) % 2 == 0 else "b"
 
 
-def _fit(params, loss_fn, steps: int, lr: float, desc: str) -> float:
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    loss = torch.zeros(())
-    for step in tqdm(range(steps), desc=desc, leave=False):
-        loss = loss_fn(step)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-    return float(loss.detach())
-
-
 def train_classifier(items: list[EvalItem], emb: dict[str, np.ndarray], settings: TrainSettings, out: Path | None) -> dict:
     train = [i for i in items if i.split == "train" and i.sound_class]
     if not train:
@@ -69,7 +57,8 @@ def train_classifier(items: list[EvalItem], emb: dict[str, np.ndarray], settings
     torch.manual_seed(7)
     cfg = ClassHeadConfig(classes=classes)
     model = ClassHead(cfg)
-    loss = _fit(model.parameters(), lambda s: F.cross_entropy(model(x), y, label_smoothing=0.05), settings.steps_mlp, settings.lr, "classifier")
+    loss = fit(model.parameters(), lambda s: F.cross_entropy(model(x), y, label_smoothing=0.05), settings.steps_mlp, settings.lr,
+               desc="classifier", progress=True)
     model.eval()
     acc = _accuracy(model, items, emb, classes, "val")
     save_model("classifier", model, cfg, {"val_accuracy": acc, "train_items": len(train)}, out)
@@ -127,7 +116,7 @@ def train_clap(items: list[EvalItem], emb: dict[str, np.ndarray], settings: Trai
             target = same / same.sum(1, keepdim=True)
             return 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean() - (target.T * logits.log_softmax(0)).sum(0).mean())
 
-        loss = _fit(model.parameters(), loss_fn, settings.steps_mlp, settings.lr, name)
+        loss = fit(model.parameters(), loss_fn, settings.steps_mlp, settings.lr, desc=name, progress=True)
         model.eval()
         save_model(name, model, cfg, {"half": half, "seed": seed, "items": len(rows)}, out)
         results[name] = {"loss": loss}
@@ -158,7 +147,8 @@ def train_quality(items: list[EvalItem], settings: TrainSettings, out: Path | No
         torch.manual_seed(seed)
         cfg = QualityConfig()
         model = QualityHead(cfg)
-        loss = _fit(model.parameters(), lambda s: F.smooth_l1_loss(model(emb, side), y), settings.steps_mlp * 2, settings.lr, name)
+        loss = fit(model.parameters(), lambda s: F.smooth_l1_loss(model(emb, side), y), settings.steps_mlp * 2, settings.lr,
+                   desc=name, progress=True)
         model.eval()
         save_model(name, model, cfg, {"half": half, "seed": seed, "pairs": len(waves)}, out)
         results[name] = {"loss": loss}
@@ -208,7 +198,7 @@ def train_offset(items: list[EvalItem], settings: TrainSettings, out: Path | Non
             v, a, y = (torch.from_numpy(np.concatenate(z)) for z in zip(*batch))
             return F.cross_entropy(model(v, a), y.long(), label_smoothing=0.1)
 
-        loss = _fit(model.parameters(), loss_fn, settings.steps_offset, settings.lr, name)
+        loss = fit(model.parameters(), loss_fn, settings.steps_offset, settings.lr, desc=name, progress=True)
         model.eval()
         err = _offset_error(model, cfg, val_feats, seed)
         save_model(name, model, cfg, {"half": half, "seed": seed, "items": len(rows), "val_mean_abs_error_s": err}, out)

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+
+from ..train.fit import fit
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +185,11 @@ def fit_probe(x: np.ndarray, y: np.ndarray, hidden: int = 64, weight_decay: floa
     torch.manual_seed(seed)
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1))
-    opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=weight_decay)
     pos = float(yt.mean())
     weight = torch.where(yt > 0, 0.5 / max(pos, 1e-9), 0.5 / max(1 - pos, 1e-9))
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = (weight * torch.nn.functional.binary_cross_entropy_with_logits(net(xt)[:, 0], yt, reduction="none")).mean()
-        loss.backward()
-        opt.step()
+    fit(net.parameters(),
+        lambda epoch: (weight * F.binary_cross_entropy_with_logits(net(xt)[:, 0], yt, reduction="none")).mean(),
+        epochs, 1e-3, weight_decay=weight_decay, schedule="constant", desc="sprite probe")
     return {"w1": net[0].weight.detach(), "b1": net[0].bias.detach(), "w2": net[2].weight.detach()[0], "b2": net[2].bias.detach()}
 
 

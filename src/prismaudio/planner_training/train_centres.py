@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from ..planner.detect.centres import CENTRES_KIND, CENTRES_PATH, CentreConfig, CentreNet, net_input
+from ..train.fit import fit
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +105,9 @@ def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir
     offset = torch.from_numpy(data["offset"])
     log.info("centre net: %d frames, %d centres", len(x), int(centre_cells(heat).sum()))
     net = CentreNet(cfg.width)
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
     g = torch.Generator().manual_seed(seed)
-    for step in range(steps):
+
+    def loss_at(step: int) -> torch.Tensor:
         idx = torch.randint(0, len(x), (batch,), generator=g)
         flip = torch.rand(()) < 0.5  # mirror images: left and right are alike
         xb, hb, ob = x[idx], heat[idx], offset[idx]
@@ -116,13 +116,9 @@ def train_centres(clips: int = 240, steps: int = 3000, seed: int = 7000, run_dir
         out = net(xb)
         at_centre = centre_cells(hb)[:, None]
         off_loss = ((out[:, 1:] - ob).abs() * at_centre).sum() / at_centre.sum().clamp(min=1)
-        loss = centre_focal_loss(out[:, 0], hb) + off_loss
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 250 == 0:
-            log.info("centres step %d loss %.4f", step, float(loss))
+        return centre_focal_loss(out[:, 0], hb) + off_loss
+
+    fit(net.parameters(), loss_at, steps, lr, schedule="one-cycle", log_every=250, desc="centres")
     out_path = Path(out_dir) / CENTRES_PATH.name if out_dir else CENTRES_PATH
     out_path.parent.mkdir(parents=True, exist_ok=True)
     return save_checkpoint(out_path, Checkpoint(

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..train.fit import fit
+
 log = logging.getLogger(__name__)
 
 
@@ -151,19 +153,15 @@ def sprite_crops(cfg: PlannerTrainConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, steps: int, batch: int, lr: float) -> None:
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    """Random batches of (x, y) through `loss_fn(model(x), y)` (train/fit.py)."""
     g = torch.Generator().manual_seed(0)
-    model.train()
-    for step in range(steps):
+
+    def loss_at(step: int) -> torch.Tensor:
         idx = torch.randint(0, len(x), (batch,), generator=g)
-        loss = loss_fn(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 500 == 0:
-            log.info("step %d loss %.4f", step, float(loss))
+        return loss_fn(model(x[idx]), y[idx])
+
+    model.train()
+    fit(model.parameters(), loss_at, steps, lr, weight_decay=1e-3, log_every=500, desc="planner head")
     model.eval()
 
 
@@ -239,20 +237,17 @@ def train_sync(cfg: PlannerTrainConfig, clips: int = 120, steps: int = 600) -> P
         stats.append(s[0])
         targets.append(y)
     net = SyncNet(scfg.hidden)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     g = torch.Generator().manual_seed(0)
-    for step in range(steps):
+
+    def loss_at(step: int) -> torch.Tensor:
         idx = torch.randint(0, len(diffs), (8,), generator=g).tolist()
         d = torch.stack([diffs[i] for i in idx]).float()
         s = torch.stack([stats[i] for i in idx])
         y = torch.stack([targets[i] for i in idx])
         _, logits = net(d, s)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=torch.tensor(5.0))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 100 == 0:
-            log.info("sync step %d loss %.4f", step, float(loss))
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=torch.tensor(5.0))
+
+    fit(net.parameters(), loss_at, steps, 2e-3, schedule="constant", log_every=100, desc="sync")
     out_dir = Path(cfg.out_dir) if cfg.out_dir else ASSET_DIR
     return save_checkpoint(out_dir / "sync_encoder.safetensors", Checkpoint(
         SYNC_KIND, 1, to_dict(scfg), steps, {f"model/{k}": v for k, v in net.state_dict().items()}, {"clips": clips}))

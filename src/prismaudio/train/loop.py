@@ -7,8 +7,9 @@ job whose period divides i + 1 runs (in the order given) with (i + 1, that resul
 marked `at_end` also run after the last step. A progress bar shows the steps when asked; a
 job that returns a dict sets the bar's postfix (the running loss, say).
 The generator and stem-generator trainers (train/flow_trainer.py), the codec trainer
-(codec/trainer.py) and Fast-GRPO (rl/trainer.py) run their fit loops through it, so "what happens every N steps" has one
-definition.
+(codec/trainer.py) and Fast-GRPO (rl/trainer.py) run their fit loops through it, and so do the small heads (the
+evaluators, the planner's heads, centre net and sprite probe) through `train/fit.py`, so "what happens every N steps"
+has one definition.
 """
 
 from __future__ import annotations
