@@ -177,4 +177,4 @@ def test_stem_engine_from_the_command_line_follows_the_plan_and_the_exemplar(wor
     assert peak(drum, 0.3, 0.4) > 4 * peak(drum, 0.6, 1.0)  # hits at 0.3 and 1.1 s, quiet between
     assert peak(bell, 0.7, 0.8) > 4 * peak(bell, 0.0, 0.6)
     run = Plan.load(out / "clip.plan.json").run
-    assert (run.engine, run.library, run.variation, run.model) == ("stem", str(lib.resolve()), 0.3, str(weights.resolve()))
+    assert (run.engine, run.library, run.variation, run.model) == ("stem", str(lib.resolve()), 0.15, str(weights.resolve()))

@@ -28,10 +28,12 @@ def test_the_residual_is_clipped_and_silence_carries_none():
     sketch = torch.zeros(1, 4, 4)
     sketch[0, 0, 0] = 1.0
     decoded = torch.full((1, 4, 4), 1e-12)
-    decoded[0, 0, 0] = 1e-6  # the codec nearly lost the one loud bin
+    decoded[0, 0, 0] = 1e-6  # the codec nearly lost the one loud bin: its detail comes back whole
+    decoded[0, 3, 3] = 1e3  # the codec made a bin 60 dB louder than the sketch's peak
     residual = codec_residual(sketch, decoded)
-    assert residual[0, 0, 0] == RESIDUAL_LIMIT  # at most +-RESIDUAL_LIMIT nepers
-    assert torch.allclose(residual[0].flatten()[1:], torch.zeros(15), atol=1e-3)  # silence against silence: 0
+    assert abs(float(residual[0, 0, 0]) - np.log(1.001 / 1.001e-3)) < 1e-6  # +6.9 nepers: not clipped
+    assert residual[0, 3, 3] == -RESIDUAL_LIMIT  # at most +-RESIDUAL_LIMIT nepers
+    assert torch.allclose(residual[0].flatten()[1:-1], torch.zeros(14), atol=1e-3)  # silence against silence: 0
     assert magnitude_floor(sketch).shape == (1, 1, 1) and abs(float(magnitude_floor(sketch)) - 1e-3) < 1e-9  # -60 dB
 
 

@@ -54,7 +54,7 @@ def register(sub, common) -> None:
     p.add_argument("--stem-model", metavar="FILE", help="stem generator weights for --engine stem (default: the shipped one)")
     p.add_argument("--variation", type=float_arg(0.0, 1.0), default=None, metavar="V",
                    help="--engine stem: how far each stem may depart from its sketch (0: the sketch itself, "
-                        "1: generated from noise; default 0.3)")
+                        "1: generated from noise; default 0.15)")
     p.add_argument("--stems", action="store_true",
                    help="also write <stem>.stems/<source id>.wav, each source placed in the stereo image (stem engines)")
     p.add_argument("--exemplar", action="append", metavar="SOURCE_ID=FILE",

@@ -30,7 +30,7 @@ class ServerConfig:
     # take recordings from `library` when set
     stem_engine: bool = True
     stem_model: str = ""  # stem generator weights (empty: the shipped one)
-    variation: float = 0.3  # how far a stem may depart from its sketch (generate --variation)
+    variation: float = 0.15  # how far a stem may depart from its sketch (generate --variation)
     default_engine: str = "model"  # what a request without options.engine gets; the page starts at it
     max_plan_kb: float = 256.0  # plan text, in the API and in the page's plan editor
 
