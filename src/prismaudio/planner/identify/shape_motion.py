@@ -28,7 +28,7 @@ from ..tracks import Track
 @dataclass
 class ShapeMotionConfig:
     enabled: bool = True
-    min_side: float = 8.0  # pixels (analysis frames): a smaller object's box says nothing of its shape
+    min_side: float = 16.0  # pixels (analysis frames): a smaller object's box says too little of its shape (a far-off walker is 10)
     round_aspect: float = 1.3  # a ball's box: longer / shorter side at most this (median over the track)
     round_spread: float = 0.2  # ... and its log-aspect varies this little (a ball looks alike from every side)
     min_bounce_speed: float = 0.15  # frame heights per second, both into and out of the floor, for a bounce
