@@ -100,12 +100,19 @@ def test_the_probe_overrules_a_sure_wrong_imagenet_label_but_keeps_a_specific_on
     from prismaudio.planner.identify.object_kinds import ObjectKind
 
     block = ObjectKind("block", "a hard block like a wood block", 0.9, 0.8)
-    named = named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit", "stop"], NamingConfig(), kind=block)
+    brick, dead = ShapeStats(0.85, 1.5, 0.1, 24, 40), BounceStats(0, 0.0)
+    named = named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit", "stop"], NamingConfig(), brick, dead, kind=block)
     assert named.label == "block" and named.confidence == 0.9
-    ball = ObjectKind("ball", "a ball", 0.8, 0.8)
-    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.9), ["bounce"], NamingConfig(), kind=ball).label == "soccer ball"
-    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.3, croquet_ball=0.1), ["bounce"], NamingConfig(),
+    # seen whole for a few frames only (a fragment of something): the probe is not believed
+    glimpse = ShapeStats(0.85, 1.5, 0.1, 24, 5)
+    assert named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit"], NamingConfig(), glimpse, dead, kind=block).label == "plectrum"
+    ball, disc = ObjectKind("ball", "a ball", 0.8, 0.8), ShapeStats(0.78, 1.0, 0.03, 30, 40)
+    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.9), ["bounce"], NamingConfig(), disc, kind=ball).label == "soccer ball"
+    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.3, croquet_ball=0.1), ["bounce"], NamingConfig(), disc,
                            kind=ball).label == "soccer ball"
+    # a "ball" whose box is tall and thin (a far-off walker) is no ball
+    tall = ShapeStats(0.7, 2.5, 0.3, 16, 200)
+    assert named_by_itself(UNSURE, probs_of(ski=0.2), ["bounce"], NamingConfig(), tall, dead, kind=ball).label != "ball"
     # no kind: ImageNet's sure label, as before
     assert named_by_itself(UNSURE, probs_of(coffee_mug=0.9), ["hit"], NamingConfig()).label == "coffee mug"
     # a walker, an engine: never renamed

@@ -50,6 +50,7 @@ class ObjectNameConfig:
     toy_mass: float = 0.3  # probability on one toy's animal that makes a thing-like mover that toy
     toy_max: float = 0.9  # ... unless ImageNet is this sure of the animal (a real one, filmed)
     shape: ShapeMotionConfig = field(default_factory=ShapeMotionConfig)  # what shape and motion name (shape_motion.py)
+    kind_frames: int = 12  # frames the object must be seen whole for its kind to be believed (a fleeting fragment is no object)
     kinds_path: str = ""  # the object-kind probe (object_kinds.py); empty: the packaged one
 
 
@@ -102,10 +103,12 @@ def of_kind(label: str, kind: str) -> bool:
 
 
 def fits_kind(kind: ObjectKind, shape: ShapeStats | None, bounce: BounceStats, cfg: ObjectNameConfig) -> bool:
-    """Whether the object's shape and motion allow the probe's kind: a ball's box is not elongated,
-    a block does not bounce back again and again."""
+    """Whether the object's shape and motion allow the probe's kind: it was seen whole long enough
+    to tell, a ball's box is not elongated, a block does not bounce back again and again."""
+    if shape is None or shape.frames < cfg.kind_frames:
+        return False
     if kind.label == "ball":
-        return shape is None or shape.aspect <= cfg.family_round
+        return shape.aspect <= cfg.family_round
     if kind.label == "block":
         return not (bounce.bounces >= cfg.shape.ball_bounces and bounce.restitution >= cfg.shape.lively)
     return True
