@@ -103,9 +103,9 @@ def test_the_probe_overrules_a_sure_wrong_imagenet_label_but_keeps_a_specific_on
     brick, dead = ShapeStats(0.85, 1.5, 0.1, 24, 40), BounceStats(0, 0.0)
     named = named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit", "stop"], NamingConfig(), brick, dead, kind=block)
     assert named.label == "block" and named.confidence == 0.9
-    # seen whole for a few frames only (a fragment of something): the probe is not believed
-    glimpse = ShapeStats(0.85, 1.5, 0.1, 24, 5)
-    assert named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit"], NamingConfig(), glimpse, dead, kind=block).label == "plectrum"
+    # never seen whole (no shape): the probe is not believed; ImageNet near certain: it names the object
+    assert named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit"], NamingConfig(), None, dead, kind=block).label == "plectrum"
+    assert named_by_itself(UNSURE, probs_of(switch=0.99), ["hit"], NamingConfig(), brick, dead, kind=block).label == "switch"
     ball, disc = ObjectKind("ball", "a ball", 0.8, 0.8), ShapeStats(0.78, 1.0, 0.03, 30, 40)
     assert named_by_itself(UNSURE, probs_of(soccer_ball=0.9), ["bounce"], NamingConfig(), disc, kind=ball).label == "soccer ball"
     assert named_by_itself(UNSURE, probs_of(soccer_ball=0.3, croquet_ball=0.1), ["bounce"], NamingConfig(), disc,

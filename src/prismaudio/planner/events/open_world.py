@@ -28,7 +28,7 @@ from .motion import (
     velocities,
 )
 from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object
-from ..identify.object_names import ObjectNameConfig, named_by_itself, named_by_kind
+from ..identify.object_names import ObjectNameConfig, named_by_itself
 from ..identify.shape_motion import bounce_stats, shape_stats
 
 
@@ -190,8 +190,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
         shape = shape_stats(screen_track, analysis.width, analysis.height)
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
-        naming = named_by_kind(name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track)),
-                               looks, shape, bounce, cfg.names)
+        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
         kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)
         if not events:

@@ -50,7 +50,9 @@ class ObjectNameConfig:
     toy_mass: float = 0.3  # probability on one toy's animal that makes a thing-like mover that toy
     toy_max: float = 0.9  # ... unless ImageNet is this sure of the animal (a real one, filmed)
     shape: ShapeMotionConfig = field(default_factory=ShapeMotionConfig)  # what shape and motion name (shape_motion.py)
-    kind_frames: int = 12  # frames the object must be seen whole for its kind to be believed (a fleeting fragment is no object)
+    kind_frames: int = 3  # frames the object must be seen whole for its kind to be believed
+    kind_round: float = 2.0  # a ball's box is at most this elongated (a far-off walker's is 2.5:1)
+    certain: float = 0.95  # an ImageNet thing label this sure names the object even against the kind probe
     kinds_path: str = ""  # the object-kind probe (object_kinds.py); empty: the packaged one
 
 
@@ -108,25 +110,10 @@ def fits_kind(kind: ObjectKind, shape: ShapeStats | None, bounce: BounceStats, c
     if shape is None or shape.frames < cfg.kind_frames:
         return False
     if kind.label == "ball":
-        return shape.aspect <= cfg.family_round
+        return shape.aspect <= cfg.kind_round
     if kind.label == "block":
         return not (bounce.bounces >= cfg.shape.ball_bounces and bounce.restitution >= cfg.shape.lively)
     return True
-
-
-def named_by_kind(naming: Naming, kind: ObjectKind | None, shape: ShapeStats | None = None, bounce: BounceStats | None = None,
-                  cfg: ObjectNameConfig | None = None) -> Naming:
-    """Before its events are found: an object whose look the kind probe knows is named by its kind
-    where the vocabulary's guess is less sure than the probe (a lego brick that ImageNet took for a
-    whistle would otherwise whistle all the time it is on screen). People keep their footsteps;
-    the kind must fit the object's shape and motion (`fits_kind`). Its sound class is left to the
-    motion (free text)."""
-    cfg = cfg or ObjectNameConfig()
-    if kind is None or naming.person or not fits_kind(kind, shape, bounce or BounceStats(0, 0.0), cfg):
-        return naming
-    if naming.label != UNKNOWN and naming.confidence >= kind.probability:
-        return naming
-    return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
 
 
 def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: NamingConfig,
@@ -146,7 +133,7 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     thing = thing_label(probs, cfg.min_mass if top in naming.evidence else cfg.free_text_prob)
     if kind is not None and not fits_kind(kind, shape, bounce, names):
         kind = None
-    if thing is not None and (kind is None or of_kind(thing[0], kind.label)):
+    if thing is not None and (kind is None or of_kind(thing[0], kind.label) or thing[1] >= names.certain):
         if thing[0] == naming.label:
             return naming
         label, p = thing
