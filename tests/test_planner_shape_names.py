@@ -113,6 +113,13 @@ def test_the_probe_overrules_a_sure_wrong_imagenet_label_but_keeps_a_specific_on
     # a "ball" whose box is tall and thin (a far-off walker) is no ball
     tall = ShapeStats(0.7, 2.5, 0.3, 16, 200)
     assert named_by_itself(UNSURE, probs_of(ski=0.2), ["bounce"], NamingConfig(), tall, dead, kind=ball).label != "ball"
+    swinging = ShapeStats(0.7, 1.8, 0.4, 16, 200)  # a walker's box swings with the gait
+    assert named_by_itself(UNSURE, probs_of(ski=0.2), ["bounce"], NamingConfig(), swinging, dead, kind=ball).label != "ball"
+    # a sustained class it is surer is wrong is renamed too (the events stay the source's)
+    whistle = Naming("whistling", "a whistle", "sustained", 0.5, False, ("whistle",))
+    assert named_by_itself(whistle, probs_of(whistle=0.5), ["on screen"], NamingConfig(), brick, dead, kind=block).label == "block"
+    engine = Naming("car passing", "a car engine", "sustained", 0.95)
+    assert named_by_itself(engine, probs_of(sports_car=0.95), ["on screen"], NamingConfig(), brick, dead, kind=block) is engine
     # no kind: ImageNet's sure label, as before
     assert named_by_itself(UNSURE, probs_of(coffee_mug=0.9), ["hit"], NamingConfig()).label == "coffee mug"
     # a walker, an engine: never renamed

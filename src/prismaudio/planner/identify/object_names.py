@@ -52,6 +52,7 @@ class ObjectNameConfig:
     shape: ShapeMotionConfig = field(default_factory=ShapeMotionConfig)  # what shape and motion name (shape_motion.py)
     kind_frames: int = 3  # frames the object must be seen whole for its kind to be believed
     kind_round: float = 2.0  # a ball's box is at most this elongated (a far-off walker's is 2.5:1)
+    kind_spread: float = 0.3  # ... and its log-aspect varies at most this much (a walker's swings with the gait)
     certain: float = 0.95  # an ImageNet thing label this sure names the object even against the kind probe
     kinds_path: str = ""  # the object-kind probe (object_kinds.py); empty: the packaged one
 
@@ -106,11 +107,12 @@ def of_kind(label: str, kind: str) -> bool:
 
 def fits_kind(kind: ObjectKind, shape: ShapeStats | None, bounce: BounceStats, cfg: ObjectNameConfig) -> bool:
     """Whether the object's shape and motion allow the probe's kind: it was seen whole long enough
-    to tell, a ball's box is not elongated, a block does not bounce back again and again."""
+    to tell, a ball's box is neither elongated nor changing (it looks alike from every side), a
+    block does not bounce back again and again."""
     if shape is None or shape.frames < cfg.kind_frames:
         return False
     if kind.label == "ball":
-        return shape.aspect <= cfg.kind_round
+        return shape.aspect <= cfg.kind_round and shape.spread <= cfg.kind_spread
     if kind.label == "block":
         return not (bounce.bounces >= cfg.shape.ball_bounces and bounce.restitution >= cfg.shape.lively)
     return True
@@ -123,16 +125,22 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     `PlannedEvent.what`) all come from its motion (see the module note for the order). `shape`
     and `bounce`: the tracked object's shape and bounces (`shape_motion.py`; None: unknown);
     `kind`: what the object-kind probe says it is (`object_kinds.py`; None: it does not know)."""
-    if naming.person or naming.kind == "sustained" or not what or any(w not in MOTION_EVENTS for w in what):
-        return naming
     names = names or ObjectNameConfig()
     bounce = bounce or BounceStats(0, 0.0)
+    if kind is not None and not fits_kind(kind, shape, bounce, names):
+        kind = None
+    if naming.person or not what:
+        return naming
+    if kind is not None and naming.kind == "sustained" and naming.confidence < kind.probability:
+        # a sustained class the probe is surer is wrong (a lego brick ImageNet took for a whistle):
+        # the object keeps its events, under its kind's name
+        return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
+    if naming.kind == "sustained" or any(w not in MOTION_EVENTS for w in what):
+        return naming
     touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving") for w in what) else "hitting"
     # 1. the class was chosen on this very label's evidence: as sure as that choice needed to be
     top = imagenet_labels()[int(np.argmax(probs))]
     thing = thing_label(probs, cfg.min_mass if top in naming.evidence else cfg.free_text_prob)
-    if kind is not None and not fits_kind(kind, shape, bounce, names):
-        kind = None
     if thing is not None and (kind is None or of_kind(thing[0], kind.label) or thing[1] >= names.certain):
         if thing[0] == naming.label:
             return naming
