@@ -29,6 +29,7 @@ from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
+from .identify.object_kinds import object_kinds
 from .identify.recognise import Recogniser
 from .identify.scene_motion import without_scene_bound
 from .identify.scene_sources import add_traffic
@@ -94,6 +95,7 @@ def identify(scene: Scene) -> Scene:
     if scene.mode == "open":
         _, features = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion)
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
+        scene.kinds = object_kinds(features, cfg.open_world.names.kinds_path)
     else:
         tracks, recognitions = recogniser.separate_merged(frames, analysis.tracks, recognitions, cfg.merged)
         tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
@@ -110,7 +112,8 @@ def events(scene: Scene) -> Scene:
     cfg, analysis = scene.config, scene.analysis
     if scene.mode == "open":
         held = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
-        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps, held)
+        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps, held,
+                                                                scene.kinds or None)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

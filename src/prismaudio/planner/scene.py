@@ -45,6 +45,7 @@ class Scene:
     recognitions: list[Recognition] = field(default_factory=list)  # per track: the head's name, or generic
     features: list[Any] = field(default_factory=list)  # per track: its crops' image features (torch [crops, D])
     probabilities: list[np.ndarray] = field(default_factory=list)  # open: mean ImageNet probabilities per track
+    kinds: list[Any] = field(default_factory=list)  # open: per track, its object kind (identify.object_kinds) or None
     # events
     visual: dict[int, list[VisualEvent]] = field(default_factory=dict)  # canvas: events per track id
     open_sources: list[OpenSource] = field(default_factory=list)  # open: named sources with their events

@@ -28,13 +28,15 @@ from .motion import (
     velocities,
 )
 from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object
-from ..identify.object_names import named_by_itself
+from ..identify.object_names import ObjectNameConfig, named_by_itself
+from ..identify.shape_motion import bounce_stats, shape_stats
 
 
 @dataclass
 class OpenWorldConfig:
     motion: MotionConfig = field(default_factory=MotionConfig)
     naming: NamingConfig = field(default_factory=NamingConfig)
+    names: ObjectNameConfig = field(default_factory=ObjectNameConfig)  # objects named by what they are (object_names.py)
     gait: GaitConfig = field(default_factory=GaitConfig)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
@@ -171,23 +173,26 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 
 
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
-                    homographies: np.ndarray | None = None) -> tuple[list[OpenSource], list[str]]:
+                    homographies: np.ndarray | None = None, kinds: list | None = None) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
     ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
-    (None: a still camera)."""
+    (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown)."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
     dropped = 0
-    for screen_track, p in zip(analysis.tracks, probs):
+    kinds = kinds if kinds is not None else [None] * len(probs)
+    for screen_track, p, looks in zip(analysis.tracks, probs, kinds):
         track = own_motion(screen_track, analysis, homographies)
         acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
+        shape = shape_stats(screen_track, analysis.width, analysis.height)
+        bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
         kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
-        naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming)
+        naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)
         if not events:
             dropped += 1
             continue

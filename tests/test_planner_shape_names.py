@@ -1,0 +1,142 @@
+"""Objects named by what a viewer would call them: shape and bounce, the object-kind probe, balls and toys."""
+
+import numpy as np
+
+from prismaudio.planner.identify.naming import Naming, NamingConfig, imagenet_labels
+from prismaudio.planner.identify.object_kinds import KindProbe, load_probe, nearest_similarity
+from prismaudio.planner.identify.object_names import ObjectNameConfig, ball_label, named_by_itself, toy_label
+from prismaudio.planner.identify.shape_motion import BounceStats, ShapeMotionConfig, ShapeStats, bounce_stats, shape_name, shape_stats
+from prismaudio.planner.tracks import Track
+
+UNSURE = Naming("whistling", "a whistle", "impact", 0.3, False, ("whistle",))
+
+
+def probs_of(**mass) -> np.ndarray:
+    labels = imagenet_labels()
+    rest = 1 - sum(mass.values())
+    p = np.full(1000, rest / (1000 - len(mass)))
+    for label, m in mass.items():
+        p[labels.index(label.replace("_", " "))] = m
+    return p
+
+
+def bouncing_path(fps=25.0, restitution=0.8, drops=3.0):
+    """y (frame heights, down +) of a ball dropped from the top onto a floor at y=0.9."""
+    g, y, v, t, ys = 4.0, 0.3, 0.0, 0.0, []
+    while t < drops:
+        ys.append(y)
+        v += g / fps
+        y += v / fps
+        if y >= 0.9:
+            y, v = 0.9, -restitution * v
+        t += 1 / fps
+    return np.arange(len(ys)) / fps, np.asarray(ys)
+
+
+def test_bounces_and_restitution_are_read_off_the_path():
+    t, y = bouncing_path(restitution=0.8)
+    lively = bounce_stats(t, y, np.ones(len(t), bool), 0.15)
+    assert lively.bounces >= 3 and 0.6 <= lively.restitution <= 1.0
+    t, y = bouncing_path(restitution=0.0)
+    dead = bounce_stats(t, y, np.ones(len(t), bool), 0.15)
+    assert dead.bounces == 0  # a block dropped stays down
+    assert bounce_stats(t[:3], y[:3], np.ones(3, bool), 0.15).bounces == 0  # too short to tell
+
+
+def test_shape_is_read_off_the_tracks_boxes_and_areas():
+    n = 10
+    boxes = [(100, 100, 140, 140)] * n  # 40 x 40 px box
+    disc = Track(1, np.arange(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.pi / 4 * 1600 / 256 ** 2),
+                 np.zeros(n), np.ones(n, bool), boxes)
+    s = shape_stats(disc, 256, 256)
+    assert abs(s.fill - np.pi / 4) < 0.01 and s.aspect == 1.0 and s.spread == 0.0 and s.side == 40
+    edge = Track(2, np.arange(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, 0.01), np.zeros(n),
+                 np.ones(n, bool), [(0, 0, 40, 40)] * n)
+    assert shape_stats(edge, 256, 256) is None  # never seen whole: no shape
+
+
+def test_a_round_lively_thing_is_a_ball_and_a_dead_turning_box_a_block():
+    cfg = ShapeMotionConfig()
+    ball = shape_name(ShapeStats(0.78, 1.02, 0.03, 30, 50), BounceStats(3, 0.75), cfg)
+    assert ball.label == "ball" and ball.confidence > 0.5
+    block = shape_name(ShapeStats(0.85, 1.6, 0.2, 30, 50), BounceStats(0, 0.0), cfg)
+    assert block.label == "block" and "wood block" in block.description
+    assert shape_name(ShapeStats(0.5, 1.05, 0.05, 30, 50), BounceStats(0, 0.0), cfg) is None  # round, never bounces: unsure
+    assert shape_name(ShapeStats(0.78, 1.0, 0.03, 4, 50), BounceStats(3, 0.8), cfg) is None  # a few pixels: nothing
+    assert shape_name(None, BounceStats(3, 0.8), cfg) is None
+
+
+def test_imagenets_balls_together_name_a_round_object_and_toys_name_animals_that_fall():
+    cfg = ObjectNameConfig()
+    split = probs_of(soccer_ball=0.2, croquet_ball=0.2)
+    label, mass = ball_label(split, None, cfg)
+    assert label == "ball" and abs(mass - 0.4) < 0.01  # no single ball is sure, together they are
+    assert ball_label(probs_of(soccer_ball=0.45), None, cfg)[0] == "soccer ball"
+    assert ball_label(split, ShapeStats(0.6, 2.0, 0.1, 30, 20), cfg) is None  # an elongated thing is no ball
+    bear = probs_of(brown_bear=0.5)
+    assert toy_label(bear, BounceStats(0, 0.0), ["bounce", "stop"], cfg)[0] == "teddy bear"
+    assert toy_label(bear, BounceStats(0, 0.0), ["moving"], cfg) is None  # a bear that walks is a bear
+    assert toy_label(probs_of(brown_bear=0.95), BounceStats(2, 0.5), ["bounce"], cfg) is None  # surely a real one
+    assert toy_label(probs_of(soccer_ball=0.5), BounceStats(2, 0.5), ["bounce"], cfg) is None
+
+
+def probe_of(classes, centres):
+    """A probe whose classes are the nearest of `centres` (unit features), sure of it."""
+    c = np.asarray(centres, float)
+    return KindProbe(list(classes), [f"a {k}" for k in classes], np.zeros(c.shape[1]), np.ones(c.shape[1]), 20 * c,
+                     np.zeros(len(classes)), c / np.linalg.norm(c, axis=1, keepdims=True), 0.8, 0.6)
+
+
+def test_the_kind_probe_names_known_looks_and_leaves_new_ones_alone():
+    probe = probe_of(["ball", "block"], [[1, 0, 0], [0, 1, 0]])
+    k = probe.kind(np.array([[0.9, 0.1, 0.0], [1.0, 0.05, 0.0]]))
+    assert k.label == "ball" and k.probability > 0.9 and k.similarity > 0.9
+    assert probe.kind(np.array([[0.0, 0.0, 1.0]])) is None  # like nothing it was trained on
+    assert probe.kind(np.zeros((0, 3))) is None
+    assert abs(nearest_similarity(np.array([2.0, 0, 0]), probe.known) - 1.0) < 1e-9
+
+
+def test_the_probe_overrules_a_sure_wrong_imagenet_label_but_keeps_a_specific_one():
+    from prismaudio.planner.identify.object_kinds import ObjectKind
+
+    block = ObjectKind("block", "a hard block like a wood block", 0.9, 0.8)
+    brick, dead = ShapeStats(0.85, 1.5, 0.1, 24, 40), BounceStats(0, 0.0)
+    named = named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit", "stop"], NamingConfig(), brick, dead, kind=block)
+    assert named.label == "block" and named.confidence == 0.9
+    # never seen whole (no shape): the probe is not believed; ImageNet near certain: it names the object
+    assert named_by_itself(UNSURE, probs_of(plectrum=0.9), ["hit"], NamingConfig(), None, dead, kind=block).label == "plectrum"
+    assert named_by_itself(UNSURE, probs_of(switch=0.99), ["hit"], NamingConfig(), brick, dead, kind=block).label == "switch"
+    ball, disc = ObjectKind("ball", "a ball", 0.8, 0.8), ShapeStats(0.78, 1.0, 0.03, 30, 40)
+    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.9), ["bounce"], NamingConfig(), disc, kind=ball).label == "soccer ball"
+    assert named_by_itself(UNSURE, probs_of(soccer_ball=0.3, croquet_ball=0.1), ["bounce"], NamingConfig(), disc,
+                           kind=ball).label == "soccer ball"
+    # a "ball" whose box is tall and thin (a far-off walker) is no ball
+    tall = ShapeStats(0.7, 2.5, 0.3, 16, 200)
+    assert named_by_itself(UNSURE, probs_of(ski=0.2), ["bounce"], NamingConfig(), tall, dead, kind=ball).label != "ball"
+    swinging = ShapeStats(0.7, 1.8, 0.4, 16, 200)  # a walker's box swings with the gait
+    assert named_by_itself(UNSURE, probs_of(ski=0.2), ["bounce"], NamingConfig(), swinging, dead, kind=ball).label != "ball"
+    # a sustained class it is surer is wrong is renamed too (the events stay the source's)
+    whistle = Naming("whistling", "a whistle", "sustained", 0.5, False, ("whistle",))
+    assert named_by_itself(whistle, probs_of(whistle=0.5), ["on screen"], NamingConfig(), brick, dead, kind=block).label == "block"
+    engine = Naming("car passing", "a car engine", "sustained", 0.95)
+    assert named_by_itself(engine, probs_of(sports_car=0.95), ["on screen"], NamingConfig(), brick, dead, kind=block) is engine
+    # no kind: ImageNet's sure label, as before
+    assert named_by_itself(UNSURE, probs_of(coffee_mug=0.9), ["hit"], NamingConfig()).label == "coffee mug"
+    # a walker, an engine: never renamed
+    walker = Naming("footsteps", "a person walking", "impact", 0.8, person=True)
+    assert named_by_itself(walker, probs_of(jeans=0.5), ["step"], NamingConfig(), kind=block) is walker
+
+
+def test_shape_and_motion_name_what_imagenet_cannot_and_unknown_stays_honest():
+    cfg = NamingConfig()
+    flat = np.full(1000, 1e-3)
+    unknown = Naming("unknown object", "an object", None, 0.0)
+    ball = named_by_itself(unknown, flat, ["bounce", "bounce"], cfg, ShapeStats(0.78, 1.0, 0.03, 30, 40), BounceStats(3, 0.8))
+    assert ball.label == "ball" and ball.kind is None
+    assert named_by_itself(unknown, flat, ["bounce"], cfg, None, None) is unknown  # nothing supports a name
+
+
+def test_installed_probe_loads_with_its_kinds():
+    probe = load_probe()
+    assert probe is not None and {"ball", "block"} <= set(probe.classes)
+    assert probe.weights.shape == (len(probe.classes), probe.mean.shape[0]) and 0 < probe.min_similarity < 1
