@@ -75,14 +75,17 @@ def test_smooth_free_flight_has_no_contact():
     assert track_contacts(0, t, pos, np.ones(40, bool), FPS) == []
 
 
-def test_a_launch_from_rest_is_no_contact_unless_something_touches_it():
+def test_a_launch_from_rest_is_no_contact_of_its_own():
     t = np.arange(50) / FPS
     x = np.where(t < 1.0, 0.2, 0.2 + 0.8 * (t - 1.0))  # at rest, then suddenly sliding: pushed by something unseen
     pos = np.stack([x, np.full_like(x, 0.6)], 1)
     assert track_contacts(0, t, pos, np.ones(50, bool), FPS) == []
     touching = np.zeros(50, bool)
-    touching[23:28] = True  # ... a track seen touching it there: a collision
-    assert [c.kind for c in track_contacts(0, t, pos, np.ones(50, bool), FPS, touching)] == ["collision"]
+    touching[23:28] = True  # ... a track seen touching it there: the striker's contact is the collision's sound
+    assert track_contacts(0, t, pos, np.ones(50, bool), FPS, touching) == []
+    # (with struck_from_rest, the struck object sounds too)
+    cfg = MotionConfig(struck_from_rest=True)
+    assert [c.kind for c in track_contacts(0, t, pos, np.ones(50, bool), FPS, touching, cfg)] == ["collision"]
 
 
 def test_quick_successive_bounces_are_each_found():

@@ -48,6 +48,8 @@ class MotionConfig:
     sustain_seconds: float = 0.6  # ... kept up this long is a sustained activity
     stop_share: float = 0.3  # speed after / before below this is a stop
     max_rate: float = 6.0  # contacts per second above this all through a track: jitter, not contacts
+    struck_from_rest: bool = False  # a set-off from rest while another track touches it is a contact (off: the striker's
+    # own contact is the sound of a collision, and boxes overlapping on screen set off many false ones; PhysWorld train+val)
 
 
 @dataclass
@@ -130,8 +132,8 @@ def track_contacts(track_id: int, t: np.ndarray, pos: np.ndarray, seen: np.ndarr
         if change < floor or change < cfg.relative_change * max(sb, sa):
             continue
         touch = touching is not None and bool(touching[idx[b.index]] or touching[idx[b.index - 1]])
-        if sb < cfg.still_speed and not touch:
-            continue  # set moving from rest with nothing seen touching it: no sound to show
+        if sb < cfg.still_speed and not (touch and cfg.struck_from_rest):
+            continue  # set moving from rest: an unseen push, or struck by a track whose own contact is the sound
         kind = classify_contact(b.before, b.after, touch, cfg.stop_share)
         margin = change / floor
         found.append(Contact(track_id, b.time, kind, change, round(float(np.clip(1.0 - 1.0 / margin, 0.05, 1.0)), 3),
