@@ -63,13 +63,15 @@ print(after_thread - before, rss_mb() - after_thread)
                     reason="arenas are glibc's")
 @pytest.mark.parametrize("mode", ["shared", "default"])
 def test_with_one_heap_the_main_thread_reuses_what_another_thread_freed(mode):
+    import os
     import subprocess
 
     # a fresh process: the setting is process-wide and must come before any other thread allocates
     import prismaudio.pipeline.heap as heap
 
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}  # glibc's defaults
     out = subprocess.run([sys.executable, "-c", SHARED_HEAP_SCRIPT, mode, heap.__file__], capture_output=True,
-                         text=True, check=True, timeout=60).stdout.split()
+                         text=True, check=True, timeout=60, env=env).stdout.split()
     thread_growth, main_growth = float(out[0]), float(out[1])
     assert thread_growth > 120  # the worker's blocks and holes
     if mode == "shared":
