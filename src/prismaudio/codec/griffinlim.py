@@ -30,13 +30,21 @@ def phase_vocoder_start(mag: torch.Tensor, n_fft: int, hop: int, onset_db: float
     is_peak = (b >= a) & (b > c)
     denom = a - 2 * b + c
     off = torch.where(is_peak & (denom.abs() > 1e-9), 0.5 * (a - c) / denom, torch.zeros_like(b)).clamp(-0.5, 0.5)
+    # each [B, F, T] array is dropped as soon as it is no longer needed (a long video's stem
+    # windows decode many sources at once: this start phase was most of the decode's memory)
+    del logm, pad, a, b, c, denom
     k = torch.arange(F, device=mag.device)[None, :, None].expand(B, F, T)
     prev_peak = torch.where(is_peak, k, torch.full_like(k, -10**6)).cummax(dim=1).values
     next_peak = torch.where(is_peak, k, torch.full_like(k, 10**6)).flip(1).cummin(dim=1).values.flip(1)
+    del is_peak
     owner = torch.where((k - prev_peak) <= (next_peak - k), prev_peak, next_peak).clamp(0, F - 1)
+    del prev_peak, next_peak
     fpk = owner.to(mag.dtype) + torch.gather(off, 1, owner)
+    del off
     adv = 2 * math.pi * fpk * hop / n_fft
+    del fpk
     csum = torch.cumsum(adv, dim=-1)
+    del adv
     energy = mag.pow(2).sum(1)  # [B, T]
     rise = 10 * torch.log10((energy[:, 1:] + 1e-12) / (energy[:, :-1] + 1e-12))
     reset = torch.nn.functional.pad(rise > onset_db, (1, 0), value=True)  # [B, T]; frame 0 resets
@@ -45,8 +53,11 @@ def phase_vocoder_start(mag: torch.Tensor, n_fft: int, hop: int, onset_db: float
     last = last[:, None, :].expand(B, F, T)
     reset_value = math.pi * owner.to(mag.dtype)  # impulse at the frame centre: phi(k) = pi k
     offset = torch.gather(reset_value - csum, 2, last)
+    del reset_value, last
     phase_peak = csum + offset
+    del csum, offset
     phase = phase_peak + math.pi * (k - owner).to(mag.dtype)
+    del phase_peak, owner
     return torch.polar(torch.ones_like(mag), phase)
 
 
@@ -65,15 +76,23 @@ def griffin_lim(mag: torch.Tensor, n_fft: int, hop: int, length: int, iterations
         phase = 2 * torch.pi * torch.rand(mag.shape, generator=gen, dtype=mag.dtype).to(mag.device)
         angles = torch.polar(torch.ones_like(mag), phase)
     previous = torch.zeros_like(angles)
+    track_grad = torch.is_grad_enabled() and (mag.requires_grad or (start is not None and start.requires_grad))
     for _ in range(iterations):
         rebuilt = codec_stft(codec_istft(mag * angles, n_fft, hop, length), n_fft, hop)
         # Perraudin's c_n = t_n + a (t_n - t_{n-1}) up to scale, which the phase normalisation
         # drops: t_n - a / (1 + a) t_{n-1} (as librosa). Subtracting a * t_{n-1} itself
         # over-shoots: spectral convergence 0.070 instead of 0.016 after 24 iterations
         # (tests/test_dsp_vs_reference.py).
-        accelerated = rebuilt - (momentum / (1.0 + momentum)) * previous
-        previous = rebuilt
-        angles = torch.sgn(accelerated)  # z / |z| in one pass (0 stays 0)
+        # without autograd, in place in the buffers of t_{n-1} and of the old angles: the same
+        # operations, so the same numbers, with two [B, F, T] complex arrays fewer alive at a time
+        if track_grad:
+            accelerated = rebuilt - (momentum / (1.0 + momentum)) * previous
+            previous = rebuilt
+            angles = torch.sgn(accelerated)  # z / |z| in one pass (0 stays 0)
+        else:
+            accelerated = torch.sub(rebuilt, previous.mul_(momentum / (1.0 + momentum)), out=previous)
+            previous = rebuilt
+            angles = torch.sgn(accelerated, out=angles)
     return mag * angles
 
 

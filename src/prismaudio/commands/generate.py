@@ -154,6 +154,9 @@ def default_engine(args) -> str:
 
 
 def run(args) -> int:
+    from ..pipeline.heap import share_one_heap
+
+    share_one_heap()  # before any thread exists: a long video's memory stays flat (pipeline/heap.py)
     args.engine = args.engine or default_engine(args)
     args.model = args.model or "tiny"
     if args.library and args.engine == "model":

@@ -33,7 +33,7 @@ from ..planner.plan import Plan
 from ..render.master_stream import StreamMasterReport, master_file
 from . import stages
 from .stages import MODEL_ENGINE, GenerateOptions, Job
-from .heap import release_free_memory
+from .heap import release_free_memory, share_one_heap
 from .prefetch import prefetch
 from .window_audio import model_windows, stem_window, window_seed
 from .window_plans import PlanAssembler, clip_duration, slice_plan, window_cores
@@ -197,6 +197,7 @@ def generate_streaming(pipe, video: str | Path, audio_out: str | Path, video_out
 
     # window k + 1 is decoded and planned on one core while window k's audio is made on the
     # others (prefetch.py: why); the caller's thread count comes back afterwards
+    share_one_heap()  # the two threads reuse each other's freed memory (heap.py: why; the CLI asked already)
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, threads - 1))
     try:
