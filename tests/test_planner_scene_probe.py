@@ -10,8 +10,9 @@ from prismaudio.planner_training.scene_probe import background_group, fit_logist
 
 
 def test_scene_frames_are_spread_over_the_clip_without_its_ends():
-    idx = scene_frame_indices(200)
+    idx = scene_frame_indices(200, 4)
     assert len(idx) == 4 and idx[0] > 0 and idx[-1] < 199 and np.all(np.diff(idx) > 30)
+    assert list(scene_frame_indices(201, 1)) == [100]  # one frame: the middle one
     assert len(scene_frame_indices(0)) == 0
     assert list(scene_frame_indices(1)) == [0]
 
