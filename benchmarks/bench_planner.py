@@ -142,7 +142,7 @@ def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
         fps = trace[0].analysis.fps
         matched = match_sources(plan, s.sources, fps)
         key = "rec_single" if s.group == "single" else "rec_multi"
-        clip = {"id": s.id, "rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0], "labels": []}
+        clip = {"id": s.id, "rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0], "labels": [], "mode": trace[0].mode}
         sp = per_split.setdefault(s.split, {"rec": [0, 0], "side": [0, 0], "ev": [0, 0, 0]})
         for j, src in enumerate(s.sources):
             sid = matched.get(j)
@@ -203,8 +203,12 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
         planned_strength, true_strength = [], []
         names = []  # each sounding object's plan label, and whether it names the object right
         per_clip = []  # where it fails: each clip's impact hits / planned / true, against its camera and fps
+        canvas_path = []  # clips the canvas gate sent down the SynthCanvas path (their contacts are not from motion)
         for s in clips:
-            plan = plan_video(s.video_path)
+            trace: list = []
+            plan = plan_video(s.video_path, trace=trace)
+            if trace[0].mode == "canvas":
+                canvas_path.append(s.id)
             srcs = [GroundTruthSource(src.class_name, src.kind, np.asarray(src.track.x), np.asarray(src.track.y),
                                       np.asarray(src.track.visible, bool), []) for src in s.sources]
             if s.background.get("still") or all(src.motion == "still" for src in s.sources):
@@ -256,7 +260,7 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
                       "strength_pairs": len(planned_strength), "heard_seen_dropped": dropped,
                       "heard_seen_strength_spearman": _spearman(*seen_strength), "heard_seen_strength_pairs": len(seen_strength[0]),
                       "named": named, "side": side, "still_clips": still_clips, "still_clips_with_sources": still_invented,
-                      "per_clip": per_clip, "names": names}
+                      "canvas_path": canvas_path, "per_clip": per_clip, "names": names}
     return out
 
 
@@ -301,6 +305,8 @@ def print_physics(res: dict, root: str) -> None:
         print(f"  side (left/centre/right) accuracy, objects that make a sound: {pct(*r['side'])}   (target >= 95%)")
         print(f"  object named right (what it is, its class or one that sounds alike), objects that make a sound: {pct(*r['named'])}   (target >= 70%)")
         print(f"  clips with no moving object that got a source planned: {r['still_clips_with_sources']} of {r['still_clips']}   (target 0)")
+        cp = r.get("canvas_path", [])
+        print(f"  clips the canvas gate sent down the SynthCanvas path: {len(cp)} of {r['clips']}" + (f" ({', '.join(cp)})" if cp else ""))
 
 
 def speed(samples: list[Sample], tmp: Path, n: int = 5) -> list[float]:

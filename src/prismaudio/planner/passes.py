@@ -91,7 +91,7 @@ def identify(scene: Scene) -> Scene:
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
-    scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate) else "open"
+    scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder) else "open"
     if scene.mode == "open":
         _, features = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion)
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]

@@ -8,9 +8,11 @@ canvas backgrounds; `assets/planner/sprite_prototypes.safetensors`, built by
 `prismaudio.planner_training.prototypes`).
 
 A clip is canvas footage when a confident track looks clearly like its sprite, or two
-confident tracks both look like theirs (`is_canvas_clip`). A lone flat-coloured square can
-pass for a sprite: such a plain scene takes the canvas path. Otherwise the open-world path plans it:
-names from ImageNet via the text encoder, events from motion.
+confident tracks both look like theirs (`is_canvas_clip`), or the sprite probe finds a track
+sprite-like, unless the whole picture looks like a rendered 3D scene (`scene_probe.py`: a
+plain ball or a flat-shaded block on a plain floor can pass the sprite tests, a floor seen in
+perspective cannot). Otherwise the open-world path plans it: names from ImageNet via the text
+encoder, events from motion.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class GateConfig:
     pair_confidence: float = 0.85  # ... or two answers this confident ...
     pair_similarity: float = 0.5  # ... each this like its sprite
     probe: bool = True  # ... or the sprite probe finds one track sprite-like beyond its trained threshold
+    scene: bool = True  # ... unless the whole picture looks like a rendered 3D scene (scene_probe.py)
 
 
 @lru_cache(maxsize=2)
@@ -115,7 +118,7 @@ def is_canvas_clip(named: list[tuple[float, float]], cfg: GateConfig) -> bool:
     return sure or pairs >= 2
 
 
-def canvas_footage(recognitions: list, features: list, cfg: GateConfig) -> bool:
+def sprites_seen(recognitions: list, features: list, cfg: GateConfig) -> bool:
     """True when the canvas head's answers look like SynthCanvas sprites (this module);
     without the gate or its prototypes, every clip takes the canvas path (as before the gate)."""
     prototypes = load_prototypes() if cfg.enabled else None
@@ -131,3 +134,18 @@ def canvas_footage(recognitions: list, features: list, cfg: GateConfig) -> bool:
     x = probe_inputs(np.stack([f.numpy().mean(0) for r, f in zip(recognitions, features) if r.origin == "canvas"]),
                      np.array([c for c, _ in named]), np.array([s for _, s in named]))
     return bool(probe_scores(x, probe).max() >= probe.threshold)
+
+
+def canvas_footage(recognitions: list, features: list, cfg: GateConfig, frames: np.ndarray | None = None,
+                   encoder=None) -> bool:
+    """True when the tracks look like SynthCanvas sprites (`sprites_seen`) and the whole
+    picture (`frames`, seen by `encoder`) does not look like a rendered 3D scene. The scene
+    test only vetoes: it runs on the clips the sprite tests would send down the canvas path."""
+    if not sprites_seen(recognitions, features, cfg):
+        return False
+    if not (cfg.enabled and cfg.scene) or frames is None or encoder is None:
+        return True
+    from .scene_probe import load_scene_probe, looks_3d
+
+    probe = load_scene_probe()
+    return probe is None or not looks_3d(frames, encoder, probe)[0]
