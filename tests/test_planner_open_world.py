@@ -171,3 +171,18 @@ def test_two_objects_meeting_make_one_collision_sound():
     out = one_sound_per_collision([a, b, c], 0.04)
     assert [s.tracks for s in out] == [[0], [2]]  # b's only event was the weaker side of a's collision
     assert [e.onset for e in out[0].events] == [1.0, 2.0]
+
+
+def test_found_again_joins_a_track_only_where_the_lost_object_would_be():
+    from prismaudio.planner.events.open_world import found_again
+    from prismaudio.planner.tracks import Track
+
+    def track(frames, xs, ys):
+        n = len(frames)
+        return Track(0, np.array(frames), np.array(xs, float), np.array(ys, float), np.ones(n), np.ones(n), np.ones(n),
+                     np.ones(n), np.ones(n, bool))
+
+    lost = track([0, 1, 2], [10, 12, 14], [50, 50, 50])  # moving right 2 px a frame
+    assert found_again(lost, track([7, 8], [25, 27], [50, 50]), 112, 1.0, 25.0)  # picks up where it was heading
+    assert not found_again(lost, track([7, 8], [100, 102], [50, 50]), 112, 1.0, 25.0)  # another object far away
+    assert not found_again(lost, track([60, 61], [24, 26], [50, 50]), 112, 1.0, 25.0)  # more than 1 s later
