@@ -1,6 +1,6 @@
 """Train the open-world path's contact verifier (`planner/events/verify.py`) on PhysWorld's exact contacts.
 
-    python -m prismaudio.planner_training.contact_verifier --physics /work/data/physworld [--out PATH]
+    python -m prismaudio.planner_training.contact_verifier --physics data/physworld [--out PATH]
 
 Every clip of the train split goes through the planner's own detection and contact finding
 (the planner's passes up to `repair`, `open_world.contacts_of`); each contact found is labelled real when an
@@ -128,7 +128,7 @@ def main() -> int:
     from ..planner.events.verify import VERIFIER_PATH
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--physics", default="/work/data/physworld")
+    ap.add_argument("--physics", default="data/physworld")
     ap.add_argument("--run-dir", default="runs/contact_verifier")
     ap.add_argument("--out", default=str(VERIFIER_PATH))
     a = ap.parse_args()

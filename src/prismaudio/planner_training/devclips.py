@@ -3,7 +3,7 @@
 Discs (or any RGBA sprites) bounce under gravity off the floor and the walls of a static
 scene, may enter late and leave early. Physics runs at 1 ms steps, so each bounce has a
 sub-frame time. This is deliberately independent of SynthCanvas: tests must not need
-/work/data, and the analyser must work on scenes it was not tuned on.
+a built canvas, and the analyser must work on scenes it was not tuned on.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Train the canvas gate's sprite probe (`planner/canvas/gate.py`).
 
-    python -m prismaudio.planner_training.gate collect --canvas /work/data/canvas --physics /work/data/physworld \
+    python -m prismaudio.planner_training.gate collect --canvas data/canvas --physics data/physworld \
         [--canvas-limit 500] [--run-dir runs/gate]
     python -m prismaudio.planner_training.gate train [--run-dir runs/gate] [--out PATH]
 
@@ -245,8 +245,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("collect")
-    c.add_argument("--canvas", default="/work/data/canvas")
-    c.add_argument("--physics", default="/work/data/physworld")
+    c.add_argument("--canvas", default="data/canvas")
+    c.add_argument("--physics", default="data/physworld")
     c.add_argument("--canvas-limit", type=int, default=500)
     c.add_argument("--run-dir", default="runs/gate")
     c.add_argument("--footage", action="append", default=[], help="another folder of real videos (negatives)")

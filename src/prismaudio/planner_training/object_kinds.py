@@ -1,6 +1,6 @@
 """Train the open-world path's object-kind probe (`planner/identify/object_kinds.py`) on PhysWorld.
 
-    python -m prismaudio.planner_training.object_kinds --physics /work/data/physworld [--limit N] [--out PATH]
+    python -m prismaudio.planner_training.object_kinds --physics data/physworld [--limit N] [--out PATH]
 
 Every clip of the train and val splits goes through the planner's own passes up to `identify`
 (open path): each track keeps the EfficientNet features of its crops, exactly what the runtime
@@ -172,7 +172,7 @@ def main() -> int:
     from ..planner.identify.object_kinds import ASSET
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--physics", default="/work/data/physworld")
+    ap.add_argument("--physics", default="data/physworld")
     ap.add_argument("--run-dir", default="runs/object_kinds")
     ap.add_argument("--limit", type=int, default=0, help="only the first N train/val clips")
     ap.add_argument("--out", default=str(ASSET))

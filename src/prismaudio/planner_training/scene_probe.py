@@ -1,6 +1,6 @@
 """Train the canvas gate's scene probe (`planner/canvas/scene_probe.py`).
 
-    python -m prismaudio.planner_training.scene_probe collect --canvas /work/data/canvas --physics /work/data/physworld \
+    python -m prismaudio.planner_training.scene_probe collect --canvas data/canvas --physics data/physworld \
         [--canvas-limit 300] [--val-limit 120] [--out runs/scene_probe/maps.npz]
     python -m prismaudio.planner_training.scene_probe train [--maps runs/scene_probe/maps.npz] [--out PATH]
 
@@ -155,8 +155,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("collect")
-    c.add_argument("--canvas", default="/work/data/canvas")
-    c.add_argument("--physics", default="/work/data/physworld")
+    c.add_argument("--canvas", default="data/canvas")
+    c.add_argument("--physics", default="data/physworld")
     c.add_argument("--canvas-limit", type=int, default=300)
     c.add_argument("--val-limit", type=int, default=120)
     c.add_argument("--out", default="runs/scene_probe/maps.npz")
