@@ -27,20 +27,15 @@ import numpy as np
 
 from ..audio_models.yamnet import HOP, PATCH_FRAMES, PATCH_HOP_S, SAMPLE_RATE
 from ..planner.plan import Plan
-from .spatial import IMPACT_SPAN_S
+from .spatial import heard_until
 
 PATCH_S = PATCH_FRAMES * HOP / SAMPLE_RATE  # 0.96 s
 MIN_COVER_S = 0.2  # the source sounds for at least this long inside the patch
 
 
 def heard_spans(plan: Plan, source_id: str) -> list[tuple[float, float]]:
-    """(start, end) in seconds of each of the source's events as heard: an impact rings for
-    IMPACT_SPAN_S after its onset at least, a sustained event lasts onset..offset."""
-    out = []
-    for e in plan.events_of(source_id):
-        end = max(e.offset, e.onset + IMPACT_SPAN_S) if e.kind == "impact" else e.offset
-        out.append((e.onset, end))
-    return out
+    """(start, end) in seconds of each of the source's events as heard (`heard_until`)."""
+    return [(e.onset, heard_until(e)) for e in plan.events_of(source_id)]
 
 
 def cover_seconds(spans: list[tuple[float, float]], starts: np.ndarray, length: float = PATCH_S) -> np.ndarray:

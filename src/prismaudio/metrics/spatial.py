@@ -37,15 +37,19 @@ def x_from_rendered_ild(ild_db: np.ndarray | float) -> np.ndarray:
     return np.clip(x_from_ild(ild_db) / PAN_WIDTH, -1, 1)
 
 
+def heard_until(event) -> float:
+    """When a planned event stops being heard: an impact rings for IMPACT_SPAN_S after its
+    onset at least, a sustained event ends at its offset."""
+    return max(event.offset, event.onset + IMPACT_SPAN_S) if event.kind == "impact" else event.offset
+
+
 def sounding_positions(plan: Plan, times: np.ndarray):
-    """Per planned event with a track: (mask of `times` where it is heard, its x there).
-    An impact is heard for IMPACT_SPAN_S after its onset at least."""
+    """Per planned event with a track: (mask of `times` where it is heard, its x there)."""
     for e in plan.temporal.events:
         track = plan.track(e.source)
         if track is None:
             continue
-        end = max(e.offset, e.onset + IMPACT_SPAN_S) if e.kind == "impact" else e.offset
-        inside = (times >= e.onset) & (times < end)
+        inside = (times >= e.onset) & (times < heard_until(e))
         yield inside, np.asarray(track.x_at(times[inside]))
 
 
