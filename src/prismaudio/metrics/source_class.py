@@ -22,6 +22,7 @@ SynthCanvas ood references, 39 scored sources, `docs/generator-benchmark.md`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def accuracy(scores: list[SourceScore]) -> tuple[float | None, int, int]:
     return (float(np.mean(scored)) if scored else None), len(scored), len(scores)
 
 
-def classifier_over_ears(loaded) -> callable:
+def classifier_over_ears(loaded) -> Callable[[list[np.ndarray]], str]:
     """`classify` for `score_sources` from the loaded `classifier` evaluator: the channels'
     logits averaged, the top class named."""
     import torch
