@@ -25,8 +25,12 @@ pip="$work/venv/bin/pip"
 step "building the wheel"
 "$pip" wheel -q --no-deps -w "$work/dist" "$work/src"
 wheel=$(ls "$work/dist"/prismaudio-*.whl)
-unzip -l "$wheel" | grep -q "prismaudio/presets/generator_tiny.yaml" || { echo "check-wheel: presets missing from $wheel"; exit 1; }
-if unzip -p "$wheel" '*.json' '*.yaml' '*.md' | grep -aEq '"/(work|home|root)/|: /(work|home|root)/'; then
+# listings go to files first: `unzip ... | grep -q` under pipefail fails whenever grep stops
+# reading before unzip has written everything (SIGPIPE), which a large wheel always does
+unzip -l "$wheel" > "$work/wheel-files.txt"
+grep -q "prismaudio/presets/generator_tiny.yaml" "$work/wheel-files.txt" || { echo "check-wheel: presets missing from $wheel"; exit 1; }
+unzip -p "$wheel" '*.json' '*.yaml' '*.md' > "$work/wheel-text.txt"
+if grep -aEq '"/(work|home|root)/|: /(work|home|root)/' "$work/wheel-text.txt"; then
   echo "check-wheel: a developer path is shipped in $wheel"; exit 1
 fi
 
