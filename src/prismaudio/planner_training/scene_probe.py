@@ -124,7 +124,7 @@ def leave_group_out_scores(x: np.ndarray, y: np.ndarray, groups: np.ndarray, wei
 def train(maps: str, out: str, bands: int = 1, weight_decay: float = 1e-5, margin: float = 0.03) -> dict:
     """Fit the probe on every clip; its threshold sits `margin` above the highest
     leave-one-background-out score of a SynthCanvas clip."""
-    from ..planner.canvas.scene_probe import SCENE_PROBE_KIND, band_features
+    from ..planner.canvas.scene_probe import SCENE_FRAMES, SCENE_PROBE_KIND, band_features
     from ..train.checkpoint import Checkpoint, save_checkpoint
 
     d = dict(np.load(maps))
@@ -143,7 +143,8 @@ def train(maps: str, out: str, bands: int = 1, weight_decay: float = 1e-5, margi
               "hardest_flat_clip": str(d["clip"][y == 0][int(np.argmax(flat))]),
               "physics_clips_vetoed_held_out_floor": round(float(np.mean(phys >= threshold)), 4)}
     save_checkpoint(out, Checkpoint(SCENE_PROBE_KIND, 1, {"threshold": threshold, "bands": bands,
-                                                         "inputs": "EfficientNet-Lite0 map of 4 whole frames, rows pooled into bands, each L2-normalised",
+                                                         "inputs": f"EfficientNet-Lite0 map of {SCENE_FRAMES} whole frame(s), rows pooled into bands, "
+                                                                   "each L2-normalised",
                                                          "report": report},
                                     tensors={"weight": torch.as_tensor(w, dtype=torch.float32).contiguous(),
                                              "bias": torch.tensor([b], dtype=torch.float32)}))
