@@ -38,7 +38,10 @@ from prismaudio.planner_training.canvas_clips import GroundTruthSource, make_cli
 from prismaudio.planner.plan import side_of
 from prismaudio.planner.planner import plan_video
 
-TOL = 0.040
+sys.path.insert(0, str(Path(__file__).parent))  # the benchmark's own modules beside it
+from planner_physworld import physics_evaluate, print_physics  # noqa: E402
+from planner_scoring import match_onsets, match_sources, pct  # noqa: E402
+
 
 
 @dataclass
@@ -89,46 +92,6 @@ def synthetic_samples(n: int, tmp: Path, duration: float = 4.0) -> list[Sample]:
                 events.append((int(np.argmax(s.visible)) / clip.fps, "sustained"))
         out.append(Sample(f"syn_{i}", "ood" if ood else "test", "single" if single else "multi", path, duration, clip.sources, events))
     return out
-
-
-def match_pairs(pred: list[float], true: list[float], tol: float = TOL) -> list[tuple[int, int]]:
-    """One-to-one (pred index, true index) matches within tol (greedy by distance)."""
-    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(pred) for j, t in enumerate(true) if abs(p - t) <= tol + 1e-9)
-    used_p, used_t, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            out.append((i, j))
-    return out
-
-
-def match_onsets(pred: list[float], true: list[float], tol: float = TOL) -> int:
-    """Number of one-to-one matches within tol (greedy by distance)."""
-    return len(match_pairs(pred, true, tol))
-
-
-def match_sources(plan, sources: list[GroundTruthSource], fps: float, max_dist: float = 0.35) -> dict[int, str]:
-    """GT source index -> plan source id, by the mean |x| distance of the plan's spatial track
-    over the frames where the GT source is visible and the plan track exists."""
-    from scipy.optimize import linear_sum_assignment
-
-    tracks = plan.spatial.tracks
-    if not tracks or not sources:
-        return {}
-    cost = np.full((len(sources), len(tracks)), 10.0)
-    for j, src in enumerate(sources):
-        frames = np.flatnonzero(src.visible)
-        for i, tr in enumerate(tracks):
-            t = frames / fps
-            inside = (t >= tr.times[0] - 1e-6) & (t <= tr.times[-1] + 1e-6)
-            if inside.sum() < 3:
-                continue
-            d = np.abs(tr.x_at(t[inside]) - src.x[frames[inside]])
-            # coverage matters: a short fragment should not beat the whole track
-            cost[j, i] = float(np.mean(d)) + 0.3 * (1 - inside.mean())
-    rows, cols = linear_sum_assignment(cost)
-    return {int(j): tracks[i].source for j, i in zip(rows, cols) if cost[j, i] < max_dist}
 
 
 def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
@@ -185,130 +148,6 @@ def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
     return {"stats": stats, "events": ev, "per_split": per_split}
 
 
-def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
-    """The planner on PhysWorld clips, against the simulator's ground truth."""
-    from prismaudio.canvas.manifest import load_manifest
-    from prismaudio.canvas.physics.names import named_right, plain_label
-    from prismaudio.canvas.physics.objects import model
-
-    out: dict = {}
-    manifest = load_manifest(root)
-    for split in splits:
-        clips = [s for s in manifest if s.split == split]
-        clips = clips[:limit] if limit else clips
-        ev = {"impact": [0, 0, 0], "all": [0, 0, 0], "heard_seen": [0, 0, 0]}
-        dropped = {"inaudible": 0, "unseen": 0, "merged": 0}
-        seen_strength: tuple[list, list] = ([], [])
-        named, side, still_clips, still_invented = [0, 0], [0, 0], 0, 0
-        planned_strength, true_strength = [], []
-        names = []  # each sounding object's plan label, and whether it names the object right
-        per_clip = []  # where it fails: each clip's impact hits / planned / true, against its camera and fps
-        canvas_path = []  # clips the canvas gate sent down the SynthCanvas path (their contacts are not from motion)
-        for s in clips:
-            trace: list = []
-            plan = plan_video(s.video_path, trace=trace)
-            if trace[0].mode == "canvas":
-                canvas_path.append(s.id)
-            srcs = [GroundTruthSource(src.class_name, src.kind, np.asarray(src.track.x), np.asarray(src.track.y),
-                                      np.asarray(src.track.visible, bool), []) for src in s.sources]
-            if s.background.get("still") or all(src.motion == "still" for src in s.sources):
-                still_clips += 1
-                still_invented += bool(plan.semantic.sources)
-            for kind in ("impact", "all"):
-                pred = [e for e in plan.temporal.events if kind == "all" or e.kind == "impact"]
-                true = [e for e in s.plan.temporal.events if kind == "all" or e.kind == "impact"]
-                pairs = match_pairs([e.onset for e in pred], [e.onset for e in true])
-                ev[kind][0] += len(pairs)
-                ev[kind][1] += len(pred)
-                ev[kind][2] += len(true)
-                if kind == "impact":
-                    planned_strength += [pred[i].strength for i, _ in pairs]
-                    true_strength += [true[j].strength for _, j in pairs]
-                    heard = perceptible_truth(s, true)
-                    for k in dropped:
-                        dropped[k] += getattr(heard, k)
-                    hpairs = match_pairs([e.onset for e in pred], [c.onset for c in heard.contacts])
-                    ev["heard_seen"] = [ev["heard_seen"][0] + len(hpairs), ev["heard_seen"][1] + len(pred),
-                                        ev["heard_seen"][2] + len(heard.contacts)]
-                    seen_strength[0].extend(pred[i].strength for i, _ in hpairs)
-                    seen_strength[1].extend(heard.contacts[j].strength for _, j in hpairs)
-                    per_clip.append({"id": s.id, "camera": s.background.get("camera", {}).get("motion"), "fps": s.fps,
-                                     "impacts": [len(pairs), len(pred), len(true)],
-                                     "heard_seen": [len(hpairs), len(pred), len(heard.contacts)],
-                                     "planned": [round(e.onset, 3) for e in pred], "true": [round(e.onset, 3) for e in true],
-                                     "true_heard_seen": [round(c.onset, 3) for c in heard.contacts]})
-            # side and name are scored over the objects that make a sound: a still, silent object
-            # is rightly not planned ("no invented sources"), and must not take a plan track either
-            sounding = {e.source for e in s.plan.temporal.events}
-            heard = [(src, gt) for src, gt in zip(s.sources, srcs) if src.id in sounding and gt.visible.any()]
-            matched = match_sources(plan, [gt for _, gt in heard], s.fps)
-            for j, (src, gt) in enumerate(heard):
-                sid = matched.get(j)
-                label = plan.source(sid).label if sid is not None else None
-                try:
-                    right = named_right(label, model(src.sprite))
-                except KeyError:  # an object this build's table does not know: its sound class only
-                    right = label is not None and plain_label(label) == src.class_name
-                named[0] += right
-                named[1] += 1
-                names.append({"id": s.id, "object": src.sprite, "label": label, "right": bool(right)})
-                track = plan.track(sid) if sid is not None else None
-                for f in np.flatnonzero(gt.visible)[::5]:
-                    side[0] += track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
-                    side[1] += 1
-        out[split] = {"clips": len(clips), "events": ev, "strength_spearman": _spearman(planned_strength, true_strength),
-                      "strength_pairs": len(planned_strength), "heard_seen_dropped": dropped,
-                      "heard_seen_strength_spearman": _spearman(*seen_strength), "heard_seen_strength_pairs": len(seen_strength[0]),
-                      "named": named, "side": side, "still_clips": still_clips, "still_clips_with_sources": still_invented,
-                      "canvas_path": canvas_path, "per_clip": per_clip, "names": names}
-    return out
-
-
-def _spearman(planned: list[float], true: list[float]) -> float | None:
-    """Spearman between planned and true strengths; None with too few pairs or all equal."""
-    from scipy.stats import spearmanr
-
-    defined = len(planned) >= 3 and len(set(planned)) > 1 and len(set(true)) > 1
-    return float(spearmanr(planned, true)[0]) if defined else None
-
-
-def perceptible_truth(s, true_events: list):
-    """The clip's true impacts a viewer hears and sees (`canvas.physics.perceptible`): levels
-    from its own reference audio, visibility from its manifest tracks."""
-    from prismaudio.canvas.physics.perceptible import TrueContact, heard_and_seen, onset_levels
-
-    wave = media.read_audio(s.audio_path, s.sample_rate).numpy()
-    mono = wave.mean(0) if wave.ndim > 1 else wave
-    contacts = [TrueContact(e.source, e.onset, e.strength) for e in true_events]
-    levels = onset_levels(mono, s.sample_rate, [c.onset for c in contacts])
-    visible = {src.id: np.asarray(src.track.visible, bool) for src in s.sources}
-    return heard_and_seen(contacts, levels, visible, s.fps)
-
-
-def print_physics(res: dict, root: str) -> None:
-    for split, r in res.items():
-        h, p, t = r["events"]["impact"]
-        ha, pa, ta = r["events"]["all"]
-        hs, ps, ts = r["events"]["heard_seen"]
-        print(f"PhysWorld {split} ({root}, {r['clips']} clips):")
-        print(f"  contacts (impacts) within +-40 ms: precision {h / max(p, 1):.3f} ({h}/{p}), recall {h / max(t, 1):.3f} ({h}/{t})"
-              "   (targets >= 0.90 / >= 0.90; every impact the simulator reports)")
-        d = r["heard_seen_dropped"]
-        print(f"  contacts heard and seen within +-40 ms: precision {hs / max(ps, 1):.3f} ({hs}/{ps}), recall {hs / max(ts, 1):.3f} ({hs}/{ts})"
-              f"   (of the simulator's: {d['inaudible']} inaudible, {d['unseen']} unseen, {d['merged']} merged into one sound)")
-        print(f"  all events within +-40 ms: precision {ha / max(pa, 1):.3f} ({ha}/{pa}), recall {ha / max(ta, 1):.3f} ({ha}/{ta})")
-        rho = r["strength_spearman"]
-        rho_text = f"{rho:.3f}" if rho is not None else "undefined (fewer than 3 matched impacts, or all planned strengths equal)"
-        print(f"  event strength rank correlation (Spearman, {r['strength_pairs']} matched impacts): {rho_text}   (target >= 0.7)")
-        rho = r["heard_seen_strength_spearman"]
-        print(f"  ... on contacts heard and seen ({r['heard_seen_strength_pairs']} matched): " + (f"{rho:.3f}" if rho is not None else "undefined"))
-        print(f"  side (left/centre/right) accuracy, objects that make a sound: {pct(*r['side'])}   (target >= 95%)")
-        print(f"  object named right (what it is, its class or one that sounds alike), objects that make a sound: {pct(*r['named'])}   (target >= 70%)")
-        print(f"  clips with no moving object that got a source planned: {r['still_clips_with_sources']} of {r['still_clips']}   (target 0)")
-        cp = r.get("canvas_path", [])
-        print(f"  clips the canvas gate sent down the SynthCanvas path: {len(cp)} of {r['clips']}" + (f" ({', '.join(cp)})" if cp else ""))
-
-
 def speed(samples: list[Sample], tmp: Path, n: int = 5) -> list[float]:
     """Seconds per 8 s clip, end to end, on 8 s clips (2 threads)."""
     paths = []
@@ -327,10 +166,6 @@ def speed(samples: list[Sample], tmp: Path, n: int = 5) -> list[float]:
         plan_video(p)
         times.append(time.perf_counter() - t)
     return times
-
-
-def pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.1f}% ({a}/{b})" if b else "n/a"
 
 
 def main() -> int:
