@@ -51,6 +51,7 @@ class ObjectNameConfig:
     toy_max: float = 0.9  # ... unless ImageNet is this sure of the animal (a real one, filmed)
     shape: ShapeMotionConfig = field(default_factory=ShapeMotionConfig)  # what shape and motion name (shape_motion.py)
     kind_frames: int = 3  # frames the object must be seen whole for its kind to be believed
+    kind_min_side: float = 12.0  # pixels: a smaller object's crops say too little for the probe (as for ImageNet, naming.min_side)
     kind_round: float = 2.0  # a ball's box is at most this elongated (a far-off walker's is 2.5:1)
     kind_spread: float = 0.3  # ... and its log-aspect varies at most this much (a walker's swings with the gait)
     certain: float = 0.95  # an ImageNet thing label this sure names the object even against the kind probe
@@ -107,9 +108,10 @@ def of_kind(label: str, kind: str) -> bool:
 
 def fits_kind(kind: ObjectKind, shape: ShapeStats | None, bounce: BounceStats, cfg: ObjectNameConfig) -> bool:
     """Whether the object's shape and motion allow the probe's kind: it was seen whole long enough
-    to tell, a ball's box is neither elongated nor changing (it looks alike from every side), a
-    block does not bounce back again and again."""
-    if shape is None or shape.frames < cfg.kind_frames:
+    to tell and large enough for its crops to show it (a far-off walker 10 px wide is upscaled
+    noise to the probe as to ImageNet), a ball's box is neither elongated nor changing (it looks
+    alike from every side), a block does not bounce back again and again."""
+    if shape is None or shape.frames < cfg.kind_frames or shape.side < cfg.kind_min_side:
         return False
     if kind.label == "ball":
         return shape.aspect <= cfg.kind_round and shape.spread <= cfg.kind_spread
