@@ -178,3 +178,31 @@ def test_leave_one_kind_out_makes_a_kind_novel_and_leave_one_object_out_keeps_it
     assert np.median(unseen) > 0.85 and np.median(novel) < 0.2
     t, accepted, rejected = balanced_threshold(unseen, novel)
     assert accepted == 1.0 and rejected == 1.0
+
+
+def test_a_kind_carries_what_such_answers_were_worth_on_objects_the_probe_never_saw():
+    from prismaudio.planner.identify.object_kinds import ObjectKind, calibrated
+    from prismaudio.planner_training.object_kinds import confidence_calibration
+
+    rng = np.random.default_rng(1)
+    sim = rng.uniform(0.5, 0.9, 400)
+    prob = rng.uniform(0.6, 1.0, 400)
+    right = rng.uniform(size=400) < (sim - 0.5) / 0.4  # right more often the more alike the object
+    cal = confidence_calibration(np.stack([sim, prob, right.astype(float)], 1), 0.55)
+    assert cal[0] > 5 and abs(cal[1]) < cal[0]  # similarity, not the probe's sureness, says it
+    assert calibrated(0.85, 0.99, cal) > 0.75 > 0.35 > calibrated(0.57, 0.99, cal)
+    assert confidence_calibration(np.zeros((3, 3)), 0.5) == [0.0, 1.0, 0.0]  # too few answers: none
+    # the plan's confidence is the calibrated one; without a calibration, the probe's probability
+    assert ObjectKind("ball", "a ball", 0.97, 0.6, 0.41).sure == 0.41 and ObjectKind("ball", "a ball", 0.97, 0.6).sure == 0.97
+    probe = probe_of(["ball", "block"], [[1, 0, 0], [0, 1, 0]])
+    probe.calibration = (10.0, 0.0, -9.0)
+    k = probe.kind(np.array([[1.0, 0.0, 0.0]]))
+    assert k.probability > 0.99 and abs(k.confidence - calibrated(1.0, k.probability, probe.calibration)) < 1e-3
+
+
+def test_installed_probe_is_calibrated_below_its_own_sureness():
+    from prismaudio.planner.identify.object_kinds import calibrated
+
+    probe = load_probe()
+    assert len(probe.calibration) == 3
+    assert calibrated(probe.min_similarity, 0.99, probe.calibration) < 0.8  # near the threshold: far from sure

@@ -148,8 +148,55 @@ def leave_out_similarities(examples: list[tuple[str, str, np.ndarray, str]], fol
     return np.asarray(unseen, float), np.asarray(novel, float)
 
 
+def calibrated_rows(rows: np.ndarray, calibration: list[float]) -> np.ndarray:
+    from ..planner.identify.object_kinds import calibrated
+
+    return np.asarray([calibrated(r[0], r[1], calibration) for r in rows])
+
+
 def name_kind(examples: list[tuple[str, str, np.ndarray, str]], obj: str) -> str:
     return next(e[1] for e in examples if e[3] == obj)
+
+
+def leave_out_answers(examples: list[tuple[str, str, np.ndarray, str]], folds: int = 5) -> np.ndarray:
+    """[N, 3] (similarity, probability, right) of held-out objects' kinds from probes that never saw
+    them: per clip fold, a probe fitted on the other folds without one kind (every object of the
+    fold answered: those of the left-out kind are always wrong) or without one object (its
+    instances answered). What the probe's answers are worth when the object may be new."""
+    from ..planner.identify.object_kinds import KindProbe
+
+    clips = sorted({e[0] for e in examples})
+    fold = {cid: i % folds for i, cid in enumerate(clips)}
+    rows = []
+    for k in range(folds):
+        rest = [e for e in examples if fold[e[0]] != k]
+        held = [e for e in examples if fold[e[0]] == k]
+        for slot in (1, 3):
+            for name in sorted({e[slot] for e in examples}):
+                train = [e for e in rest if e[slot] != name]
+                if len({e[1] for e in train}) < 2:
+                    continue
+                config, t = fit(train)
+                probe = KindProbe(config["classes"], config["descriptions"],
+                                  *(t[n].double().numpy() for n in ("mean", "scale", "weights", "bias", "known")), -1.0, 0.0)
+                for e in held if slot == 1 else [e for e in held if e[3] == name]:
+                    p = probe.probabilities(e[2])
+                    rows.append((probe.similarity(e[2]), float(p.max()), float(probe.classes[int(np.argmax(p))] == e[1])))
+    return np.asarray(rows, float).reshape(-1, 3)
+
+
+def confidence_calibration(answers: np.ndarray, min_similarity: float) -> list[float]:
+    """[w_similarity, w_probability, bias]: a logistic fit of whether the kind was right on the
+    probe's similarity and probability, over the leave-out answers it would give (similarity at
+    least `min_similarity`). Its output is the kind's confidence (`object_kinds.calibrated`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    a = np.asarray(answers, float)
+    a = a[a[:, 0] >= min_similarity]
+    if len(a) < 10 or len(np.unique(a[:, 2])) < 2:
+        return [0.0, 1.0, 0.0]
+    m = LogisticRegression(C=10.0).fit(a[:, :2], a[:, 2] > 0.5)
+    return [float(m.coef_[0, 0]), float(m.coef_[0, 1]), float(m.intercept_[0])]
 
 
 def fit(examples: list[tuple[str, str, np.ndarray, str]], c: float = 0.1, min_probability: float = 0.6,
@@ -207,7 +254,13 @@ def train(root: str, run_dir: str, out: str, limit: int = 0) -> str:
     threshold, accepted, rejected = balanced_threshold(unseen, novel)
     print(f"open set: similarity >= {threshold:.3f} accepts {accepted:.0%} of {len(unseen)} unseen objects of known kinds "
           f"(leave one object out), rejects {rejected:.0%} of {len(novel)} objects of a kind left out (leave one kind out)")
+    answers = leave_out_answers(examples)
+    calibration = confidence_calibration(answers, threshold)
+    taken = answers[answers[:, 0] >= threshold]
+    print(f"confidence: {len(taken)} leave-out answers above the threshold, {taken[:, 2].mean():.0%} right "
+          f"(the probe's mean probability {taken[:, 1].mean():.0%}); calibrated mean {np.mean(calibrated_rows(taken, calibration)):.0%}")
     config, tensors = fit(examples, min_similarity=threshold)
+    config["calibration"] = calibration
     config["open_set"] = {"rule": "balanced leave-one-kind-out / leave-one-object-out", "unseen_known_accepted": round(accepted, 3),
                           "novel_rejected": round(rejected, 3), "unseen_known": len(unseen), "novel": len(novel)}
     config["physics"] = Path(root).name  # no machine path in a shipped file

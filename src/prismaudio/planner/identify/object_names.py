@@ -136,7 +136,7 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     if kind is not None and naming.kind == "sustained" and naming.confidence < kind.probability:
         # a sustained class the probe is surer is wrong (a lego brick ImageNet took for a whistle):
         # the object keeps its events, under its kind's name
-        return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
+        return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
     if naming.kind == "sustained" or any(w not in MOTION_EVENTS for w in what):
         return naming
     touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving") for w in what) else "hitting"
@@ -151,8 +151,8 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     if kind is not None:
         ball = ball_label(probs, shape, names) if kind.label == "ball" else None
         if ball is not None and ball[0] != "ball":  # ImageNet's balls say which ball
-            return Naming(ball[0], f"a {ball[0]} {touches} things", None, round(max(kind.probability, ball[1]), 3), False, (ball[0],))
-        return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
+            return Naming(ball[0], f"a {ball[0]} {touches} things", None, round(max(kind.sure, ball[1]), 3), False, (ball[0],))
+        return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
     # 2. balls together
     ball = ball_label(probs, shape, names)
     if ball is not None:
