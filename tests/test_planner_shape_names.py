@@ -140,3 +140,69 @@ def test_installed_probe_loads_with_its_kinds():
     probe = load_probe()
     assert probe is not None and {"ball", "block"} <= set(probe.classes)
     assert probe.weights.shape == (len(probe.classes), probe.mean.shape[0]) and 0 < probe.min_similarity < 1
+
+
+def test_a_kind_on_an_object_too_small_to_see_is_not_believed():
+    from prismaudio.planner.identify.object_kinds import ObjectKind
+
+    block, dead = ObjectKind("block", "a hard block like a wood block", 0.9, 0.8), BounceStats(0, 0.0)
+    unknown = Naming("unknown object", "an object", None, 0.0)
+    far = ShapeStats(0.68, 1.8, 0.1, 10, 200)  # a far-off walker, 10 px wide: upscaled noise to the probe
+    assert named_by_itself(unknown, np.full(1000, 1e-3), ["moving"], NamingConfig(), far, dead, kind=block) is unknown
+    near = ShapeStats(0.68, 1.8, 0.1, 24, 200)
+    assert named_by_itself(unknown, np.full(1000, 1e-3), ["moving"], NamingConfig(), near, dead, kind=block).label == "block"
+
+
+def test_the_open_set_threshold_balances_unseen_objects_of_known_kinds_against_new_kinds():
+    from prismaudio.planner_training.object_kinds import balanced_threshold
+
+    unseen = np.array([0.6, 0.65, 0.7, 0.75, 0.5])  # a new ball among known balls: should pass
+    novel = np.array([0.4, 0.45, 0.55, 0.52, 0.62])  # a kind never trained on: should not
+    t, accepted, rejected = balanced_threshold(unseen, novel)
+    assert 0.55 < t <= 0.65 and (accepted + rejected) / 2 == 0.8  # 0.6 and 0.65 balance alike
+    assert balanced_threshold(np.array([0.9]), np.array([0.1]))[1:] == (1.0, 1.0)  # apart: both right
+    assert balanced_threshold(np.array([]), novel) == (-1.0, 1.0, 0.0)  # nothing to set it on: accept all
+
+
+def test_leave_one_kind_out_makes_a_kind_novel_and_leave_one_object_out_keeps_it_known():
+    from prismaudio.planner_training.object_kinds import balanced_threshold, leave_out_similarities
+
+    rng = np.random.default_rng(0)
+    centre = {"soccer": [1, 0.3, 0, 0], "croquet": [1, -0.3, 0, 0], "cube": [0, 0, 1, 0.3], "jenga": [0, 0, 1, -0.3]}
+    kind = {"soccer": "ball", "croquet": "ball", "cube": "block", "jenga": "block"}
+    examples = [(f"c{i}", kind[o], np.asarray(centre[o]) + 0.05 * rng.standard_normal((3, 4)), o)
+                for i in range(10) for o in centre]
+    unseen, novel = leave_out_similarities(examples, folds=5)
+    assert len(unseen) == len(novel) == 40
+    # a croquet ball is still like the soccer balls; a ball is unlike every block
+    assert np.median(unseen) > 0.85 and np.median(novel) < 0.2
+    t, accepted, rejected = balanced_threshold(unseen, novel)
+    assert accepted == 1.0 and rejected == 1.0
+
+
+def test_a_kind_carries_what_such_answers_were_worth_on_objects_the_probe_never_saw():
+    from prismaudio.planner.identify.object_kinds import ObjectKind, calibrated
+    from prismaudio.planner_training.object_kinds import confidence_calibration
+
+    rng = np.random.default_rng(1)
+    sim = rng.uniform(0.5, 0.9, 400)
+    prob = rng.uniform(0.6, 1.0, 400)
+    right = rng.uniform(size=400) < (sim - 0.5) / 0.4  # right more often the more alike the object
+    cal = confidence_calibration(np.stack([sim, prob, right.astype(float)], 1), 0.55)
+    assert cal[0] > 5 and abs(cal[1]) < cal[0]  # similarity, not the probe's sureness, says it
+    assert calibrated(0.85, 0.99, cal) > 0.75 > 0.35 > calibrated(0.57, 0.99, cal)
+    assert confidence_calibration(np.zeros((3, 3)), 0.5) == [0.0, 1.0, 0.0]  # too few answers: none
+    # the plan's confidence is the calibrated one; without a calibration, the probe's probability
+    assert ObjectKind("ball", "a ball", 0.97, 0.6, 0.41).sure == 0.41 and ObjectKind("ball", "a ball", 0.97, 0.6).sure == 0.97
+    probe = probe_of(["ball", "block"], [[1, 0, 0], [0, 1, 0]])
+    probe.calibration = (10.0, 0.0, -9.0)
+    k = probe.kind(np.array([[1.0, 0.0, 0.0]]))
+    assert k.probability > 0.99 and abs(k.confidence - calibrated(1.0, k.probability, probe.calibration)) < 1e-3
+
+
+def test_installed_probe_is_calibrated_below_its_own_sureness():
+    from prismaudio.planner.identify.object_kinds import calibrated
+
+    probe = load_probe()
+    assert len(probe.calibration) == 3
+    assert calibrated(probe.min_similarity, 0.99, probe.calibration) < 0.8  # near the threshold: far from sure

@@ -34,6 +34,12 @@ class ObjectKind:
     description: str  # what it sounds like (the generator hears it)
     probability: float  # the probe's probability of that kind
     similarity: float  # cosine similarity to the nearest training object
+    confidence: float = -1.0  # how often such an answer was right on objects the probe never saw (-1: as `probability`)
+
+    @property
+    def sure(self) -> float:
+        """The kind's confidence for the plan: calibrated where the probe carries a calibration."""
+        return self.probability if self.confidence < 0 else self.confidence
 
 
 @dataclass
@@ -47,6 +53,7 @@ class KindProbe:
     known: np.ndarray  # [N, D] unit-length mean features of the training objects
     min_similarity: float  # a crop less like every training object than this gets no kind
     min_probability: float  # the probe's answer must be at least this sure
+    calibration: tuple[float, ...] = ()  # (w_similarity, w_probability, bias): the answer's confidence (`calibrated`)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """[C]: kind probabilities of one object from its crops' features [n, D] (log-mean over crops)."""
@@ -73,7 +80,16 @@ class KindProbe:
         best = int(np.argmax(p))
         if p[best] < self.min_probability:
             return None
-        return ObjectKind(self.classes[best], self.descriptions[best], round(float(p[best]), 3), round(sim, 3))
+        conf = round(calibrated(sim, float(p[best]), self.calibration), 3) if self.calibration else -1.0
+        return ObjectKind(self.classes[best], self.descriptions[best], round(float(p[best]), 3), round(sim, 3), conf)
+
+
+def calibrated(similarity: float, probability: float, calibration) -> float:
+    """The probability that a kind answered at this similarity and probe probability is right: a
+    logistic fit on leave-one-kind-out / leave-one-object-out answers (training, `confidence_calibration`).
+    The probe's own probability is near 1 even on kinds it never saw; this is what it is worth."""
+    w_sim, w_prob, bias = calibration
+    return float(1.0 / (1.0 + np.exp(-(w_sim * similarity + w_prob * probability + bias))))
 
 
 def nearest_similarity(vector: np.ndarray, known: np.ndarray) -> float:
@@ -96,7 +112,7 @@ def load_probe(path: str = str(ASSET)) -> KindProbe | None:
     t = {k: v.double().numpy() for k, v in ckpt.tensors.items()}
     c = ckpt.config
     return KindProbe(list(c["classes"]), list(c["descriptions"]), t["mean"], t["scale"], t["weights"], t["bias"],
-                     t["known"], float(c["min_similarity"]), float(c["min_probability"]))
+                     t["known"], float(c["min_similarity"]), float(c["min_probability"]), tuple(c.get("calibration", ())))
 
 
 def object_kinds(features: list, path: str = "") -> list[ObjectKind | None]:

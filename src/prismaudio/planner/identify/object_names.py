@@ -51,6 +51,7 @@ class ObjectNameConfig:
     toy_max: float = 0.9  # ... unless ImageNet is this sure of the animal (a real one, filmed)
     shape: ShapeMotionConfig = field(default_factory=ShapeMotionConfig)  # what shape and motion name (shape_motion.py)
     kind_frames: int = 3  # frames the object must be seen whole for its kind to be believed
+    kind_min_side: float = 12.0  # pixels: a smaller object's crops say too little for the probe (as for ImageNet, naming.min_side)
     kind_round: float = 2.0  # a ball's box is at most this elongated (a far-off walker's is 2.5:1)
     kind_spread: float = 0.3  # ... and its log-aspect varies at most this much (a walker's swings with the gait)
     certain: float = 0.95  # an ImageNet thing label this sure names the object even against the kind probe
@@ -107,9 +108,10 @@ def of_kind(label: str, kind: str) -> bool:
 
 def fits_kind(kind: ObjectKind, shape: ShapeStats | None, bounce: BounceStats, cfg: ObjectNameConfig) -> bool:
     """Whether the object's shape and motion allow the probe's kind: it was seen whole long enough
-    to tell, a ball's box is neither elongated nor changing (it looks alike from every side), a
-    block does not bounce back again and again."""
-    if shape is None or shape.frames < cfg.kind_frames:
+    to tell and large enough for its crops to show it (a far-off walker 10 px wide is upscaled
+    noise to the probe as to ImageNet), a ball's box is neither elongated nor changing (it looks
+    alike from every side), a block does not bounce back again and again."""
+    if shape is None or shape.frames < cfg.kind_frames or shape.side < cfg.kind_min_side:
         return False
     if kind.label == "ball":
         return shape.aspect <= cfg.kind_round and shape.spread <= cfg.kind_spread
@@ -134,7 +136,7 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     if kind is not None and naming.kind == "sustained" and naming.confidence < kind.probability:
         # a sustained class the probe is surer is wrong (a lego brick ImageNet took for a whistle):
         # the object keeps its events, under its kind's name
-        return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
+        return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
     if naming.kind == "sustained" or any(w not in MOTION_EVENTS for w in what):
         return naming
     touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving") for w in what) else "hitting"
@@ -149,8 +151,8 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
     if kind is not None:
         ball = ball_label(probs, shape, names) if kind.label == "ball" else None
         if ball is not None and ball[0] != "ball":  # ImageNet's balls say which ball
-            return Naming(ball[0], f"a {ball[0]} {touches} things", None, round(max(kind.probability, ball[1]), 3), False, (ball[0],))
-        return Naming(kind.label, kind.description, None, kind.probability, False, (f"looks like a {kind.label}",))
+            return Naming(ball[0], f"a {ball[0]} {touches} things", None, round(max(kind.sure, ball[1]), 3), False, (ball[0],))
+        return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
     # 2. balls together
     ball = ball_label(probs, shape, names)
     if ball is not None:
