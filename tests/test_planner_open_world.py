@@ -173,6 +173,21 @@ def test_two_objects_meeting_make_one_collision_sound():
     assert [e.onset for e in out[0].events] == [1.0, 2.0]
 
 
+def test_two_jolts_of_one_merge_up_to_80_ms_apart_are_one_collision_by_default():
+    from prismaudio.planner.identify.naming import Naming
+    from prismaudio.planner.events.open_world import OpenSource, OpenWorldConfig, PlannedEvent, one_sound_per_collision
+
+    def source(tid, onset, strength):
+        naming = Naming("unknown object", "an object", "impact", 0.5)
+        return OpenSource([tid], naming, "impact", [PlannedEvent(onset, onset + 0.25, "impact", strength, 0.9, "collision")], 0.5)
+
+    window = OpenWorldConfig().collision_window
+    out = one_sound_per_collision([source(0, 1.00, 1.0), source(1, 1.07, 0.5)], window)
+    assert [s.tracks for s in out] == [[0]]  # the blobs' merge jolted both tracks 70 ms apart: one sound
+    out = one_sound_per_collision([source(0, 1.00, 1.0), source(1, 1.20, 0.5)], window)
+    assert [s.tracks for s in out] == [[0], [1]]  # 200 ms apart: two collisions
+
+
 def test_found_again_joins_a_track_only_where_the_lost_object_would_be():
     from prismaudio.planner.events.open_world import found_again
     from prismaudio.planner.tracks import Track

@@ -41,6 +41,8 @@ def test_the_verifier_keeps_what_it_believes_with_its_probability_as_confidence(
     kept = verified(cs, x, v)
     assert [c.time for c in kept] == [1.0] and abs(kept[0].confidence - 1 / (1 + np.exp(-1.0))) < 1e-3
     assert verified(cs, x, None) == cs
+    assert [c.time for c in verified(cs, x, v, threshold=0.8)] == []  # a stricter threshold: 0.73 is not enough
+    assert [c.time for c in verified(cs, x, v, threshold=0.01)] == [1.0, 2.0]  # a looser one keeps the doubtful one too
 
 
 def test_the_packaged_verifier_loads_with_its_features():

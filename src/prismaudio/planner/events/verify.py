@@ -80,15 +80,16 @@ def contact_features(track: Track, analysis: Analysis, contacts: list[Contact], 
     return np.asarray(rows, float)
 
 
-def verified(contacts: list[Contact], features: np.ndarray, verifier: Verifier | None) -> list[Contact]:
-    """The contacts the verifier believes, each with its probability as confidence (all of them
-    unchanged without a verifier)."""
+def verified(contacts: list[Contact], features: np.ndarray, verifier: Verifier | None,
+             threshold: float = 0.0) -> list[Contact]:
+    """The contacts the verifier believes (probability at least `threshold`; 0: the verifier's
+    own), each with its probability as confidence (all of them unchanged without a verifier)."""
     if verifier is None or not contacts:
         return contacts
     p = verifier.probability(features)
     out = []
     for c, q in zip(contacts, p):
-        if q >= verifier.threshold:
+        if q >= (threshold or verifier.threshold):
             c.confidence = round(float(q), 3)
             out.append(c)
     return out
