@@ -21,6 +21,7 @@ from .identify.scene_sources import SceneSourceConfig
 from .repair.merged import MergedConfig
 from .repair.namesakes import NamesakeConfig
 from .repair.onsets import OnsetConfig
+from .repair.rests import RestConfig
 from .repair.swaps import SwapConfig
 
 
@@ -49,4 +50,5 @@ class PlannerConfig:
     open_world: OpenWorldConfig = field(default_factory=OpenWorldConfig)  # naming and events from motion elsewhere
     scene_motion: SceneMotionConfig = field(default_factory=SceneMotionConfig)  # regions that move only with the camera
     scene_sources: SceneSourceConfig = field(default_factory=SceneSourceConfig)  # engines of traffic seen as a whole
+    rests: RestConfig = field(default_factory=RestConfig)  # open world: tracks extended over the time their object rests in view
     scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience
