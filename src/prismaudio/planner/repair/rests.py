@@ -109,19 +109,6 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _others_at(tracks: list[Track], me: Track, box: tuple[int, int, int, int], n: int) -> np.ndarray:
-    """[n] frames where another track's seen box overlaps `box` (analysis pixels)."""
-    out = np.zeros(n, bool)
-    for tr in tracks:
-        if tr is me:
-            continue
-        for i in np.flatnonzero(tr.observed):
-            f = int(tr.frames[i])
-            if 0 <= f < n and not out[f] and _overlaps(tr.boxes[i], box):
-                out[f] = True
-    return out
-
-
 def _away(track: Track, box: tuple[int, int, int, int], n: int) -> np.ndarray:
     """Frames of the track where its seen box is clear of `box`."""
     return np.asarray([int(f) for i, f in enumerate(track.frames)
@@ -186,11 +173,8 @@ def extend_over_rests(analysis: Analysis, cfg: RestConfig | None = None) -> int:
                 continue
             reach = g + step * resting_run(differs, g, step, cfg.differs)  # first frame that no longer matches
             new = np.arange(reach + 1, edge) if before else np.arange(edge + 1, reach)
-            busy = _others_at(analysis.tracks, tr, tuple(v * factor for v in place), n)
-            if len(new):  # stop where another object stands on the place
-                blocked = np.flatnonzero(busy[new])
-                if len(blocked):
-                    new = new[blocked[-1] + 1 :] if before else new[: blocked[0]]
+            # (another object standing on the place would make it differ from the background and end
+            # the run; the tracker's track of the ghost itself, in the skipped frames, is no object)
             if len(new) < cfg.min_extra:
                 continue
             tr = _extended(tr, new, at, place, factor, (analysis.height, analysis.width), before)
