@@ -163,7 +163,7 @@ def test_identify_puts_a_track_past_the_cap_in_the_place_of_one_that_never_moves
     still = Track(99, np.arange(n), np.full(n, 0.85), np.full(n, 0.85), np.full(n, 0.2), np.full(n, 0.2), np.full(n, 0.04),
                   np.full(n, 100.0), np.ones(n, bool), [(int(0.75 * scene.frames.shape[1]), int(0.75 * scene.frames.shape[2]),
                                                          scene.frames.shape[1] - 1, scene.frames.shape[2] - 1)] * n)
-    scene.config = replace(scene.config, max_sources=1)
+    scene.config = replace(scene.config, max_sources=1, refill_sources=True)
     scene.analysis.tracks, scene.spare = [still], [disc]
     scene = passes.identify(scene)
     assert [t.id for t in scene.analysis.tracks] == [disc.id]

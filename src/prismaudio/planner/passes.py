@@ -113,12 +113,13 @@ def identify(scene: Scene) -> Scene:
 
 
 def _refill(scene: Scene, features: list) -> list:
-    """Open path: tracks the source cap left out (`repair` keeps the longest-lived, and where the
-    camera moves, regions of the textured floor are among them) take the places of those the
-    scene-motion filter dropped, when they move on their own. The features of the tracks."""
+    """Open path, with `refill_sources`: tracks the source cap left out (`repair` keeps the
+    longest-lived, and where the camera moves, regions of the textured floor are among them) take
+    the places of those the scene-motion filter dropped, when they move on their own. The
+    features of the tracks."""
     cfg, analysis = scene.config, scene.analysis
     free = cfg.max_sources - len(analysis.tracks)
-    if free <= 0 or not scene.spare or not cfg.scene_motion.enabled:
+    if not cfg.refill_sources or free <= 0 or not scene.spare or not cfg.scene_motion.enabled:
         return features
     spare = scene.spare[: 2 * cfg.max_sources]
     bound = scene_bound_tracks(scene.frames, spare, analysis.fps, cfg.scene_motion)
