@@ -63,11 +63,14 @@ def resting_run(differs: np.ndarray, first: int, step: int, limit: float) -> int
 
 
 def ghost_box(small: np.ndarray, background: np.ndarray, window: tuple[int, int, int, int], away: np.ndarray,
-              threshold: float, min_pixels: int, share: float = 0.5) -> tuple[int, int, int, int] | None:
+              threshold: float, min_pixels: int, share: float = 0.5,
+              near: tuple[int, int, int, int] | None = None) -> tuple[int, int, int, int] | None:
     """Where, inside `window` (top, left, bottom, right, pixels of `small` [T, h, w, 3]), the
     background holds something that is not there while the object is elsewhere (`away`: frame
-    indices): the bounding box of the largest group of pixels that differ from `background` in
-    at least `share` of those frames, with at least `min_pixels` pixels; None if there is none."""
+    indices): the bounding box of a group of at least `min_pixels` pixels that differ from
+    `background` in at least `share` of those frames; None if there is none. Of several groups,
+    the one nearest the box `near` (where the object was seen: another object's place may lie
+    in the window too), else the largest."""
     from scipy import ndimage
 
     top, left, bottom, right = window
@@ -80,11 +83,17 @@ def ghost_box(small: np.ndarray, background: np.ndarray, window: tuple[int, int,
     if not count:
         return None
     sizes = ndimage.sum(persistent, labels, np.arange(1, count + 1))
-    k = int(np.argmax(sizes)) + 1
-    if sizes[k - 1] < min_pixels:
+    big = [k + 1 for k in range(count) if sizes[k] >= min_pixels]
+    if not big:
         return None
-    ys, xs = np.nonzero(labels == k)
-    return (top + int(ys.min()), left + int(xs.min()), top + int(ys.max()) + 1, left + int(xs.max()) + 1)
+    boxes = {}
+    for k in big:
+        ys, xs = np.nonzero(labels == k)
+        boxes[k] = (top + int(ys.min()), left + int(xs.min()), top + int(ys.max()) + 1, left + int(xs.max()) + 1)
+    if near is None:
+        return boxes[max(big, key=lambda k: sizes[k - 1])]
+    cy, cx = (near[0] + near[2]) / 2, (near[1] + near[3]) / 2
+    return min(boxes.values(), key=lambda b: float(np.hypot((b[0] + b[2]) / 2 - cy, (b[1] + b[3]) / 2 - cx)))
 
 
 def last_rest(differs: np.ndarray, first: int, step: int, limit: float, max_gap: int) -> int | None:
@@ -117,14 +126,21 @@ def _away(track: Track, box: tuple[int, int, int, int], n: int) -> np.ndarray:
 
 def _extended(track: Track, frames: np.ndarray, at: int, place: tuple[int, int, int, int], factor: int,
               size: tuple[int, int], before: bool) -> Track:
-    """The track with unseen rows at `frames`: the object at `place` (pixels of the motion frames,
-    `factor` times smaller than the analysis frames of `size` (height, width)), its other
-    statistics those of its row `at` (its first or last seen)."""
+    """The track with unseen rows at `frames`: before it, the object at `place` (pixels of the
+    motion frames, `factor` times smaller than the analysis frames of `size` (height, width));
+    after it, where it was last seen; its other statistics those of its row `at` (its first or
+    last seen)."""
     k = len(frames)
     h, w = size
     top, left, bottom, right = (v * factor for v in place)
     rows = dict(x=np.full(k, (left + right) / 2 / w), y=np.full(k, (top + bottom) / 2 / h), w=np.full(k, (right - left) / w),
                 h=np.full(k, (bottom - top) / h), area=np.full(k, track.area[at]), brightness=np.full(k, track.brightness[at]))
+    if not before:
+        # an object coming to rest is seen until it (nearly) stops: where it was last seen is its place
+        # (the place's pixels can run into those of another object resting beside it)
+        top, left, bottom, right = track.boxes[at]
+        for name in ("x", "y", "w", "h"):
+            rows[name] = np.full(k, getattr(track, name)[at])
 
     def cat(name: str, extra: np.ndarray) -> np.ndarray:
         mine = np.asarray(getattr(track, name))
@@ -160,7 +176,8 @@ def extend_over_rests(analysis: Analysis, cfg: RestConfig | None = None) -> int:
             if len(away) < cfg.min_away:
                 continue
             min_pixels = max(2, int(cfg.min_ghost * np.median(tr.area[tr.observed]) * h * w))
-            place = ghost_box(small, analysis.background, window, away, cfg.diff_threshold, min_pixels)
+            place = ghost_box(small, analysis.background, window, away, cfg.diff_threshold, min_pixels,
+                              near=(top, left, bottom, right))
             if place is None:
                 continue
             differs = place_difference(small, analysis.background, place, cfg.diff_threshold)
