@@ -139,3 +139,32 @@ def test_run_stops_after_the_named_pass_and_refuses_unknown_ones(stages):
     assert set(scene.seconds) == {"detect", "track"}
     with pytest.raises(ValueError, match="no pass named 'name'"):
         passes.run(scene, until="name")
+
+
+def test_repair_keeps_the_tracks_past_the_cap_aside():
+    cfg = PlannerConfig(max_sources=2)
+    tracks = [_track(0, 0, 40), _track(1, 5, 2), _track(2, 10, 30), _track(3, 2, 20)]
+    scene = Scene(np.zeros((50, 32, 32, 3), np.uint8), FPS, 2.0, cfg)
+    scene.analysis = Analysis(FPS, 50, 32, 32, tracks, False, False, np.zeros((16, 16, 3), np.uint8))
+    scene = passes.repair(scene)
+    assert [t.id for t in scene.spare] == [3]  # past the cap, long enough; the flicker of 2 frames is gone
+
+
+def test_identify_puts_a_track_past_the_cap_in_the_place_of_one_that_never_moves(stages):
+    from dataclasses import replace
+
+    scene = _before(stages, "identify")
+    (disc,) = scene.analysis.tracks
+    n, h, w = scene.frames.shape[:3]
+    texture = np.random.default_rng(0).integers(0, 255, (h - h // 2, w - w // 2, 3), dtype=np.uint8)
+    for frames in (scene.frames, scene.work):  # a still, textured corner: its corners hold still
+        frames[:, h // 2 :, w // 2 :] = texture
+    # a patch of the picture the tracker took for an object, where nothing moves: longer-lived than the disc
+    still = Track(99, np.arange(n), np.full(n, 0.85), np.full(n, 0.85), np.full(n, 0.2), np.full(n, 0.2), np.full(n, 0.04),
+                  np.full(n, 100.0), np.ones(n, bool), [(int(0.75 * scene.frames.shape[1]), int(0.75 * scene.frames.shape[2]),
+                                                         scene.frames.shape[1] - 1, scene.frames.shape[2] - 1)] * n)
+    scene.config = replace(scene.config, max_sources=1, refill_sources=True)
+    scene.analysis.tracks, scene.spare = [still], [disc]
+    scene = passes.identify(scene)
+    assert [t.id for t in scene.analysis.tracks] == [disc.id]
+    assert len(scene.probabilities) == 1

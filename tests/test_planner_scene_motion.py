@@ -3,7 +3,7 @@
 import numpy as np
 
 from prismaudio.planner.tracks import Track
-from prismaudio.planner.identify.scene_motion import SceneMotionConfig, agrees, moves_with_scene, scene_bound_tracks
+from prismaudio.planner.identify.scene_motion import SceneMotionConfig, agrees, moves_with_scene, scene_bound_tracks, travels
 
 
 def texture(h, w, seed=0):
@@ -109,3 +109,26 @@ def test_a_small_object_whose_box_goes_with_it_moves():
     crawling = box_track(0, boxes, 96, 128)
     assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig()) == set()
     assert scene_bound_tracks(frames, [crawling], 25.0, SceneMotionConfig(min_box_shift=0.0)) == {0}  # the flow alone
+
+
+def test_an_object_pushed_between_two_rests_travels_and_flicker_does_not():
+    # at rest for 46 frames, pushed 60 px to the right in 6 frames, at rest again (a PhysWorld push)
+    lefts = [10] * 46 + [10 + 10 * k for k in range(1, 7)] + [70] * 8  # the spaced pairs (0, 15, 30) miss the push
+    pushed = box_track(0, [(30, x, 40, x + 20) for x in lefts], 96, 128)
+    assert travels(pushed, 15, 3.0)
+    jitter = box_track(1, [(30, 10 + (k % 3), 40, 30 + (k % 3)) for k in range(60)], 96, 128)
+    assert not travels(jitter, 15, 3.0)
+    assert not travels(pushed, 15, 0.0)  # min_box_shift 0: never asked
+
+
+def test_a_resting_then_pushed_object_is_not_taken_for_flicker():
+    rng = np.random.default_rng(1)
+    base = texture(96, 128, 3)
+    lefts = [10] * 46 + [10 + 10 * k for k in range(1, 7)] + [70] * 8  # the spaced pairs (0, 15, 30) miss the push
+    frames = []
+    for x in lefts:
+        f = base.astype(float) + rng.normal(0, 2, base.shape)
+        f[30:40, x : x + 20] = (220, 40, 40)  # a flat red block: few corners of its own
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    track = box_track(0, [(30, x, 40, x + 20) for x in lefts], 96, 128)
+    assert scene_bound_tracks(np.stack(frames), [track], 25.0, SceneMotionConfig()) == set()

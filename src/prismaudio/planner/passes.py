@@ -31,11 +31,12 @@ from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
 from .identify.object_kinds import object_kinds
 from .identify.recognise import Recogniser
-from .identify.scene_motion import without_scene_bound
+from .identify.scene_motion import scene_bound_tracks, without_scene_bound
 from .identify.scene_sources import add_traffic
 from .plan import Source
 from .repair.namesakes import rename_namesakes
 from .repair.onsets import appearances
+from .repair.rests import extend_over_rests
 from .repair.swaps import repair_swaps
 from .scene import Scene
 from .track.objects import track_shots
@@ -77,6 +78,7 @@ def repair(scene: Scene) -> Scene:
     appeared = appearances(analysis.tracks, cfg.onsets)
     min_frames = max(cfg.analyser.min_frames, int(round(cfg.min_track_seconds * scene.fps)))
     tracks = sorted([t for t in analysis.tracks if t.observed.sum() >= min_frames], key=lambda t: -t.observed.sum())
+    scene.spare = tracks[cfg.max_sources :]
     tracks = sorted(tracks[: cfg.max_sources], key=lambda t: t.start)
     scene.appeared = {tr.id: appeared[tr.id] for tr in tracks if tr.id in appeared}  # (merged-track splits take the others' ids)
     analysis.tracks = tracks
@@ -86,7 +88,9 @@ def repair(scene: Scene) -> Scene:
 def identify(scene: Scene) -> Scene:
     """What each track is. The head names every track; the canvas gate says whether to trust
     it. Canvas: pairs split, swaps cut and namesakes told apart by naming the pieces again.
-    Open: regions that only move with the camera are dropped, and each track keeps its mean
+    Open: regions that only move with the camera are dropped, tracks on a still camera are
+    extended over the time their object rests in view (`repair/rests.py`: it needs the gate's
+    answer, and SynthCanvas tracks stay as they were), and each track keeps its mean
     ImageNet probabilities (the events pass names it from them and from its motion)."""
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
@@ -94,6 +98,9 @@ def identify(scene: Scene) -> Scene:
     scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder) else "open"
     if scene.mode == "open":
         _, features = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion)
+        features = _refill(scene, features)
+        if len(scene.detections) == 1 and scene.detections[0].path is None:
+            extend_over_rests(analysis, cfg.rests)  # a still object sounds from where it sits, seen or not by the background model
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         scene.kinds = object_kinds(features, cfg.open_world.names.kinds_path)
     else:
@@ -103,6 +110,26 @@ def identify(scene: Scene) -> Scene:
         analysis.tracks = tracks
     scene.recognitions, scene.features = recognitions, features
     return scene
+
+
+def _refill(scene: Scene, features: list) -> list:
+    """Open path, with `refill_sources`: tracks the source cap left out (`repair` keeps the
+    longest-lived, and where the camera moves, regions of the textured floor are among them) take
+    the places of those the scene-motion filter dropped, when they move on their own. The
+    features of the tracks."""
+    cfg, analysis = scene.config, scene.analysis
+    free = cfg.max_sources - len(analysis.tracks)
+    if not cfg.refill_sources or free <= 0 or not scene.spare or not cfg.scene_motion.enabled:
+        return features
+    spare = scene.spare[: 2 * cfg.max_sources]
+    bound = scene_bound_tracks(scene.frames, spare, analysis.fps, cfg.scene_motion)
+    extra = [tr for tr in spare if tr.id not in bound][:free]
+    if not extra:
+        return features
+    _, more = _recogniser(scene).recognise_with_features(scene.work, extra)
+    pairs = sorted(zip(analysis.tracks + extra, list(features) + list(more)), key=lambda p: p[0].start)
+    analysis.tracks = [tr for tr, _ in pairs]
+    return [f for _, f in pairs]
 
 
 def events(scene: Scene) -> Scene:

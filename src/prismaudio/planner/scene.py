@@ -40,6 +40,8 @@ class Scene:
     work: np.ndarray | None = None  # the frames the tracks' boxes refer to (stabilised where the camera moved)
     # repair
     appeared: dict[int, int] = field(default_factory=dict)  # frame a track appeared at inside another's blob
+    spare: list[Track] = field(default_factory=list)  # tracks past the source cap, longest-lived first (open path: they
+    # take the places of tracks the scene-motion filter drops)
     # identify
     mode: str = ""  # "canvas" (SynthCanvas-like footage: the trained head names it) or "open"
     recognitions: list[Recognition] = field(default_factory=list)  # per track: the head's name, or generic

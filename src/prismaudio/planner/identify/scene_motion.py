@@ -76,6 +76,23 @@ def agrees(inside: np.ndarray, ring: np.ndarray, tolerance: float) -> bool:
     return a > 0 and b > 0 and float(inside @ ring) / (a * b) >= 0.85 and 0.4 <= a / b <= 2.5
 
 
+def travels(track: Track, gap: int, min_shift: float) -> bool:
+    """Whether the track's box, between any two seen frames `gap` apart, goes further than its own
+    size (and `min_shift` pixels): an object that rests, is pushed and rests again moves in only a
+    second or two of its track, which the spaced pairs above can miss; flicker stays in place."""
+    if min_shift <= 0:
+        return False
+    seen = np.asarray(track.observed, bool)
+    idx = np.flatnonzero(seen[:-gap] & seen[gap:]) if len(track) > gap else np.zeros(0, int)
+    if not len(idx):
+        return False
+    b = np.asarray(track.boxes, float)
+    cy, cx = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    shift = np.hypot(cy[idx + gap] - cy[idx], cx[idx + gap] - cx[idx])
+    size = float(np.median(np.maximum(b[seen, 2] - b[seen, 0], b[seen, 3] - b[seen, 1])))
+    return bool(shift.max() >= max(size, min_shift))
+
+
 def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig) -> bool:
     """Whether the picture inside the track's box flows like the picture around it, whenever
     its surroundings move (see the module note), or never moves at all."""
@@ -98,20 +115,22 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         seq = [gray[int(track.frames[j])] for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
         ring = region_flow(seq, outer & ~grown)
         inside = region_flow(seq, inner)
+        shifted = cfg.min_box_shift > 0 and box_shift(track.boxes[k], track.boxes[k + gap]) >= cfg.min_box_shift
         if ring is None or inside is None:
+            # a fast object loses its corners between frames, yet its box goes with it: it moves
+            moving_inside += shifted
             continue
         if np.linalg.norm(inside - ring) > max(cfg.own_motion, np.linalg.norm(ring)) and not agrees(inside, ring, cfg.tolerance):
             return False  # it moved against its surroundings once (not as a nearer part of the view): an object of its own
         measured += 1
         # a small object on a textured floor holds few of its box's corners (their median is the
         # floor's: none), but the box itself goes with it
-        moving_inside += bool(np.linalg.norm(inside) >= cfg.min_flow
-                             or cfg.min_box_shift > 0 and box_shift(track.boxes[k], track.boxes[k + gap]) >= cfg.min_box_shift)
+        moving_inside += bool(np.linalg.norm(inside) >= cfg.min_flow or shifted)
         if np.linalg.norm(ring) < cfg.min_flow:
             continue
         telling += 1
         agreeing += agrees(inside, ring, cfg.tolerance)
-    if measured >= cfg.min_pairs and moving_inside == 0:
+    if measured >= cfg.min_pairs and moving_inside == 0 and not travels(track, gap, cfg.min_box_shift):
         return True  # the picture in the box never moves: flicker or noise the tracker followed
     return telling >= cfg.min_pairs and agreeing >= cfg.min_agree * telling
 
