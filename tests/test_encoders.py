@@ -44,6 +44,19 @@ def test_sync_encoder_rate_shape_and_motion_statistics():
     assert float(stats[0, 1:, 0].mean()) > 0.01 and float(still_stats.abs().max()) == 0.0
 
 
+def test_motion_inputs_in_frame_chunks_are_the_whole_window_s_bit_for_bit(monkeypatch):
+    """The float frames are made a chunk at a time (a window's three float copies were the
+    planner's largest arrays); every step is per frame, so chunking changes no number."""
+    import prismaudio.encoders.sync as sync
+
+    frames = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 23, 40, 40, 3), dtype=np.uint8))
+    monkeypatch.setattr(sync, "MOTION_CHUNK", 10**6)
+    whole = motion_inputs(frames, 16)
+    monkeypatch.setattr(sync, "MOTION_CHUNK", 5)  # 46 frames: chunks of 5 and a last one of 1
+    chunked = motion_inputs(frames, 16)
+    assert all(torch.equal(a, b) for a, b in zip(whole, chunked))
+
+
 def test_packaged_sync_encoder_loads_if_present():
     from prismaudio.encoders.sync import SYNC_PATH
 

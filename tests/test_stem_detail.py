@@ -83,3 +83,28 @@ def test_sketches_sit_at_the_levels_the_generator_was_trained_on():
     spiky[100] = 1.0
     spiky[200:] = 0.002  # RMS far under its peak: the gain stops at peak 0.9
     assert np.isclose(np.abs(spiky * template_gain(spiky, True)).max(), 0.9)
+
+
+def test_each_source_is_decoded_on_its_own_whatever_shares_its_window():
+    """The stem engine decodes a window's sources one by one (memory of one source, not of the
+    busiest window): a source's audio is the same bit for bit alone or beside others, with and
+    without its sketch's detail, and it is the batched decoding's up to float rounding (from
+    the phase-vocoder start, a rounding can move a bin to the next spectral peak: 49-56 dB under
+    the signal on these tones; from the sketch's phase, 130 dB and more)."""
+    latent = MonoLatent.load(phase_iterations=4)
+    rng = np.random.default_rng(1)
+    t = np.arange(int(1.5 * SR)) / SR
+    sketches = np.stack([0.3 * np.sin(2 * np.pi * f * t) * np.exp(-t * d) for f, d in ((330, 3), (870, 8), (150, 1))])
+    sketches = (sketches + 0.01 * rng.standard_normal(sketches.shape)).astype(np.float32)
+    lat = latent.encode_each(sketches)
+    assert torch.equal(lat[1:2], latent.encode(sketches[1:2]))
+    n = sketches.shape[1]
+    for extra in ((), (sketches, lat)):
+        together = latent.decode_each(lat, n, *extra)
+        alone = latent.decode_each(lat[1:2], n, *(x[1:2] for x in extra))
+        assert together.dtype == np.float32 and together.shape == (3, n)
+        assert np.array_equal(together[1], alone[0])
+        detail = latent.sketch_detail(*extra) if extra else None
+        batched = latent.decode(lat, n, detail=detail).numpy()
+        error_db = 10 * np.log10(((together - batched) ** 2).sum(1) / (batched ** 2).sum(1))
+        assert error_db.max() < (-100 if extra else -40)

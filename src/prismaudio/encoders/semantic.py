@@ -73,15 +73,14 @@ class SemanticEncoder:
 
     def frame_features(self, images: torch.Tensor, size: int | None = INPUT_SIZE) -> torch.Tensor:
         """Images [N, H, W, 3] (uint8) -> mean-pooled features [N, 1280]."""
+        from .batching import map_batches
+
         model = self.model
-        out = []
-        with torch.inference_mode():
-            for start in range(0, images.shape[0], self.batch_size):
-                x = normalise(images[start : start + self.batch_size], size).to(self.device)
-                out.append(model.extract_features(x).mean(dim=(2, 3)).cpu())
-        if not out:
+        if not images.shape[0]:
             return torch.zeros(0, FEATURE_DIM)
-        return torch.cat(out)
+        with torch.inference_mode():  # batches of a few sizes only (batching.py: why)
+            return map_batches(lambda x: model.extract_features(x.to(self.device)).mean(dim=(2, 3)).cpu(),
+                               lambda a, b: normalise(images[a:b], size), images.shape[0], self.batch_size)
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         """Frames [B, T, H, W, 3] (or [T, H, W, 3]) sampled at `rate` -> [B, T, 1280]."""

@@ -25,6 +25,7 @@ from ..errors import ConfigError
 SYNC_PATH = Path(__file__).resolve().parent.parent / "assets" / "planner" / "sync_encoder.safetensors"
 SYNC_KIND = "sync-encoder"
 STAT_DIM = 16
+MOTION_CHUNK = 32  # frames turned to float at a time (motion_inputs)
 
 
 @dataclass
@@ -40,9 +41,16 @@ def motion_inputs(frames: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.
     Channel 0 is |grey_t - grey_{t-1}|, channel 1 the signed brightening; frame 0 compares with itself.
     """
     b, t = frames.shape[:2]
-    x = frames.reshape(b * t, *frames.shape[2:]).permute(0, 3, 1, 2).float() / 255.0
-    grey = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None]
-    grey = F.interpolate(grey, size=(size, size), mode="area").reshape(b, t, size, size)
+    flat = frames.reshape(b * t, *frames.shape[2:])
+    # in chunks of frames: the float copies of a whole 8 s window (three of them, 30 MB each at
+    # 112 x 112) were the planner's largest allocation; every operation here is per frame, so
+    # the numbers are the same bit for bit
+    greys = []
+    for i in range(0, flat.shape[0], MOTION_CHUNK):
+        x = flat[i : i + MOTION_CHUNK].permute(0, 3, 1, 2).float() / 255.0
+        grey = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None]
+        greys.append(F.interpolate(grey, size=(size, size), mode="area"))
+    grey = torch.cat(greys).reshape(b, t, size, size)
     prev = torch.cat([grey[:, :1], grey[:, :-1]], dim=1)
     diff = grey - prev
     mag = diff.abs()

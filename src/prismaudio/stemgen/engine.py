@@ -37,6 +37,11 @@ DEFAULT_TEMPLATE_SIGMA = 0.15
 # controls) the class was kept in 19 of 22 at 1.0 (no extrapolation), 17 at 2.0, 16 at 3.0
 # and 15 at 5.0 (the sketches themselves: 20). Sources from noise keep `cfg_strength`.
 SKETCH_CFG_STRENGTH = 1.0
+# The codec (sketch encoding, sketch detail, decoding) runs on one source at a time
+# (MonoLatent.encode_each / decode_each); only the flow model samples a window's sources as one
+# batch. Batched, the codec's arrays grew with a window's source count, so a long video's memory
+# peak was set by its busiest window, and the heap's holes came in as many sizes as there were
+# counts; one at a time they are the same few sizes in every window.
 # the stem generator and its exemplar bank ship in the default model's bundle, with the codec
 # they were trained on (recipe stage "stems")
 ASSET_DIR = Path(__file__).resolve().parents[1] / "assets" / "models" / "tiny"
@@ -192,19 +197,18 @@ class StemGeneratorEngine:
         if free:
             latents[free] = sample_latents(self.model, cond.select(free), frames, self.num_steps, self.cfg_strength,
                                            request.seed, rows=free)
-            waves[free] = self.latent.decode(latents[free], n_codec).numpy()
+            waves[free] = self.latent.decode_each(latents[free], n_codec)
         if sketched:
             drawn = np.stack([_resample(sketches[sources[i].id], request.sample_rate, self.latent.sample_rate)[:n_codec]
                               for i in sketched])
             drawn = np.pad(drawn, ((0, 0), (0, max(0, n_codec - drawn.shape[1]))))
-            start = self.latent.encode(drawn)[..., :frames]
+            start = self.latent.encode_each(drawn)[..., :frames]
             steps = max(2, round(self.num_steps * self.template_sigma))  # the same step size over a shorter path
             latents[sketched] = sample_latents(self.model, cond.select(sketched), frames, steps,
                                                self.sketch_cfg_strength, request.seed, rows=sketched, start=start,
                                                start_sigma=self.template_sigma)
             # the codec cannot carry a sketch's fine timbre: its decoding error is added back (detail.py)
-            detail = self.latent.sketch_detail(drawn, start) if self.keep_detail else None
-            waves[sketched] = self.latent.decode(latents[sketched], n_codec, detail=detail).numpy()
+            waves[sketched] = self.latent.decode_each(latents[sketched], n_codec, *((drawn, start) if self.keep_detail else ()))
         out = {}
         for s, w in zip(sources, waves):
             w = _resample(w, self.latent.sample_rate, request.sample_rate)

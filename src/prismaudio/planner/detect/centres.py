@@ -24,6 +24,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
+from ...encoders.batching import map_batches
+
 CENTRES_KIND = "planner-centres"
 CENTRES_PATH = Path(__file__).resolve().parents[2] / "assets" / "planner" / "centre_net.safetensors"
 
@@ -98,8 +100,8 @@ class CentreDetector:
         looked = list(range(0, len(frames), step))
         if looked[-1] != len(frames) - 1:
             looked.append(len(frames) - 1)
-        out = torch.cat([self.net(net_input(frames[looked[i : i + batch]], masks[looked[i : i + batch]]))
-                         for i in range(0, len(looked), batch)])
+        # batches of a few sizes only: a new size is a new kernel kept for the process (batching.py)
+        out = map_batches(self.net, lambda a, b: net_input(frames[looked[a:b]], masks[looked[a:b]]), len(looked), batch)
         found = find_peaks(out, self.cfg)
         reach = self.cfg.match_distance * self.cfg.stride
         if self.cfg.persistent:
