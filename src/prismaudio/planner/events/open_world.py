@@ -136,8 +136,9 @@ def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorl
         return "impact", [PlannedEvent(t, min(t + cfg.impact_length, end), "impact", 1.0, conf, "step") for t in steps]
     contacts = checked_contacts(track, analysis, cfg, times, camera_moves)
     t = times[track.frames] if times is not None else track.frames / fps
-    contacts = continue_trains(contacts, t, positions(track, analysis), track.observed, cfg.bounce_train, end)
-    activities = track_activities(track.id, track.frames / fps, positions(track, analysis), fps, cfg.motion)
+    pos = positions(track, analysis)
+    contacts = continue_trains(contacts, t, pos, track.observed, cfg.bounce_train, end)
+    activities = track_activities(track.id, track.frames / fps, pos, fps, cfg.motion)
     kind = source_kind(contacts, activities, seen_seconds, naming.kind)
     events: list[PlannedEvent] = []
     strengths = normalised_strengths([c.strength for c in contacts], cfg.min_event_strength)

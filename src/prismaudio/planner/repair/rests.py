@@ -41,15 +41,19 @@ class RestConfig:
     max_gap_seconds: float = 0.5  # the object left (came to) its place at most this long before (after) it was seen moving
 
 
+def differing(patch: np.ndarray, background: np.ndarray, threshold: float) -> np.ndarray:
+    """[T, h, w] bool: the pixels of `patch` [T, h, w, 3] that differ from `background` [h, w, 3]
+    by more than `threshold` in some channel (uint8 values, compared without wrapping)."""
+    return np.abs(patch.astype(np.int16) - background.astype(np.int16)[None]).max(axis=-1) > threshold
+
+
 def place_difference(small: np.ndarray, background: np.ndarray, box: tuple[int, int, int, int], threshold: float) -> np.ndarray:
     """[T]: per frame, the share of the pixels in `box` (top, left, bottom, right, pixels of
     `small` [T, h, w, 3]) that differ from `background` [h, w, 3] by more than `threshold`."""
     top, left, bottom, right = box
     if bottom <= top or right <= left:
         return np.zeros(len(small))
-    patch = small[:, top:bottom, left:right].astype(np.int16)
-    bg = background[top:bottom, left:right].astype(np.int16)
-    return (np.abs(patch - bg[None]).max(axis=-1) > threshold).mean(axis=(1, 2))
+    return differing(small[:, top:bottom, left:right], background[top:bottom, left:right], threshold).mean(axis=(1, 2))
 
 
 def resting_run(differs: np.ndarray, first: int, step: int, limit: float) -> int:
@@ -76,9 +80,7 @@ def ghost_box(small: np.ndarray, background: np.ndarray, window: tuple[int, int,
     top, left, bottom, right = window
     if not len(away) or bottom <= top or right <= left:
         return None
-    patch = small[away, top:bottom, left:right].astype(np.int16)
-    bg = background[top:bottom, left:right].astype(np.int16)
-    persistent = (np.abs(patch - bg[None]).max(axis=-1) > threshold).mean(axis=0) >= share
+    persistent = differing(small[away, top:bottom, left:right], background[top:bottom, left:right], threshold).mean(axis=0) >= share
     labels, count = ndimage.label(persistent)
     if not count:
         return None
