@@ -154,6 +154,9 @@ def test_impact_or_sustained_comes_from_the_motion_with_the_class_as_prior():
 def test_normalised_strengths():
     assert normalised_strengths([2.0, 1.0, 0.0]) == [1.0, 0.5, 0.05]
     assert normalised_strengths([]) == []
+    # a source whose strongest found contact is a gentle one is not at full loudness
+    assert normalised_strengths([0.5], full=2.0) == [0.25]
+    assert normalised_strengths([4.0, 1.0], full=2.0) == [1.0, 0.25]
 
 
 def test_footsteps_follow_the_gait():

@@ -205,11 +205,17 @@ def source_kind(contacts: list[Contact], activities: list[Activity], seconds_see
     return "impact" if hard else "sustained"
 
 
-def normalised_strengths(values: list[float], floor: float = 0.05) -> list[float]:
-    """Raw strengths -> (0, 1], the largest 1 (relative loudness within one source)."""
+def normalised_strengths(values: list[float], floor: float = 0.05, full: float = 0.0) -> list[float]:
+    """Raw strengths -> (0, 1] (relative loudness within one source): each over the largest, or
+    over `full` where the largest is weaker than that.
+
+    A source's strongest found contact is its loudest sound only if it is a real blow: when the
+    video shows one gentle contact of an object (its hard ones missed or off screen), calling it
+    the loudest the object makes gives it 1.0 against a true 0.3. A velocity change of `full`
+    (frame heights per second) or more is full strength; 0 turns this off."""
     if not values:
         return []
-    top = max(values)
+    top = max(max(values), full)
     if top <= 0:
         return [1.0] * len(values)
     return [float(np.clip(v / top, floor, 1.0)) for v in values]
