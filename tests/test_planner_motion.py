@@ -138,6 +138,21 @@ def test_continuous_motion_is_a_sustained_activity():
     assert track_activities(0, t, still, FPS) == []
 
 
+def test_a_short_push_across_the_floor_is_an_activity_but_a_short_twitch_is_not():
+    t = np.arange(100) / FPS
+    # pushed: half a frame height in 0.4 s, then at rest (shorter than sustain_seconds)
+    pushed = np.stack([0.2 + 0.5 * np.clip((t - 2.0) / 0.4, 0, 1), np.full_like(t, 0.7)], 1)
+    acts = track_activities(0, t, pushed, FPS)
+    assert len(acts) == 1 and acts[0].kind == "rolling or sliding" and 1.8 < acts[0].start < 2.4
+    # moving for 0.3 s as well, but only a few pixels far: a nudge or jitter, not a slide
+    twitch = np.stack([0.2 + 0.05 * np.clip((t - 2.0) / 0.3, 0, 1), np.full_like(t, 0.7)], 1)
+    assert track_activities(0, t, twitch, FPS) == []
+    # a track that bridges a gap between two blobs half a frame apart has not seen anything slide
+    gap = np.ones(len(t), bool)
+    gap[48:60] = False
+    assert track_activities(0, t, pushed, FPS, seen=gap) == []
+
+
 def test_impact_or_sustained_comes_from_the_motion_with_the_class_as_prior():
     pos, _ = bouncing()
     t = np.arange(len(pos)) / FPS

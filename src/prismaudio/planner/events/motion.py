@@ -46,6 +46,10 @@ class MotionConfig:
     separation: float = 0.03  # seconds: two contacts of one object closer than this are one
     sustain_speed: float = 0.08  # frame heights / s: faster than this is continuous motion
     sustain_seconds: float = 0.6  # ... kept up this long is a sustained activity
+    short_travel: float = 0.2  # frame heights: a shorter run of motion (at least `short_seconds`) that carries the
+    # object this far is an activity too (a brick pushed across the floor slides half a frame in 0.5 s)
+    short_seconds: float = 0.2
+    short_seen: float = 0.9  # ... in a run whose frames show the object at least this share of the time
     stop_share: float = 0.3  # speed after / before below this is a stop
     max_rate: float = 6.0  # contacts per second above this all through a track: jitter, not contacts
     struck_from_rest: bool = False  # a set-off from rest while another track touches it is a contact (off: the striker's
@@ -156,9 +160,11 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
 
 
-def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, cfg: MotionConfig | None = None) -> list[Activity]:
+def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, cfg: MotionConfig | None = None,
+                     seen: np.ndarray | None = None) -> list[Activity]:
     """Spans of continuous motion: speed (median over 0.2 s) above `sustain_speed` for at least
-    `sustain_seconds`. Kind: mostly horizontal -> rolling or sliding; going back and forth
+    `sustain_seconds`, or shorter ones that carry the object `short_travel` or more in frames
+    where it is `seen` (a track bridging a gap between two blobs "travels" too). Kind: mostly horizontal -> rolling or sliding; going back and forth
     around one place -> shaking; otherwise moving."""
     cfg = cfg or MotionConfig()
     if len(pos) < 3:
@@ -170,10 +176,13 @@ def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, 
     speed = median_filter(np.linalg.norm(v, axis=1), size=k, mode="nearest")  # (a shake's velocity averages out; its speed does not)
     out = []
     for a, b in runs(speed > cfg.sustain_speed):
-        if (b - a + 1) / fps < cfg.sustain_seconds:
+        seconds = (b - a + 1) / fps
+        travel = float(np.linalg.norm(pos[b] - pos[a]))
+        watched = seen is None or float(np.mean(seen[a : b + 1])) >= cfg.short_seen
+        if seconds < cfg.sustain_seconds and not (cfg.short_travel > 0 and seconds >= cfg.short_seconds
+                                                  and travel >= cfg.short_travel and watched):
             continue
         seg = v[a : b + 1]
-        travel = float(np.linalg.norm(pos[b] - pos[a]))
         path = float(np.linalg.norm(np.diff(pos[a : b + 1], axis=0), axis=1).sum())
         if path > 0 and travel < 0.25 * path:
             kind = "shaking"

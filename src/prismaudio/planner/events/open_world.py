@@ -140,7 +140,7 @@ def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorl
     t = times[track.frames] if times is not None else track.frames / fps
     pos = positions(track, analysis)
     contacts = continue_trains(contacts, t, pos, track.observed, cfg.bounce_train, end)
-    activities = track_activities(track.id, track.frames / fps, pos, fps, cfg.motion)
+    activities = track_activities(track.id, track.frames / fps, pos, fps, cfg.motion, track.observed)
     kind = source_kind(contacts, activities, seen_seconds, naming.kind)
     events: list[PlannedEvent] = []
     strengths = normalised_strengths([c.strength for c in contacts], cfg.min_event_strength, cfg.full_strength_change)
@@ -196,7 +196,8 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     kinds = kinds if kinds is not None else [None] * len(probs)
     for screen_track, p, looks in zip(analysis.tracks, probs, kinds):
         track = own_motion(screen_track, analysis, homographies)
-        acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion)
+        acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion,
+                                track.observed)
         walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
         shape = shape_stats(screen_track, analysis.width, analysis.height)
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
