@@ -164,8 +164,9 @@ def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, 
                      seen: np.ndarray | None = None) -> list[Activity]:
     """Spans of continuous motion: speed (median over 0.2 s) above `sustain_speed` for at least
     `sustain_seconds`, or shorter ones that carry the object `short_travel` or more in frames
-    where it is `seen` (a track bridging a gap between two blobs "travels" too). Kind: mostly horizontal -> rolling or sliding; going back and forth
-    around one place -> shaking; otherwise moving."""
+    where it is `seen` (a track bridging a gap between two blobs "travels" too). Kind: mostly
+    horizontal -> rolling or sliding; going back and forth around one place -> shaking;
+    otherwise moving."""
     cfg = cfg or MotionConfig()
     if len(pos) < 3:
         return []
