@@ -11,16 +11,19 @@ seen by a moving camera, or a patch of background the tracker took for an object
 
 The same flow also finds tracks whose picture never moves at all (flicker, noise, a
 compression artefact the background model took for motion): no object moves there either.
-Only the open-world path runs this (SynthCanvas clips pay nothing).
+Only the open-world path runs this (SynthCanvas clips pay nothing). A track the flow test keeps
+can also face the epipolar test of `parallax.py` (still objects seen moving by parallax; off
+by default, measured there).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..tracks import Analysis, Track
+from .parallax import FrameGeometry, ParallaxConfig, parallax_only, sampson_distances, tracked_points
 
 
 @dataclass
@@ -35,6 +38,7 @@ class SceneMotionConfig:
     min_pairs: int = 3  # telling pairs needed to decide
     own_motion: float = 3.0  # pixels inside and ring differ by (and the ring's motion) when the object moves on its own
     min_box_shift: float = 3.0  # pixels a track's box goes between compared frames when its object moves (0: never asked)
+    parallax: ParallaxConfig = field(default_factory=ParallaxConfig)  # still objects a moving camera sees move (parallax.py)
 
 
 def _gray(frame: np.ndarray) -> np.ndarray:
@@ -47,18 +51,8 @@ def region_flow(seq: list[np.ndarray], mask: np.ndarray, max_corners: int = 30) 
     """Median (dx, dy) flow of corners of the first grey frame of `seq` inside `mask`, followed
     frame to frame through `seq` to its last (short steps keep Lucas-Kanade on fast pans); None
     where fewer than four corners are found and kept."""
-    import cv2
-
-    pts = cv2.goodFeaturesToTrack(seq[0], maxCorners=max_corners, qualityLevel=0.01, minDistance=3, mask=mask.astype(np.uint8))
-    if pts is None or len(pts) < 4:
-        return None
-    start, ok = pts.copy(), np.ones(len(pts), bool)
-    for a, b in zip(seq[:-1], seq[1:]):
-        pts, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(15, 15), maxLevel=2)
-        ok &= status.ravel() == 1
-    if ok.sum() < 4:
-        return None
-    return np.median((pts[ok] - start[ok]).reshape(-1, 2), axis=0)
+    pts = tracked_points(seq, mask, max_corners)
+    return None if pts is None else np.median(pts[1] - pts[0], axis=0)
 
 
 def box_shift(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -93,15 +87,58 @@ def travels(track: Track, gap: int, min_shift: float) -> bool:
     return bool(shift.max() >= max(size, min_shift))
 
 
-def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig) -> bool:
-    """Whether the picture inside the track's box flows like the picture around it, whenever
-    its surroundings move (see the module note), or never moves at all."""
+def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig,
+                     geometry: FrameGeometry | None = None) -> bool:
+    """Whether the track is no object moving on its own: the picture inside its box flows like
+    the picture around it whenever its surroundings move (see the module note), or never moves
+    at all, or (with `geometry`, where the camera moves) it moves only by parallax."""
+    if flows_with_scene(track, gray, gap, cfg):
+        return True
+    return geometry is not None and parallax_only(epipolar_errors(track, gray, gap, cfg, geometry), cfg.parallax)
+
+
+def _pairs(track: Track, gap: int, cfg: SceneMotionConfig) -> list[int]:
+    """Indices k into the track whose frames k and k + gap both show the object, at most `samples`, spread."""
     seen = [i for i in np.flatnonzero(track.observed) if i + gap < len(track) and track.observed[i + gap]]
-    if not seen:
+    if len(seen[::gap]) <= cfg.samples:
+        return seen[::gap]
+    return [seen[i] for i in np.linspace(0, len(seen) - 1, cfg.samples).round().astype(int)]
+
+
+def _frames_between(track: Track, k: int, gap: int) -> list[int]:
+    """The frames a pair's corners are followed through (short steps keep Lucas-Kanade on fast pans)."""
+    return [int(track.frames[j]) for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
+
+
+def epipolar_errors(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig,
+                    geometry: FrameGeometry) -> list[float]:
+    """Per compared pair where the camera moves: the median distance (pixels) of the corners in
+    the track's box from the epipolar lines of the whole frame's motion (parallax.py)."""
+    out = []
+    h, w = gray[int(track.frames[0])].shape
+    for k in _pairs(track, gap, cfg):
+        frames = _frames_between(track, k, gap)
+        seq = [gray[f] for f in frames]
+        fundamental = geometry.fundamental(tuple(frames), seq)
+        if fundamental is None:
+            continue
+        top, left, bottom, right = track.boxes[k]
+        inner = np.zeros((h, w), bool)
+        inner[max(0, top):bottom + 1, max(0, left):right + 1] = True
+        pts = tracked_points(seq, inner, 30)
+        if pts is not None:
+            out.append(float(np.median(sampson_distances(fundamental, *pts))))
+    return out
+
+
+def flows_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneMotionConfig) -> bool:
+    """Whether the picture inside the track's box flows like the picture around it, whenever
+    its surroundings move, or never moves at all."""
+    pairs = _pairs(track, gap, cfg)
+    if not pairs:
         return False
     h, w = gray[int(track.frames[0])].shape
     telling = agreeing = measured = moving_inside = 0
-    pairs = seen[::gap] if len(seen[::gap]) <= cfg.samples else [seen[i] for i in np.linspace(0, len(seen) - 1, cfg.samples).round().astype(int)]
     for k in pairs:
         top, left, bottom, right = track.boxes[k]
         dy, dx = cfg.ring * (bottom - top) + 2, cfg.ring * (right - left) + 2
@@ -112,7 +149,7 @@ def moves_with_scene(track: Track, gray: list[np.ndarray], gap: int, cfg: SceneM
         gy, gx = 0.2 * (bottom - top) + 3, 0.2 * (right - left) + 3
         grown = np.zeros((h, w), bool)  # the ring keeps clear of the object's own edge (a box is loose)
         grown[max(0, int(top - gy)):int(bottom + gy) + 1, max(0, int(left - gx)):int(right + gx) + 1] = True
-        seq = [gray[int(track.frames[j])] for j in sorted({k, k + gap // 3, k + 2 * gap // 3, k + gap})]
+        seq = [gray[f] for f in _frames_between(track, k, gap)]
         ring = region_flow(seq, outer & ~grown)
         inside = region_flow(seq, inner)
         shifted = cfg.min_box_shift > 0 and box_shift(track.boxes[k], track.boxes[k + gap]) >= cfg.min_box_shift
@@ -144,7 +181,8 @@ def scene_bound_tracks(frames: np.ndarray, tracks: list[Track], fps: float, cfg:
     gray: list = [None] * len(frames)
     for f in needed:
         gray[f] = _gray(frames[f])
-    return {tr.id for tr in tracks if moves_with_scene(tr, gray, gap, cfg)}
+    geometry = FrameGeometry(cfg.parallax) if cfg.parallax.enabled else None
+    return {tr.id for tr in tracks if moves_with_scene(tr, gray, gap, cfg, geometry)}
 
 
 def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig) -> tuple[list, list]:
