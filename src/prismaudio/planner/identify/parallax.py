@@ -12,17 +12,16 @@ leaves its epipolar line. So: estimate F from the corners of the whole frame (RA
 objects are a few outliers), and measure how far the track's own corners land from their
 epipolar lines (Sampson distance, pixels). Still objects seen from a moving camera stay within
 a pixel or two at the 224-pixel analysis size; falling, thrown and pushed objects leave by 5-40
-px in some pair (PhysWorld train/val, moving cameras: 10 of the 13 still objects the flow test
-kept are within 3 px in every pair, 3 of 40 moving ones are).
+px in some pair (a prototype on PhysWorld train/val's moving cameras: 10 of the 13 still
+objects the flow test kept are within 3 px in every pair, 3 of 40 moving ones are).
 
 Where the camera does not move (the frame's corners move under a pixel) F is undefined and
 nothing is measured, so a still camera's tracks are left to the flow test; where it moves
 forward (a dolly) the epipole lies in the picture and a fall toward it stays on its line, so
 those pairs are not measured either.
 
-**Off by default** (`scene_motion.parallax.enabled`). On PhysWorld train + val it took the
-still scene of val out of 1 (still clips with a source: val 1 -> 0 of 5, train 5 of 14 either
-way) and raised contact precision (train 0.505 -> 0.518), but it also dropped moving objects
+**Off by default** (`scene_motion.parallax.enabled`). On PhysWorld train + val it cleared the
+one still scene of val that got a source (val 1 -> 0 of 5; train 5 of 14 either way) and raised contact precision (train 0.505 -> 0.518), but it also dropped moving objects
 whose motion runs along the epipolar lines (a push in the direction a tracking camera moves):
 train side 75.2% -> 70.7%, recall 0.373 -> 0.359. Telling those apart needs the still point's
 depth to stay constant from pair to pair, which this test does not check.
