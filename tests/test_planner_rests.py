@@ -108,3 +108,13 @@ def test_a_track_whose_place_was_empty_before_it_came_is_not_extended():
     frames2, _ = block_clip(rest_first=60)
     analysis = analyse_frames(frames2, 25.0, AnalyserConfig(centres=False))
     assert extend_over_rests(analysis, RestConfig(enabled=False)) == 0
+
+
+def test_boxes_overlap_with_and_without_padding():
+    from prismaudio.planner.tracks import boxes_overlap
+
+    a, b = (10, 10, 20, 20), (10, 21, 20, 30)  # (top, left, bottom, right): one pixel apart
+    assert not boxes_overlap(a, b)
+    assert boxes_overlap(a, b, pad=2)
+    assert boxes_overlap(a, (15, 15, 25, 25)) and boxes_overlap((15, 15, 25, 25), a)
+    assert not boxes_overlap(a, (10, 20, 20, 30))  # touching edges (right == left) do not overlap

@@ -114,3 +114,8 @@ def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Bl
         area=float(len(flat) / (h * w)), box=box, brightness=float(colour @ np.array([0.299, 0.587, 0.114], np.float32)),
         colour=(float(colour[0]), float(colour[1]), float(colour[2])), pix=flat,
     )
+
+
+def boxes_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], pad: float = 0.0) -> bool:
+    """Whether boxes (top, left, bottom, right) overlap, each grown by `pad` pixels towards the other."""
+    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]

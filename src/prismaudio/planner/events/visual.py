@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..tracks import Analysis, Track
+from ..tracks import Analysis, Track, boxes_overlap
 
 VisualKind = Literal["contact", "squash", "flash", "appear", "disappear"]
 
@@ -116,8 +116,7 @@ def overlap_frames(track: Track, others: list[Track], pad: int = 2) -> np.ndarra
             j = where.get(int(f))
             if j is None:
                 continue
-            a, b = track.boxes[i], other.boxes[j]
-            if a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]:
+            if boxes_overlap(track.boxes[i], other.boxes[j], pad):
                 out[i] = True
     return out
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tracks import Analysis, Track
+from ..tracks import Analysis, Track, boxes_overlap
 
 
 @dataclass
@@ -116,14 +116,10 @@ def _small_box(box: tuple[int, int, int, int], factor: int, h: int, w: int) -> t
     return (max(0, top // factor), max(0, left // factor), min(h, -(-bottom // factor)), min(w, -(-right // factor)))
 
 
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 def _away(track: Track, box: tuple[int, int, int, int], n: int) -> np.ndarray:
     """Frames of the track where its seen box is clear of `box`."""
     return np.asarray([int(f) for i, f in enumerate(track.frames)
-                       if track.observed[i] and not _overlaps(track.boxes[i], box) and 0 <= f < n], int)
+                       if track.observed[i] and not boxes_overlap(track.boxes[i], box) and 0 <= f < n], int)
 
 
 def _extended(track: Track, frames: np.ndarray, at: int, place: tuple[int, int, int, int], factor: int,

@@ -8,7 +8,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..detect.foreground import AnalyserConfig
 from ..detect.split import pixels_histogram, split_between_tracks
-from ..tracks import Blob, Track
+from ..tracks import Blob, Track, boxes_overlap
 from ..repair.swaps import repair_crossings
 
 
@@ -228,7 +228,7 @@ def drop_fragments(tracks: list[Track], num_frames: int, cfg: AnalyserConfig) ->
                 j = int(f) - other.start
                 if 0 <= j < len(other):
                     b = other.boxes[j]
-                    here[i] = _overlap(tr.boxes[i], b, 0.25 * max(b[2] - b[0], b[3] - b[1]))
+                    here[i] = boxes_overlap(tr.boxes[i], b, 0.25 * max(b[2] - b[0], b[3] - b[1]))
             passes = travels and relative_shift(tr, other) >= cfg.fragment_pass * size
             if here.any() and not (passes and np.median(tr.area) >= cfg.fragment_pass_area * np.median(other.area)):
                 touching |= here
@@ -258,10 +258,6 @@ def reversed_track(tr: Track, num_frames: int) -> Track:
     )
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], pad: float) -> bool:
-    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]
-
-
 def separations(tracks: list[Track], min_side: float, pad: int = 2, window: int = 15, min_speed: float = 0.006) -> int:
     """How many tracks start out of another live track's box after the first frame and move
     differently from it: an object that was merged with that one until then (the forward pass
@@ -275,7 +271,7 @@ def separations(tracks: list[Track], min_side: float, pad: int = 2, window: int 
             continue
         for other in tracks:
             j = tr.start - other.start
-            if other is tr or not 0 < j < len(other) or not _overlap(tr.boxes[0], other.boxes[j], pad):
+            if other is tr or not 0 < j < len(other) or not boxes_overlap(tr.boxes[0], other.boxes[j], pad):
                 continue
             n = min(window, len(tr), len(other) - j)
             if n < 3:
