@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from prismaudio.encoders.batching import batch_shapes, map_batches, padded_size
+from prismaudio.encoders.batching import batch_shapes, map_batches, padded_size, padded_to
 
 
 def test_sizes_are_multiples_of_four_up_to_the_largest():
@@ -31,6 +31,12 @@ def test_items_come_out_in_order_from_padded_batches():
 
     assert torch.equal(map_batches(double, lambda a, b: x[a:b], 37, 16), x * 2)
     assert seen == [16, 16, 8]  # the last 5 items padded to 8
+
+
+def test_padding_appends_zero_rows_only_where_short():
+    x = torch.ones(3, 2, dtype=torch.long)
+    assert torch.equal(padded_to(x, 4), torch.tensor([[1, 1], [1, 1], [1, 1], [0, 0]]))
+    assert padded_to(x, 3) is x
 
 
 def _heap_in_use_mb() -> float:

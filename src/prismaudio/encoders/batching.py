@@ -39,6 +39,11 @@ def batch_shapes(count: int, largest: int) -> list[tuple[int, int, int]]:
     return [(i, min(i + largest, count), padded_size(min(largest, count - i), largest)) for i in range(0, count, largest)]
 
 
+def padded_to(x: torch.Tensor, size: int) -> torch.Tensor:
+    """`x` [n, ...] with zero rows appended up to `size` rows (as it is where it has that many)."""
+    return torch.cat([x, x.new_zeros((size - len(x), *x.shape[1:]))]) if size > len(x) else x
+
+
 def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], make: Callable[[int, int], torch.Tensor], count: int,
                 largest: int) -> torch.Tensor:
     """fn over `count` items in fixed-size batches: `make(start, stop)` builds the inputs of items
@@ -46,8 +51,5 @@ def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], make: Callable[[int,
     outputs of the real items are concatenated."""
     outs = []
     for start, stop, size in batch_shapes(count, largest):
-        x = make(start, stop)
-        if size > len(x):
-            x = torch.cat([x, x.new_zeros((size - len(x), *x.shape[1:]))])
-        outs.append(fn(x)[: stop - start])
+        outs.append(fn(padded_to(make(start, stop), size))[: stop - start])
     return torch.cat(outs)

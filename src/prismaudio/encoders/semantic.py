@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, PrismError
+from .batching import map_batches
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,6 @@ class SemanticEncoder:
 
     def frame_features(self, images: torch.Tensor, size: int | None = INPUT_SIZE) -> torch.Tensor:
         """Images [N, H, W, 3] (uint8) -> mean-pooled features [N, 1280]."""
-        from .batching import map_batches
-
         model = self.model
         if not images.shape[0]:
             return torch.zeros(0, FEATURE_DIM)

