@@ -128,9 +128,10 @@ def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, tim
     return contacts
 
 
-def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorldConfig,
+def track_events(track: Track, naming: Naming, activities: list[Activity], analysis: Analysis, cfg: OpenWorldConfig,
                  times: np.ndarray | None = None, camera_moves: bool = False) -> tuple[str, list[PlannedEvent]]:
-    """(kind, events) of one object from its motion; the class kind is only a prior."""
+    """(kind, events) of one object from its motion (`activities`: its spans of continuous
+    motion, `track_activities`); the class kind is only a prior."""
     fps, end = analysis.fps, analysis.duration
     seen_seconds = float(track.observed.sum()) / fps
     if naming.person:
@@ -140,7 +141,6 @@ def track_events(track: Track, naming: Naming, analysis: Analysis, cfg: OpenWorl
     t = times[track.frames] if times is not None else track.frames / fps
     pos = positions(track, analysis)
     contacts = continue_trains(contacts, t, pos, track.observed, cfg.bounce_train, end)
-    activities = track_activities(track.id, track.frames / fps, pos, fps, cfg.motion, track.observed)
     kind = source_kind(contacts, activities, seen_seconds, naming.kind)
     events: list[PlannedEvent] = []
     strengths = normalised_strengths([c.strength for c in contacts], cfg.min_event_strength, cfg.full_strength_change)
@@ -196,13 +196,13 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     kinds = kinds if kinds is not None else [None] * len(probs)
     for screen_track, p, looks in zip(analysis.tracks, probs, kinds):
         track = own_motion(screen_track, analysis, homographies)
-        acts = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps, cfg.motion,
-                                track.observed)
-        walks = sum(a.end - a.start for a in acts) >= 0.3 * len(track) / analysis.fps
+        activities = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps,
+                                      cfg.motion, track.observed)
+        walks = sum(a.end - a.start for a in activities) >= 0.3 * len(track) / analysis.fps
         shape = shape_stats(screen_track, analysis.width, analysis.height)
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
-        kind, events = track_events(track, naming, analysis, cfg, times, homographies is not None)
+        kind, events = track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)
         if not events:
             dropped += 1
