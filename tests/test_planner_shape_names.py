@@ -206,3 +206,16 @@ def test_installed_probe_is_calibrated_below_its_own_sureness():
     probe = load_probe()
     assert len(probe.calibration) == 3
     assert calibrated(probe.min_similarity, 0.99, probe.calibration) < 0.8  # near the threshold: far from sure
+
+
+def test_kind_probe_folds_keep_a_clip_together_and_means_are_unit_length():
+    from prismaudio.planner_training.object_kinds import clip_folds, unit_means
+
+    examples = [(f"c{i // 2}", "ball", np.full((2, 3), float(i + 1)), f"o{i}") for i in range(10)]  # 5 clips, 2 objects each
+    folds = clip_folds(examples, 3)
+    assert len(folds) == 3
+    for train, held in folds:
+        assert len(train) + len(held) == 10
+        assert not {e[0] for e in train} & {e[0] for e in held}  # a clip's objects never on both sides
+    assert sorted(o for _, held in folds for *_, o in held) == sorted(e[3] for e in examples)  # each held out once
+    assert np.allclose(np.linalg.norm(unit_means(examples), axis=1), 1.0)

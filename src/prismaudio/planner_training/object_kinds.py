@@ -123,6 +123,28 @@ def balanced_threshold(unseen_known: np.ndarray, novel: np.ndarray) -> tuple[flo
     return t, float(np.mean(a >= t)), float(np.mean(b < t))
 
 
+def clip_folds(examples: list, folds: int) -> list[tuple[list, list]]:
+    """(training examples, held-out examples) per fold, the clips dealt to `folds` folds in
+    order of their ids (all of a clip's objects in one fold: a clip's crops are alike)."""
+    clips = sorted({e[0] for e in examples})
+    fold = {cid: i % folds for i, cid in enumerate(clips)}
+    return [([e for e in examples if fold[e[0]] != k], [e for e in examples if fold[e[0]] == k]) for k in range(folds)]
+
+
+def unit_means(examples: list) -> np.ndarray:
+    """[N, D] each example's mean crop feature, scaled to unit length (what the open-set check compares)."""
+    means = np.stack([e[2].mean(0) for e in examples])
+    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+
+
+def open_probe(config: dict, tensors: dict):
+    """The KindProbe of a `fit`, answering whatever the similarity and probability (for scoring)."""
+    from ..planner.identify.object_kinds import KindProbe
+
+    return KindProbe(config["classes"], config["descriptions"],
+                     *(tensors[n].double().numpy() for n in ("mean", "scale", "weights", "bias", "known")), -1.0, 0.0)
+
+
 def leave_out_similarities(examples: list[tuple[str, str, np.ndarray, str]], folds: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """(unseen objects of a known kind, objects of a kind left out): each held-out object's
     similarity to the nearest training object of a probe fitted without it. Clips are split
@@ -131,19 +153,14 @@ def leave_out_similarities(examples: list[tuple[str, str, np.ndarray, str]], fol
     whose kind other objects still show, are unseen but known)."""
     from ..planner.identify.object_kinds import nearest_similarity
 
-    clips = sorted({e[0] for e in examples})
-    fold = {cid: i % folds for i, cid in enumerate(clips)}
     unseen, novel = [], []
-    for k in range(folds):
-        rest = [e for e in examples if fold[e[0]] != k]
-        held = [e for e in examples if fold[e[0]] == k]
+    for rest, held in clip_folds(examples, folds):
         for leave, slot, out in (("kind", 1, novel), ("object", 3, unseen)):
             for name in sorted({e[slot] for e in examples}):
                 train = [e for e in rest if e[slot] != name]
                 if not train or leave == "object" and not any(e[1] == name_kind(examples, name) for e in train):
                     continue
-                means = np.stack([e[2].mean(0) for e in train])
-                known = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+                known = unit_means(train)
                 out += [nearest_similarity(e[2].mean(0), known) for e in held if e[slot] == name]
     return np.asarray(unseen, float), np.asarray(novel, float)
 
@@ -163,22 +180,14 @@ def leave_out_answers(examples: list[tuple[str, str, np.ndarray, str]], folds: i
     them: per clip fold, a probe fitted on the other folds without one kind (every object of the
     fold answered: those of the left-out kind are always wrong) or without one object (its
     instances answered). What the probe's answers are worth when the object may be new."""
-    from ..planner.identify.object_kinds import KindProbe
-
-    clips = sorted({e[0] for e in examples})
-    fold = {cid: i % folds for i, cid in enumerate(clips)}
     rows = []
-    for k in range(folds):
-        rest = [e for e in examples if fold[e[0]] != k]
-        held = [e for e in examples if fold[e[0]] == k]
+    for rest, held in clip_folds(examples, folds):
         for slot in (1, 3):
             for name in sorted({e[slot] for e in examples}):
                 train = [e for e in rest if e[slot] != name]
                 if len({e[1] for e in train}) < 2:
                     continue
-                config, t = fit(train)
-                probe = KindProbe(config["classes"], config["descriptions"],
-                                  *(t[n].double().numpy() for n in ("mean", "scale", "weights", "bias", "known")), -1.0, 0.0)
+                probe = open_probe(*fit(train))
                 for e in held if slot == 1 else [e for e in held if e[3] == name]:
                     p = probe.probabilities(e[2])
                     rows.append((probe.similarity(e[2]), float(p.max()), float(probe.classes[int(np.argmax(p))] == e[1])))
@@ -215,8 +224,7 @@ def fit(examples: list[tuple[str, str, np.ndarray, str]], c: float = 0.1, min_pr
     weights, bias = model.coef_, model.intercept_
     if len(classes) == 2:  # sklearn's binary form: one row for the second class
         weights, bias = np.stack([-weights[0] / 2, weights[0] / 2]), np.array([-bias[0] / 2, bias[0] / 2])
-    means = np.stack([e[2].mean(0) for e in examples])
-    known = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+    known = unit_means(examples)
     config = {"classes": classes, "descriptions": [description_of(k) for k in classes],
               "min_similarity": min_similarity, "min_probability": min_probability,
               "objects": len(examples), "c": c}
@@ -228,17 +236,10 @@ def fit(examples: list[tuple[str, str, np.ndarray, str]], c: float = 0.1, min_pr
 
 def held_out_accuracy(examples: list[tuple[str, str, np.ndarray, str]], folds: int = 5) -> float:
     """Share of objects whose kind a probe fitted on the other clips' objects gets right."""
-    from ..planner.identify.object_kinds import KindProbe
-
-    clips = sorted({e[0] for e in examples})
-    fold = {cid: i % folds for i, cid in enumerate(clips)}
     right = 0
-    for k in range(folds):
-        train = [e for e in examples if fold[e[0]] != k]
-        config, t = fit(train)
-        probe = KindProbe(config["classes"], config["descriptions"], *(t[n].double().numpy() for n in ("mean", "scale", "weights", "bias", "known")),
-                          -1.0, 0.0)
-        right += sum(probe.kind(e[2]).label == e[1] for e in examples if fold[e[0]] == k)
+    for train, held in clip_folds(examples, folds):
+        probe = open_probe(*fit(train))
+        right += sum(probe.kind(e[2]).label == e[1] for e in held)
     return right / max(len(examples), 1)
 
 
