@@ -77,12 +77,17 @@ def _track(tid: int, start: int, length: int) -> Track:
                  np.ones(length, bool), [(10, 10, 20, 20)] * length)
 
 
-def test_repair_keeps_the_longest_lived_tracks_and_drops_flickers():
+def _repaired_with_a_cap_of_two() -> Scene:
+    """Four tracks (40, 2, 30 and 20 frames long) through the repair pass with max_sources 2."""
     cfg = PlannerConfig(max_sources=2)
     tracks = [_track(0, 0, 40), _track(1, 5, 2), _track(2, 10, 30), _track(3, 2, 20)]
     scene = Scene(np.zeros((50, 32, 32, 3), np.uint8), FPS, 2.0, cfg)
     scene.analysis = Analysis(FPS, 50, 32, 32, tracks, False, False, np.zeros((16, 16, 3), np.uint8))
-    scene = passes.repair(scene)
+    return passes.repair(scene)
+
+
+def test_repair_keeps_the_longest_lived_tracks_and_drops_flickers():
+    scene = _repaired_with_a_cap_of_two()
     assert [t.id for t in scene.analysis.tracks] == [0, 2]  # the two longest, in order of appearance
 
 
@@ -142,11 +147,7 @@ def test_run_stops_after_the_named_pass_and_refuses_unknown_ones(stages):
 
 
 def test_repair_keeps_the_tracks_past_the_cap_aside():
-    cfg = PlannerConfig(max_sources=2)
-    tracks = [_track(0, 0, 40), _track(1, 5, 2), _track(2, 10, 30), _track(3, 2, 20)]
-    scene = Scene(np.zeros((50, 32, 32, 3), np.uint8), FPS, 2.0, cfg)
-    scene.analysis = Analysis(FPS, 50, 32, 32, tracks, False, False, np.zeros((16, 16, 3), np.uint8))
-    scene = passes.repair(scene)
+    scene = _repaired_with_a_cap_of_two()
     assert [t.id for t in scene.spare] == [3]  # past the cap, long enough; the flicker of 2 frames is gone
 
 
