@@ -160,6 +160,8 @@ def test_identify_puts_a_track_past_the_cap_in_the_place_of_one_that_never_moves
     texture = np.random.default_rng(0).integers(0, 255, (h - h // 2, w - w // 2, 3), dtype=np.uint8)
     for frames in (scene.frames, scene.work):  # a still, textured corner: its corners hold still
         frames[:, h // 2 :, w // 2 :] = texture
+    small = scene.analysis.small  # ... in the motion frames too (nothing moves in its place)
+    small[:, small.shape[1] // 2 :, small.shape[2] // 2 :] = texture[: small.shape[1] - small.shape[1] // 2, : small.shape[2] - small.shape[2] // 2]
     # a patch of the picture the tracker took for an object, where nothing moves: longer-lived than the disc
     still = Track(99, np.arange(n), np.full(n, 0.85), np.full(n, 0.85), np.full(n, 0.2), np.full(n, 0.2), np.full(n, 0.04),
                   np.full(n, 100.0), np.ones(n, bool), [(int(0.75 * scene.frames.shape[1]), int(0.75 * scene.frames.shape[2]),

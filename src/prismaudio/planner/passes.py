@@ -29,6 +29,7 @@ from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
+from .events.settles import track_moves
 from .identify.object_kinds import object_kinds
 from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
@@ -88,18 +89,21 @@ def repair(scene: Scene) -> Scene:
 def identify(scene: Scene) -> Scene:
     """What each track is. The head names every track; the canvas gate says whether to trust
     it. Canvas: pairs split, swaps cut and namesakes told apart by naming the pieces again.
-    Open: regions that only move with the camera are dropped, tracks on a still camera are
-    extended over the time their object rests in view (`repair/rests.py`: it needs the gate's
-    answer, and SynthCanvas tracks stay as they were), and each track keeps its mean
-    ImageNet probabilities (the events pass names it from them and from its motion)."""
+    Open: regions that only move with the camera are dropped (on a still camera, one whose
+    picture never moves stays if its place shows a move in place: `events/settles.py`), tracks
+    on a still camera are extended over the time their object rests in view (`repair/rests.py`:
+    it needs the gate's answer, and SynthCanvas tracks stay as they were), and each track keeps
+    its mean ImageNet probabilities (the events pass names it from them and from its motion)."""
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
     scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder) else "open"
     if scene.mode == "open":
-        _, features = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion)
+        still = len(scene.detections) == 1 and scene.detections[0].path is None
+        moved = (lambda tr: bool(track_moves(tr, analysis, cfg.open_world.settles))) if still else None
+        features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
         features = _refill(scene, features)
-        if len(scene.detections) == 1 and scene.detections[0].path is None:
+        if still:
             extend_over_rests(analysis, cfg.rests)  # a still object sounds from where it sits, seen or not by the background model
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         scene.kinds = object_kinds(features, cfg.open_world.names.kinds_path)
@@ -140,7 +144,7 @@ def events(scene: Scene) -> Scene:
     if scene.mode == "open":
         held = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
         scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps, held,
-                                                                scene.kinds or None)
+                                                                scene.kinds or None, scene.in_place)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

@@ -17,6 +17,7 @@ from ..tracks import Analysis, Track
 from .visual import overlap_frames
 from .bounce_train import BounceTrainConfig, continue_trains
 from .gait import GaitConfig, step_times
+from .settles import Move, SettleConfig, track_moves
 from .motion import (
     Activity,
     Contact,
@@ -40,6 +41,7 @@ class OpenWorldConfig:
     naming: NamingConfig = field(default_factory=NamingConfig)
     names: ObjectNameConfig = field(default_factory=ObjectNameConfig)  # objects named by what they are (object_names.py)
     gait: GaitConfig = field(default_factory=GaitConfig)
+    settles: SettleConfig = field(default_factory=SettleConfig)  # moves in place on a still camera (settles.py)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
     full_strength_change: float = 2.0  # frame heights/s: a source's strongest contact is full loudness only from this
@@ -155,6 +157,27 @@ def track_events(track: Track, naming: Naming, activities: list[Activity], analy
     return kind, sorted(events, key=lambda e: e.onset)
 
 
+def moved_in_place(track: Track, analysis: Analysis, cfg: OpenWorldConfig, times: np.ndarray) -> tuple[str, list[PlannedEvent]]:
+    """(kind, events) of an object on a still camera whose motion found nothing, from the
+    bursts of change in the place it holds (`settles.py`): a short one is a topple or a knock,
+    a contact where the change stops; a longer one a shove, sounding while it lasts. Strength:
+    the object's size over the burst's time (the speed it fell or was struck at), relative to
+    the source's fastest: its fall is what an object that only toppled is heard by (no
+    `full_strength_change` floor: that is for one gentle contact among harder unseen ones)."""
+    found: list[Move] = track_moves(track, analysis, cfg.settles)
+    if not found:
+        return "impact", []
+    fps, end, half = analysis.fps, analysis.duration, 0.5 / analysis.fps
+    size = float(np.median(np.asarray(track.h)[track.observed])) if track.observed.any() else float(np.median(track.h))
+    short = [m for m in found if m.last - m.first + 1 <= cfg.settles.impact_frames]
+    strengths = normalised_strengths([size * fps / (m.last - m.first + 1) for m in short], cfg.min_event_strength)
+    events = [PlannedEvent(max(0.0, float(times[m.last]) - half), min(float(times[m.last]) - half + cfg.impact_length, end), "impact",
+                           s, 0.5, "topple or knock") for m, s in zip(short, strengths)]
+    events += [PlannedEvent(max(0.0, float(times[m.first]) - half), min(float(times[m.last]) + half, end), "sustained", 0.5, 0.5,
+                            "moved") for m in found if m not in short]
+    return ("impact" if short else "sustained"), sorted(events, key=lambda e: e.onset)
+
+
 def _sustained_spans(track: Track, activities: list[Activity], naming: Naming, analysis: Analysis):
     """(start, end, speed, what): the continuous-motion spans; a source whose class sounds all the
     time (an engine) sounds for as long as it is on screen."""
@@ -183,12 +206,15 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 
 
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
-                    homographies: np.ndarray | None = None, kinds: list | None = None) -> tuple[list[OpenSource], list[str]]:
+                    homographies: np.ndarray | None = None, kinds: list | None = None,
+                    in_place: set[int] | frozenset[int] = frozenset()) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
     ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
-    (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown)."""
+    (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown);
+    `in_place`: ids of tracks whose picture never moved but whose place shows a move in place
+    (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`)."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
@@ -203,6 +229,10 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
         kind, events = track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
+        if track.id in in_place:
+            events = []
+        if not events and homographies is None:
+            kind, events = moved_in_place(screen_track, analysis, cfg, times)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)
         if not events:
             dropped += 1

@@ -34,7 +34,7 @@ from .object_kinds import ObjectKind
 from .shape_motion import BounceStats, ShapeMotionConfig, ShapeStats, shape_name
 
 FIRST_THING = 398  # ImageNet-1k's classes 0-397 are animals; from 398 on, things and scenes
-MOTION_EVENTS = ("bounce", "stop", "collision", "hit", "rolling or sliding", "shaking", "moving")
+MOTION_EVENTS = ("bounce", "stop", "collision", "hit", "rolling or sliding", "shaking", "moving", "topple or knock", "moved")
 # ImageNet's balls: one kind of thing to a listener (a hollow bounce, a roll)
 BALLS = ("soccer ball", "croquet ball", "golf ball", "ping-pong ball", "rugby ball", "tennis ball", "baseball",
          "basketball", "volleyball")
@@ -88,10 +88,10 @@ def ball_label(probs: np.ndarray, shape: ShapeStats | None, cfg: ObjectNameConfi
 
 def toy_label(probs: np.ndarray, bounce: BounceStats, what: list[str], cfg: ObjectNameConfig) -> tuple[str, float] | None:
     """(toy, mass) when ImageNet's top label is an animal with a toy (`TOYS`) and the object moves
-    like a thing: it bounced, hit, stopped or collided (an animal walks or runs)."""
+    like a thing: it bounced, hit, stopped, collided or toppled (an animal walks or runs)."""
     p = np.asarray(probs, float)
     top = int(np.argmax(p))
-    if top >= FIRST_THING or not any(w in ("bounce", "stop", "collision", "hit") for w in what) and bounce.bounces == 0:
+    if top >= FIRST_THING or not any(w in ("bounce", "stop", "collision", "hit", "topple or knock") for w in what) and bounce.bounces == 0:
         return None
     for lo, hi, toy in TOYS:
         if lo <= top <= hi:
@@ -139,7 +139,7 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
         return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
     if naming.kind == "sustained" or any(w not in MOTION_EVENTS for w in what):
         return naming
-    touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving") for w in what) else "hitting"
+    touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving", "moved") for w in what) else "hitting"
     # 1. the class was chosen on this very label's evidence: as sure as that choice needed to be
     top = imagenet_labels()[int(np.argmax(probs))]
     thing = thing_label(probs, cfg.min_mass if top in naming.evidence else cfg.free_text_prob)

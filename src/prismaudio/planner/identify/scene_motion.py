@@ -19,6 +19,7 @@ by default, measured there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -185,14 +186,19 @@ def scene_bound_tracks(frames: np.ndarray, tracks: list[Track], fps: float, cfg:
     return {tr.id for tr in tracks if moves_with_scene(tr, gray, gap, cfg, geometry)}
 
 
-def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig) -> tuple[list, list]:
-    """The tracks (and their crop features) left when those that only move with the camera
-    are taken out (`scene_bound_tracks`); the analysis keeps the rest and a note says why."""
+def without_scene_bound(frames: np.ndarray, analysis: Analysis, features: list, cfg: SceneMotionConfig,
+                        keep: Callable[[Track], bool] | None = None) -> tuple[list, set[int]]:
+    """(crop features of the tracks left, ids of those `keep` held back): the tracks that only
+    move with the camera are taken out (`scene_bound_tracks`), but for those `keep` says to keep
+    (an object that stood still and then moved in place: its picture "never moves" between the
+    spaced frames); the analysis keeps the rest and a note says why."""
     bound = scene_bound_tracks(frames, analysis.tracks, analysis.fps, cfg)
+    held = {tr.id for tr in analysis.tracks if tr.id in bound and keep is not None and keep(tr)}
+    bound -= held
     if not bound:
-        return analysis.tracks, features
+        return features, held
     kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in bound]
     analysis.tracks = [tr for tr, _ in kept]
     analysis.notes.append(f"{len(bound)} changing region(s) moved only with the camera (the scene around them moves the same way) "
                           "or not at all: no object moves there, so no sound is planned for them")
-    return analysis.tracks, [f for _, f in kept]
+    return [f for _, f in kept], held
