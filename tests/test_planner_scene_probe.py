@@ -62,3 +62,13 @@ def test_without_frames_or_with_the_veto_off_the_sprite_tests_decide_alone():
     cfg = GateConfig(scene=False)
     assert not canvas_footage([], [], cfg, np.zeros((10, 32, 32, 3), np.uint8), None)  # nothing named: open
     assert canvas_footage([], [], GateConfig(enabled=False), None, None)  # no gate: every clip canvas, as before it
+
+
+def test_a_moving_camera_vetoes_the_canvas_path(monkeypatch):
+    from prismaudio.planner.canvas import gate
+
+    monkeypatch.setattr(gate, "sprites_seen", lambda *args: True)  # tracks that look like sprites
+    cfg = GateConfig(scene=False)
+    assert canvas_footage([], [], cfg, None, None)
+    assert not canvas_footage([], [], cfg, None, None, camera_moves=True)  # SynthCanvas is filmed by a still camera
+    assert canvas_footage([], [], GateConfig(scene=False, still_camera=False), None, None, camera_moves=True)

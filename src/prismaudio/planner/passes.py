@@ -97,9 +97,11 @@ def identify(scene: Scene) -> Scene:
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
-    scene.mode = "canvas" if canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder) else "open"
+    still = all(d.path is None for d in scene.detections)
+    canvas = canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder, camera_moves=not still)
+    scene.mode = "canvas" if canvas else "open"
     if scene.mode == "open":
-        still = len(scene.detections) == 1 and scene.detections[0].path is None
+        still = still and len(scene.detections) == 1
         moved = (lambda tr: bool(track_moves(tr, analysis, cfg.open_world.settles))) if still else None
         features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
         features = _refill(scene, features)

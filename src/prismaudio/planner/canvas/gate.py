@@ -40,6 +40,7 @@ class GateConfig:
     pair_similarity: float = 0.5  # ... each this like its sprite
     probe: bool = True  # ... or the sprite probe finds one track sprite-like beyond its trained threshold
     scene: bool = True  # ... unless the whole picture looks like a rendered 3D scene (scene_probe.py)
+    still_camera: bool = True  # ... and only where the camera stands still (SynthCanvas is filmed by a still camera)
 
 
 @lru_cache(maxsize=2)
@@ -137,10 +138,13 @@ def sprites_seen(recognitions: list, features: list, cfg: GateConfig) -> bool:
 
 
 def canvas_footage(recognitions: list, features: list, cfg: GateConfig, frames: np.ndarray | None = None,
-                   encoder=None) -> bool:
-    """True when the tracks look like SynthCanvas sprites (`sprites_seen`) and the whole
-    picture (`frames`, seen by `encoder`) does not look like a rendered 3D scene. The scene
-    test only vetoes: it runs on the clips the sprite tests would send down the canvas path."""
+                   encoder=None, camera_moves: bool = False) -> bool:
+    """True when the tracks look like SynthCanvas sprites (`sprites_seen`) and neither the
+    camera moves (`camera_moves`, with `still_camera`) nor the whole picture (`frames`, seen
+    by `encoder`) looks like a rendered 3D scene. Those two only veto: the scene test runs on
+    the clips the sprite tests would send down the canvas path."""
+    if cfg.enabled and cfg.still_camera and camera_moves:
+        return False
     if not sprites_seen(recognitions, features, cfg):
         return False
     if not (cfg.enabled and cfg.scene) or frames is None or encoder is None:

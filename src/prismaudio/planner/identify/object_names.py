@@ -18,8 +18,9 @@ all come from its motion, it is named, in this order, by:
 4. what a viewer calls it from its shape and motion (`shape_motion.py`): a round thing that
    bounces back is a ball, a box that slides and does not is a block;
 5. otherwise its vocabulary class, or the honest "unknown object".
-Sources whose class sounds all the time (an engine: "car passing") and people (footsteps)
-keep their class.
+People (footsteps) keep their class, and so do sources whose class sounds all the time (an
+engine: "car passing", a whistle) unless all the object did was hit things: a "whistling" that
+only falls, bounces and topples is a small plastic thing ImageNet took for a whistle.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from .object_kinds import ObjectKind
 from .shape_motion import BounceStats, ShapeMotionConfig, ShapeStats, shape_name
 
 FIRST_THING = 398  # ImageNet-1k's classes 0-397 are animals; from 398 on, things and scenes
-MOTION_EVENTS = ("bounce", "stop", "collision", "hit", "rolling or sliding", "shaking", "moving", "topple or knock", "moved")
+CONTACT_EVENTS = ("bounce", "stop", "collision", "hit", "topple or knock")
+MOTION_EVENTS = CONTACT_EVENTS + ("rolling or sliding", "shaking", "moving", "moved")
 # ImageNet's balls: one kind of thing to a listener (a hollow bounce, a roll)
 BALLS = ("soccer ball", "croquet ball", "golf ball", "ping-pong ball", "rugby ball", "tennis ball", "baseball",
          "basketball", "volleyball")
@@ -91,7 +93,7 @@ def toy_label(probs: np.ndarray, bounce: BounceStats, what: list[str], cfg: Obje
     like a thing: it bounced, hit, stopped, collided or toppled (an animal walks or runs)."""
     p = np.asarray(probs, float)
     top = int(np.argmax(p))
-    if top >= FIRST_THING or not any(w in ("bounce", "stop", "collision", "hit", "topple or knock") for w in what) and bounce.bounces == 0:
+    if top >= FIRST_THING or not any(w in CONTACT_EVENTS for w in what) and bounce.bounces == 0:
         return None
     for lo, hi, toy in TOYS:
         if lo <= top <= hi:
@@ -137,7 +139,7 @@ def named_by_itself(naming: Naming, probs: np.ndarray, what: list[str], cfg: Nam
         # a sustained class the probe is surer is wrong (a lego brick ImageNet took for a whistle):
         # the object keeps its events, under its kind's name
         return Naming(kind.label, kind.description, None, kind.sure, False, (f"looks like a {kind.label}",))
-    if naming.kind == "sustained" or any(w not in MOTION_EVENTS for w in what):
+    if naming.kind == "sustained" and not all(w in CONTACT_EVENTS for w in what) or any(w not in MOTION_EVENTS for w in what):
         return naming
     touches = "moving over" if all(w in ("rolling or sliding", "shaking", "moving", "moved") for w in what) else "hitting"
     # 1. the class was chosen on this very label's evidence: as sure as that choice needed to be
