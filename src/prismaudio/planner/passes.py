@@ -101,7 +101,10 @@ def identify(scene: Scene) -> Scene:
     canvas = canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder, camera_moves=not still)
     scene.mode = "canvas" if canvas else "open"
     if scene.mode == "open":
-        still = still and len(scene.detections) == 1
+        # the camera's motion, taken out of the objects' paths by the events pass; where it moves
+        # the background model's rests and the places of still objects mean nothing
+        scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
+        still = still and len(scene.detections) == 1 and scene.homographies is None
         moved = (lambda tr: bool(track_moves(tr, analysis, cfg.open_world.settles))) if still else None
         features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
         features = _refill(scene, features)
@@ -144,9 +147,8 @@ def events(scene: Scene) -> Scene:
     each track named from its ImageNet probabilities and its motion."""
     cfg, analysis = scene.config, scene.analysis
     if scene.mode == "open":
-        held = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
-        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps, held,
-                                                                scene.kinds or None, scene.in_place)
+        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps,
+                                                                scene.homographies, scene.kinds or None, scene.in_place)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

@@ -48,6 +48,7 @@ class Scene:
     features: list[Any] = field(default_factory=list)  # per track: its crops' image features (torch [crops, D])
     probabilities: list[np.ndarray] = field(default_factory=list)  # open: mean ImageNet probabilities per track
     kinds: list[Any] = field(default_factory=list)  # open: per track, its object kind (identify.object_kinds) or None
+    homographies: np.ndarray | None = None  # open: the camera's motion frame to frame [T, 3, 3] (None: it stands still)
     in_place: set[int] = field(default_factory=set)  # open, still camera: tracks whose picture never moves, kept because their
     # place shows a move in place (events/settles.py); their events come from that alone
     # events
