@@ -39,3 +39,13 @@ def test_voices_engines_people_and_unsure_guesses_keep_their_class():
     assert named_by_itself(guess, one_hot("soccer ball", 0.4), ["bounce"], cfg).label == "soccer ball"
     assert named_by_itself(THROW, one_hot("soccer ball"), [], cfg) is THROW  # no events: nothing to name by
     assert thing_label(one_hot("Dalmatian"), 0.5) is None and thing_label(one_hot("coffee mug"), 0.5) == ("coffee mug", 0.9)
+
+
+def test_an_unsure_animal_that_only_hit_things_or_moved_in_place_is_no_voice():
+    cfg = NamingConfig()
+    gull = Naming("seagull", "seagulls calling", "impact", 0.59, False, ("albatross",))
+    unsure = one_hot("albatross", 0.59)
+    assert named_by_itself(gull, unsure, ["moved"], cfg).label == "unknown object"
+    assert named_by_itself(gull, unsure, ["topple or knock"], cfg).label == "toy bird"  # a thing that looks like a bird
+    assert named_by_itself(gull, one_hot("albatross", 0.95), ["moved"], cfg) is gull  # a bird ImageNet is sure of: a real one
+    assert named_by_itself(gull, unsure, ["moved", "moving"], cfg) is gull  # it also moved about: it may call

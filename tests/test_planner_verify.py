@@ -72,3 +72,12 @@ def test_a_panning_camera_is_seen_and_taken_out_a_still_one_is_left_alone():
     # a point fixed in the scene moves 1.5 px left a frame on screen: its own path stays put
     xy = np.stack([60.0 - 1.5 * np.arange(20), np.full(20, 48.0)], 1)
     assert np.abs(own_path(xy, np.arange(20), steps) - xy[0]).max() < 1.0
+
+
+def test_a_pan_is_seen_even_where_a_third_of_the_picture_stays_put():
+    pan = _textured(1.5).copy()
+    still = _textured(0.0)
+    pan[:, :, : pan.shape[2] * 2 // 5] = still[:, :, : pan.shape[2] * 2 // 5]  # a fixed overlay over the left two fifths
+    assert picture_drifts(pan, percentile=50.0)  # the median corner moves with the camera
+    assert not picture_drifts(pan, percentile=25.0)  # the lower quartile sits on the overlay
+    assert not picture_drifts(still, percentile=50.0)

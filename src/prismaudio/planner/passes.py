@@ -89,11 +89,13 @@ def repair(scene: Scene) -> Scene:
 def identify(scene: Scene) -> Scene:
     """What each track is. The head names every track; the canvas gate says whether to trust
     it. Canvas: pairs split, swaps cut and namesakes told apart by naming the pieces again.
-    Open: regions that only move with the camera are dropped (on a still camera, one whose
-    picture never moves stays if its place shows a move in place: `events/settles.py`), tracks
-    on a still camera are extended over the time their object rests in view (`repair/rests.py`:
-    it needs the gate's answer, and SynthCanvas tracks stay as they were), and each track keeps
-    its mean ImageNet probabilities (the events pass names it from them and from its motion)."""
+    Open: the camera's motion is measured once (`scene.homographies`; still: none, one shot, no
+    pan taken out), regions that only move with the camera are dropped (on a still camera, one
+    whose picture never moves stays if its place shows a move in place: `events/settles.py`),
+    tracks on a still camera are extended over the time their object rests in view
+    (`repair/rests.py`: it needs the gate's answer, and SynthCanvas tracks stay as they were),
+    and each track keeps its mean ImageNet probabilities (the events pass names it from them
+    and from its motion). Footage whose camera moves never takes the canvas path."""
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
