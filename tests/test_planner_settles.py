@@ -7,13 +7,24 @@ from prismaudio.planner.events.settles import Move, SettleConfig, change_shares,
 from prismaudio.planner.tracks import Track
 
 
-def test_change_shares_are_the_share_of_the_place_that_changed_since_the_frame_before():
+def test_change_shares_are_the_share_of_the_place_and_of_the_rest_that_changed_since_the_frame_before():
     small = np.full((6, 10, 10, 3), 100, np.uint8)
-    small[3:, 2:4, 2:7] = 200  # 10 pixels of the 5 x 5 place change at frame 3, then stay
-    shares = change_shares(small, (0, 0, 5, 5), threshold=28)
-    assert shares.tolist() == [0.0, 0.0, 0.0, 6 / 25, 0.0, 0.0]
+    small[3:, 2:4, 2:7] = 200  # 6 pixels of the 5 x 5 place (and 4 outside it) change at frame 3, then stay
+    inside, outside = change_shares(small, (0, 0, 5, 5), threshold=28)
+    assert inside.tolist() == [0.0, 0.0, 0.0, 6 / 25, 0.0, 0.0]
+    assert outside.tolist() == [0.0, 0.0, 0.0, 4 / 75, 0.0, 0.0]
     small[4, 0, 0] = 120  # under the threshold: noise
-    assert change_shares(small, (0, 0, 5, 5), threshold=28)[4] == 0.0
+    assert change_shares(small, (0, 0, 5, 5), threshold=28)[0][4] == 0.0
+    inside, outside = change_shares(small, (0, 0, 10, 10), threshold=28)  # nothing outside: nothing to compare with
+    assert outside.tolist() == [1.0] * 6
+
+
+def test_a_move_is_local_when_the_rest_of_the_picture_is_still_at_its_peak():
+    from prismaudio.planner.events.settles import local
+
+    inside = np.array([0.0, 0.0, 0.2, 0.4, 0.1, 0.0])
+    assert local(Move(2, 4, 0.4), inside, np.full(6, 0.1), 3.0)  # 0.4 against 0.1 at the peak
+    assert not local(Move(2, 4, 0.4), inside, np.array([0, 0, 0, 0.2, 0, 0.0]), 3.0)  # a keyframe: everything changed
 
 
 def test_a_burst_with_quiet_around_it_is_a_move():
@@ -36,6 +47,9 @@ def test_flicker_and_long_motion_are_not_moves_in_place():
     noisy = np.full(60, 0.03)  # noise everywhere, under the share an object's move changes
     assert moves(noisy, 25.0, cfg) == []
     assert moves(np.zeros(60), 25.0, cfg) == []
+    flutter = np.zeros(60)
+    flutter[30] = 0.4  # one frame of change: leaves, a codec refreshing a block
+    assert moves(flutter, 25.0, cfg) == []
 
 
 def test_a_move_at_the_clips_edge_counts_as_quiet_beyond_it():

@@ -36,8 +36,12 @@ class SettleConfig:
     min_share: float = 0.05  # share of the place's pixels that must change in a frame for the object to move
     noise_factor: float = 4.0  # ... and this many times the place's median share (compression, render noise)
     quiet_seconds: float = 0.3  # the place is still at least this long before and after a move
+    min_frames: int = 2  # a change in one frame alone is a flutter (leaves, a codec's refresh of one block), not a move
     max_seconds: float = 1.5  # a longer burst is continuous motion the tracker should have followed, not a move in place
     impact_frames: int = 3  # a move of at most this many frames of change is a topple or a knock (a contact at its end)
+    local: float = 3.0  # at its peak the place changes at least this many times more than the rest of the picture (a
+    # codec's keyframe, a flash or an exposure step changes everything at once)
+    max_place: float = 0.5  # a place larger than this share of the picture has too little around it to tell
     reach_seconds: float = 0.5  # a move belongs to a track if it comes at most this long before it begins or after it ends
 
 
@@ -64,22 +68,29 @@ def place_of(track: Track, factor: int, size: tuple[int, int], grow: float) -> t
     return out if out[2] > out[0] and out[3] > out[1] else None
 
 
-def change_shares(small: np.ndarray, place: tuple[int, int, int, int], threshold: float) -> np.ndarray:
-    """[T]: per frame, the share of the pixels of `place` that changed since the frame before
-    (frame 0: 0). `small` [T, h, w, 3] uint8."""
+def change_shares(small: np.ndarray, place: tuple[int, int, int, int], threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """([T], [T]): per frame, the share of the pixels of `place` that changed since the frame
+    before, and the share of those outside it (frame 0: 0; no pixels outside: 1, nothing to
+    tell a local change by). `small` [T, h, w, 3] uint8."""
     top, left, bottom, right = place
-    patch = small[:, top:bottom, left:right].astype(np.int16)
-    if len(patch) < 2:
-        return np.zeros(len(patch))
-    changed = np.abs(np.diff(patch, axis=0)).max(axis=-1) > threshold
-    return np.concatenate([[0.0], changed.mean(axis=(1, 2))])
+    n = len(small)
+    if n < 2:
+        return np.zeros(n), np.ones(n)
+    changed = np.abs(np.diff(small.astype(np.int16), axis=0)).max(axis=-1) > threshold  # [T-1, h, w]
+    inside = np.zeros(changed.shape[1:], bool)
+    inside[top:bottom, left:right] = True
+    count = int(inside.sum())
+    outside_count = inside.size - count
+    in_share = changed[:, inside].sum(axis=1) / max(count, 1)
+    out_share = (changed.sum(axis=(1, 2)) - changed[:, inside].sum(axis=1)) / outside_count if outside_count else np.ones(n - 1)
+    return np.concatenate([[0.0], in_share]), np.concatenate([[0.0 if outside_count else 1.0], out_share])
 
 
 def moves(shares: np.ndarray, fps: float, cfg: SettleConfig) -> list[Move]:
     """The bursts of change in one place (module note): frames whose share of changed pixels
     is above `min_share` and `noise_factor` times the median, merged over one-frame dips, with
-    `quiet_seconds` of stillness before and after (or the clip's edge), and no longer than
-    `max_seconds`."""
+    `quiet_seconds` of stillness before and after (or the clip's edge), `min_frames` long and
+    no longer than `max_seconds`."""
     if len(shares) < 3:
         return []
     limit = max(cfg.min_share, cfg.noise_factor * float(np.median(shares)))
@@ -98,14 +109,16 @@ def moves(shares: np.ndarray, fps: float, cfg: SettleConfig) -> list[Move]:
     for k, (a, b) in enumerate(runs):
         before = a - (runs[k - 1][1] if k else -quiet - 1) - 1
         after = (runs[k + 1][0] if k + 1 < len(runs) else len(shares) + quiet) - b - 1
-        if before >= quiet and after >= quiet and b - a + 1 <= longest:
+        if before >= quiet and after >= quiet and cfg.min_frames <= b - a + 1 <= longest:
             out.append(Move(a, b, float(shares[a : b + 1].max())))
     return out
 
 
 def track_moves(track: Track, analysis: Analysis, cfg: SettleConfig) -> list[Move]:
     """The moves in the place of one track on a still camera (the motion frames of
-    `analysis.small`): those that come within `reach_seconds` of the time the track covers.
+    `analysis.small`): those that come within `reach_seconds` of the time the track covers and
+    change the place more than the rest of the picture (`local`); none in a place of more than
+    `max_place` of the picture.
     Another object passing through the place changes it too; where it struck the object, that
     is a move (a collision), so such changes are not told apart."""
     small = analysis.small
@@ -116,6 +129,17 @@ def track_moves(track: Track, analysis: Analysis, cfg: SettleConfig) -> list[Mov
     place = place_of(track, factor, (h, w), cfg.grow)
     if place is None:
         return []
+    top, left, bottom, right = place
+    if (bottom - top) * (right - left) > cfg.max_place * h * w:
+        return []
     reach = cfg.reach_seconds * analysis.fps
-    found = moves(change_shares(small, place, cfg.diff_threshold), analysis.fps, cfg)
-    return [m for m in found if m.last >= track.start - reach and m.first <= track.end + reach]
+    inside, outside = change_shares(small, place, cfg.diff_threshold)
+    return [m for m in moves(inside, analysis.fps, cfg) if m.last >= track.start - reach and m.first <= track.end + reach
+            and local(m, inside, outside, cfg.local)]
+
+
+def local(move: Move, inside: np.ndarray, outside: np.ndarray, ratio: float) -> bool:
+    """Whether the place changed `ratio` times more than the rest of the picture at the move's
+    peak frame: the object moved, not the whole picture (a keyframe, a flash, the exposure)."""
+    peak = move.first + int(np.argmax(inside[move.first : move.last + 1]))
+    return bool(inside[peak] >= ratio * outside[peak])
