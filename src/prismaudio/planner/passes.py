@@ -29,7 +29,7 @@ from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
-from .events.settles import track_moves
+from .events.settles import picture_changes, track_moves
 from .identify.object_kinds import object_kinds
 from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
@@ -107,7 +107,11 @@ def identify(scene: Scene) -> Scene:
         # the background model's rests and the places of still objects mean nothing
         scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
         still = still and len(scene.detections) == 1 and scene.homographies is None
-        moved = (lambda tr: bool(track_moves(tr, analysis, cfg.open_world.settles))) if still else None
+        settles = cfg.open_world.settles
+        if still and settles.enabled and analysis.small is not None:
+            factor = max(1, int(round(analysis.width / analysis.small.shape[2])))
+            scene.changes = picture_changes(analysis.small, settles.diff_threshold, factor)
+        moved = (lambda tr: bool(track_moves(tr, scene.changes, settles, analysis.fps))) if scene.changes is not None else None
         features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
         features = _refill(scene, features)
         if still:
@@ -150,7 +154,8 @@ def events(scene: Scene) -> Scene:
     cfg, analysis = scene.config, scene.analysis
     if scene.mode == "open":
         scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps,
-                                                                scene.homographies, scene.kinds or None, scene.in_place)
+                                                                scene.homographies, scene.kinds or None, scene.in_place,
+                                                                scene.changes)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .config import PlannerConfig
 from .events.open_world import OpenSource
+from .events.settles import Changes
 from .events.visual import VisualEvent
 from .identify.recognise import Recognition
 from .plan import Plan
@@ -49,6 +50,7 @@ class Scene:
     probabilities: list[np.ndarray] = field(default_factory=list)  # open: mean ImageNet probabilities per track
     kinds: list[Any] = field(default_factory=list)  # open: per track, its object kind (identify.object_kinds) or None
     homographies: np.ndarray | None = None  # open: the camera's motion frame to frame [T, 3, 3] (None: it stands still)
+    changes: Changes | None = None  # open, still camera: the motion frames' changes frame to frame (events/settles.py)
     in_place: set[int] = field(default_factory=set)  # open, still camera: tracks whose picture never moves, kept because their
     # place shows a move in place (events/settles.py); their events come from that alone
     # events

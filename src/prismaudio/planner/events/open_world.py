@@ -17,7 +17,7 @@ from ..tracks import Analysis, Track
 from .visual import overlap_frames
 from .bounce_train import BounceTrainConfig, continue_trains
 from .gait import GaitConfig, step_times
-from .settles import Move, SettleConfig, track_moves
+from .settles import Changes, Move, SettleConfig, track_moves
 from .motion import (
     Activity,
     Contact,
@@ -157,14 +157,15 @@ def track_events(track: Track, naming: Naming, activities: list[Activity], analy
     return kind, sorted(events, key=lambda e: e.onset)
 
 
-def moved_in_place(track: Track, analysis: Analysis, cfg: OpenWorldConfig, times: np.ndarray) -> tuple[str, list[PlannedEvent]]:
+def moved_in_place(track: Track, analysis: Analysis, changes: Changes, cfg: OpenWorldConfig,
+                   times: np.ndarray) -> tuple[str, list[PlannedEvent]]:
     """(kind, events) of an object on a still camera whose motion found nothing, from the
     bursts of change in the place it holds (`settles.py`): a short one is a topple or a knock,
     a contact where the change stops; a longer one a shove, sounding while it lasts. Strength:
     the object's size over the burst's time (the speed it fell or was struck at), relative to
     the source's fastest: its fall is what an object that only toppled is heard by (no
     `full_strength_change` floor: that is for one gentle contact among harder unseen ones)."""
-    found: list[Move] = track_moves(track, analysis, cfg.settles)
+    found: list[Move] = track_moves(track, changes, cfg.settles, analysis.fps)
     if not found:
         return "impact", []
     fps, end, half = analysis.fps, analysis.duration, 0.5 / analysis.fps
@@ -207,13 +208,16 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
                     homographies: np.ndarray | None = None, kinds: list | None = None,
-                    in_place: set[int] | frozenset[int] = frozenset()) -> tuple[list[OpenSource], list[str]]:
+                    in_place: set[int] | frozenset[int] = frozenset(),
+                    changes: Changes | None = None) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
     ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
     (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown);
-    `in_place`: ids of tracks whose picture never moved but whose place shows a move in place
+    `changes`: the picture's frame-to-frame changes on a still camera (`settles.picture_changes`;
+    None: the camera moves), where an object whose motion found nothing may have moved in place;
+    `in_place`: ids of tracks whose picture never moved but whose place shows such a move
     (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`)."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
@@ -231,8 +235,8 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         kind, events = track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
         if track.id in in_place:
             events = []
-        if not events and homographies is None:
-            kind, events = moved_in_place(screen_track, analysis, cfg, times)
+        if not events and changes is not None:
+            kind, events = moved_in_place(screen_track, analysis, changes, cfg, times)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)
         if not events:
             dropped += 1

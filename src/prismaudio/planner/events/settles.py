@@ -16,7 +16,8 @@ before and after. Each such burst is a move:
 - a longer one (a shove, a slide) sounds while the change lasts.
 
 Pure functions of the motion frames (`Analysis.small`, the background model's own frames),
-used by the open-world path on a still camera for objects whose motion found no event.
+whose changes are worked out once per clip (`picture_changes`), used by the open-world path
+on a still camera for objects whose motion found no event.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tracks import Analysis, Track
+from ..tracks import Track
 
 
 @dataclass
@@ -68,21 +69,38 @@ def place_of(track: Track, factor: int, size: tuple[int, int], grow: float) -> t
     return out if out[2] > out[0] and out[3] > out[1] else None
 
 
-def change_shares(small: np.ndarray, place: tuple[int, int, int, int], threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """([T], [T]): per frame, the share of the pixels of `place` that changed since the frame
-    before, and the share of those outside it (frame 0: 0; no pixels outside: 1, nothing to
-    tell a local change by). `small` [T, h, w, 3] uint8."""
+@dataclass
+class Changes:
+    """Which pixels of the motion frames changed since the frame before: worked out once per
+    clip on a still camera (`picture_changes`), then read for each object's place."""
+
+    changed: np.ndarray  # [T - 1, h, w] bool: frame k + 1 differs from frame k
+    counts: np.ndarray  # [T - 1] changed pixels per frame pair, the whole picture
+    factor: int  # the motion frames are this many times smaller than the analysis frames (the boxes' pixels)
+
+
+def picture_changes(small: np.ndarray, threshold: float, factor: int = 1) -> Changes:
+    """The changes of motion frames `small` [T, h, w, 3] uint8: a pixel changed when a channel
+    moved by more than `threshold` (0..255) from the frame before."""
+    if len(small) < 2:
+        changed = np.zeros((0,) + small.shape[1:3], bool)
+    else:
+        changed = np.abs(np.diff(small.astype(np.int16), axis=0)).max(axis=-1) > threshold
+    return Changes(changed, changed.sum(axis=(1, 2)), factor)
+
+
+def change_shares(changes: Changes, place: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """([T], [T]): per frame, the share of the pixels of `place` (motion-frame pixels) that
+    changed since the frame before, and the share of those outside it (frame 0: 0; no pixels
+    outside: 1, nothing to tell a local change by)."""
     top, left, bottom, right = place
-    n = len(small)
-    if n < 2:
-        return np.zeros(n), np.ones(n)
-    changed = np.abs(np.diff(small.astype(np.int16), axis=0)).max(axis=-1) > threshold  # [T-1, h, w]
-    inside = np.zeros(changed.shape[1:], bool)
-    inside[top:bottom, left:right] = True
-    count = int(inside.sum())
-    outside_count = inside.size - count
-    in_share = changed[:, inside].sum(axis=1) / max(count, 1)
-    out_share = (changed.sum(axis=(1, 2)) - changed[:, inside].sum(axis=1)) / outside_count if outside_count else np.ones(n - 1)
+    changed = changes.changed
+    n = len(changed) + 1
+    count = max(0, bottom - top) * max(0, right - left)
+    outside_count = changed.shape[1] * changed.shape[2] - count
+    mine = changed[:, top:bottom, left:right].sum(axis=(1, 2))
+    in_share = mine / max(count, 1)
+    out_share = (changes.counts - mine) / outside_count if outside_count else np.ones(n - 1)
     return np.concatenate([[0.0], in_share]), np.concatenate([[0.0 if outside_count else 1.0], out_share])
 
 
@@ -114,27 +132,25 @@ def moves(shares: np.ndarray, fps: float, cfg: SettleConfig) -> list[Move]:
     return out
 
 
-def track_moves(track: Track, analysis: Analysis, cfg: SettleConfig) -> list[Move]:
-    """The moves in the place of one track on a still camera (the motion frames of
-    `analysis.small`): those that come within `reach_seconds` of the time the track covers and
-    change the place more than the rest of the picture (`local`); none in a place of more than
-    `max_place` of the picture.
-    Another object passing through the place changes it too; where it struck the object, that
-    is a move (a collision), so such changes are not told apart."""
-    small = analysis.small
-    if not cfg.enabled or small is None or len(small) < 3:
+def track_moves(track: Track, changes: Changes | None, cfg: SettleConfig, fps: float) -> list[Move]:
+    """The moves in the place of one track (`changes`: the clip's, on a still camera; None:
+    the camera moves, no moves are looked for): those that come within `reach_seconds` of the
+    time the track covers and change the place more than the rest of the picture (`local`);
+    none in a place of more than `max_place` of the picture. Another object passing through
+    the place changes it too; where it struck the object, that is a move (a collision), so such
+    changes are not told apart."""
+    if not cfg.enabled or changes is None or len(changes.changed) < 2:
         return []
-    h, w = small.shape[1:3]
-    factor = max(1, int(round(analysis.width / w)))
-    place = place_of(track, factor, (h, w), cfg.grow)
+    h, w = changes.changed.shape[1:]
+    place = place_of(track, changes.factor, (h, w), cfg.grow)
     if place is None:
         return []
     top, left, bottom, right = place
     if (bottom - top) * (right - left) > cfg.max_place * h * w:
         return []
-    reach = cfg.reach_seconds * analysis.fps
-    inside, outside = change_shares(small, place, cfg.diff_threshold)
-    return [m for m in moves(inside, analysis.fps, cfg) if m.last >= track.start - reach and m.first <= track.end + reach
+    reach = cfg.reach_seconds * fps
+    inside, outside = change_shares(changes, place)
+    return [m for m in moves(inside, fps, cfg) if m.last >= track.start - reach and m.first <= track.end + reach
             and local(m, inside, outside, cfg.local)]
 
 
