@@ -18,6 +18,7 @@ from .events.open_world import OpenWorldConfig
 from .events.visual import EventConfig
 from .identify.scene_motion import SceneMotionConfig
 from .identify.scene_sources import SceneSourceConfig
+from .repair.ghosts import GhostConfig
 from .repair.merged import MergedConfig
 from .repair.namesakes import NamesakeConfig
 from .repair.onsets import OnsetConfig
@@ -53,4 +54,5 @@ class PlannerConfig:
     scene_motion: SceneMotionConfig = field(default_factory=SceneMotionConfig)  # regions that move only with the camera
     scene_sources: SceneSourceConfig = field(default_factory=SceneSourceConfig)  # engines of traffic seen as a whole
     rests: RestConfig = field(default_factory=RestConfig)  # open world: tracks extended over the time their object rests in view
+    ghosts: GhostConfig = field(default_factory=GhostConfig)  # open world, still camera: tracks of where an object will rest are none
     scene_ambience: float = 0.5  # with no moving object, a scene ImageNet names this surely becomes a quiet ambience

@@ -35,6 +35,7 @@ from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
 from .identify.scene_sources import add_traffic
 from .plan import Source
+from .repair.ghosts import ghost_tracks
 from .repair.namesakes import rename_namesakes
 from .repair.onsets import appearances
 from .repair.rests import extend_over_rests
@@ -111,6 +112,8 @@ def identify(scene: Scene) -> Scene:
         if still and settles.enabled and analysis.small is not None:
             factor = max(1, int(round(analysis.width / analysis.small.shape[2])))
             scene.changes = picture_changes(analysis.small, settles.diff_threshold, factor)
+        if still:
+            features = _without_ghosts(analysis, features, cfg)
         moved = (lambda tr: bool(track_moves(tr, scene.changes, settles, analysis.fps))) if scene.changes is not None else None
         features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
         features = _refill(scene, features)
@@ -125,6 +128,19 @@ def identify(scene: Scene) -> Scene:
         analysis.tracks = tracks
     scene.recognitions, scene.features = recognitions, features
     return scene
+
+
+def _without_ghosts(analysis, features: list, cfg) -> list:
+    """The features of the tracks left when the ghosts of resting places (`repair/ghosts.py`)
+    are taken out of the analysis, with a note."""
+    ghosts = ghost_tracks(analysis.tracks, analysis.num_frames, analysis.fps, cfg.ghosts)
+    if not ghosts:
+        return features
+    kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in ghosts]
+    analysis.tracks = [tr for tr, _ in kept]
+    analysis.notes.append(f"{len(ghosts)} still region(s) were where an object came to rest or had rested (the background "
+                          "model's ghost of it), not an object: no sound is planned for them")
+    return [f for _, f in kept]
 
 
 def _refill(scene: Scene, features: list) -> list:
