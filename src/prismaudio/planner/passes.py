@@ -25,6 +25,7 @@ import numpy as np
 
 from .canvas.gate import canvas_footage
 from .compose.canvas_plan import build_plan
+from .config import PlannerConfig
 from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
@@ -41,6 +42,7 @@ from .repair.onsets import appearances
 from .repair.rests import extend_over_rests
 from .repair.swaps import repair_swaps
 from .scene import Scene
+from .tracks import Analysis
 from .track.objects import track_shots
 
 _RECOGNISERS: dict[str, Recogniser] = {}
@@ -90,35 +92,19 @@ def repair(scene: Scene) -> Scene:
 def identify(scene: Scene) -> Scene:
     """What each track is. The head names every track; the canvas gate says whether to trust
     it. Canvas: pairs split, swaps cut and namesakes told apart by naming the pieces again.
-    Open: the camera's motion is measured once (`scene.homographies`; still: none, one shot, no
-    pan taken out), regions that only move with the camera are dropped (on a still camera, one
-    whose picture never moves stays if its place shows a move in place: `events/settles.py`),
-    tracks on a still camera are extended over the time their object rests in view
-    (`repair/rests.py`: it needs the gate's answer, and SynthCanvas tracks stay as they were),
-    and each track keeps its mean ImageNet probabilities (the events pass names it from them
-    and from its motion). Footage whose camera moves never takes the canvas path."""
+    Open (footage whose camera moves always is): which tracks are objects
+    (`_open_world_objects`: the camera measured once, ghosts of resting places and regions that
+    only move with the camera dropped, still objects held over their rests, `repair/rests.py`:
+    it needs the gate's answer), and each track's mean ImageNet probabilities and object kind
+    (the events pass names it from them and from its motion)."""
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
-    still = all(d.path is None for d in scene.detections)
-    canvas = canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder, camera_moves=not still)
+    moving = any(d.path is not None for d in scene.detections)
+    canvas = canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder, camera_moves=moving)
     scene.mode = "canvas" if canvas else "open"
     if scene.mode == "open":
-        # the camera's motion, taken out of the objects' paths by the events pass; where it moves
-        # the background model's rests and the places of still objects mean nothing
-        scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
-        still = still and len(scene.detections) == 1 and scene.homographies is None
-        settles = cfg.open_world.settles
-        if still and settles.enabled and analysis.small is not None:
-            factor = max(1, int(round(analysis.width / analysis.small.shape[2])))
-            scene.changes = picture_changes(analysis.small, settles.diff_threshold, factor)
-        if still:
-            features = _without_ghosts(analysis, features, cfg)
-        moved = (lambda tr: bool(track_moves(tr, scene.changes, settles, analysis.fps))) if scene.changes is not None else None
-        features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
-        features = _refill(scene, features)
-        if still:
-            extend_over_rests(analysis, cfg.rests)  # a still object sounds from where it sits, seen or not by the background model
+        features = _open_world_objects(scene, features)
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         scene.kinds = object_kinds(features, cfg.open_world.names.kinds_path)
     else:
@@ -130,7 +116,31 @@ def identify(scene: Scene) -> Scene:
     return scene
 
 
-def _without_ghosts(analysis, features: list, cfg) -> list:
+def _open_world_objects(scene: Scene, features: list) -> list:
+    """Open path: which tracks are objects (the crop features of those left). The camera's
+    motion is measured once (the events pass takes it out of the objects' paths; where it moves,
+    the background model's rests and the places of still objects mean nothing); on a still
+    camera the picture's changes are worked out and ghosts of resting places dropped; regions
+    that only move with the camera (or never move, unless they moved in place) are dropped;
+    spare tracks take freed places; still objects are held over their rests."""
+    cfg, analysis = scene.config, scene.analysis
+    scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
+    still = len(scene.detections) == 1 and scene.detections[0].path is None and scene.homographies is None
+    settles = cfg.open_world.settles
+    if still and settles.enabled and analysis.small is not None:
+        factor = max(1, int(round(analysis.width / analysis.small.shape[2])))
+        scene.changes = picture_changes(analysis.small, settles.diff_threshold, factor)
+    if still:
+        features = _without_ghosts(analysis, features, cfg)
+    moved = (lambda tr: bool(track_moves(tr, scene.changes, settles, analysis.fps))) if scene.changes is not None else None
+    features, scene.in_place = without_scene_bound(scene.frames, analysis, features, cfg.scene_motion, keep=moved)
+    features = _refill(scene, features)
+    if still:
+        extend_over_rests(analysis, cfg.rests)  # a still object sounds from where it sits, seen or not by the background model
+    return features
+
+
+def _without_ghosts(analysis: Analysis, features: list, cfg: PlannerConfig) -> list:
     """The features of the tracks left when the ghosts of resting places (`repair/ghosts.py`)
     are taken out of the analysis, with a note."""
     ghosts = ghost_tracks(analysis.tracks, analysis.num_frames, analysis.fps, cfg.ghosts)
