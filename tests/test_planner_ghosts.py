@@ -50,3 +50,11 @@ def test_where_a_thrown_object_stood_before_it_left_is_a_ghost():
     stood = box_track(1, [PLACE] * 10 + [(100 - 6 * k, 100 + 6 * k, 120 - 6 * k, 120 + 6 * k) for k in range(1, 40)])
     ghost = box_track(0, [PLACE] * 45, first=10)  # the empty floor it left, seen from frame 10 on
     assert is_ghost(ghost, [ghost, stood], 55, 25.0, GhostConfig())
+
+
+def test_whole_picture_boxes_and_two_still_tracks_are_no_ghosts():
+    whole = (0, 0, 64, 96)
+    first, second = box_track(0, [whole] * 32), box_track(1, [whole] * 18, first=32)
+    assert ghost_tracks([first, second], 50, 25.0, frame_area=64 * 96) == set()  # a place the size of the picture
+    a, b = box_track(0, [PLACE] * 21), box_track(1, [PLACE] * 30, first=21)
+    assert ghost_tracks([a, b], 60, 25.0) == set()  # nothing moved into the place: two still tracks

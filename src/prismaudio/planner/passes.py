@@ -143,7 +143,7 @@ def _open_world_objects(scene: Scene, features: list) -> list:
 def _without_ghosts(analysis: Analysis, features: list, cfg: PlannerConfig) -> list:
     """The features of the tracks left when the ghosts of resting places (`repair/ghosts.py`)
     are taken out of the analysis, with a note."""
-    ghosts = ghost_tracks(analysis.tracks, analysis.num_frames, analysis.fps, cfg.ghosts)
+    ghosts = ghost_tracks(analysis.tracks, analysis.num_frames, analysis.fps, cfg.ghosts, analysis.width * analysis.height)
     if not ghosts:
         return features
     kept = [(tr, f) for tr, f in zip(analysis.tracks, features) if tr.id not in ghosts]

@@ -30,6 +30,7 @@ class GhostConfig:
     reach_seconds: float = 0.3  # the object arrives (leaves) at most this long after (before) the ghost ends (begins)
     stay_frames: int = 2  # ... and is seen in the place for at least this many frames then
     visits: float = 0.5  # it may have been in the place before for less than this share of the ghost's frames (a bounce)
+    max_place: float = 0.25  # a ghost is an object's place: no larger than this share of the picture
 
 
 def stays_put(track: Track) -> bool:
@@ -52,18 +53,23 @@ def _in_place(other: Track, place: tuple[int, int, int, int], first: int, last: 
     return np.asarray([int(other.frames[i]) for i in idx if boxes_overlap(other.boxes[i], place)], int)
 
 
-def is_ghost(track: Track, others: list[Track], num_frames: int, fps: float, cfg: GhostConfig) -> bool:
+def is_ghost(track: Track, others: list[Track], num_frames: int, fps: float, cfg: GhostConfig,
+             frame_area: float = float("inf")) -> bool:
     """Whether `track` is the ghost of a place another track's object arrives in right after it
-    ends (or left right before it begins); see the module note."""
+    ends (or left right before it begins); see the module note. The place is an object's (at most
+    `max_place` of `frame_area`, pixels of the analysis frames) and the other object moved there
+    (or away): two still tracks one after the other in a place are no ghost and its object."""
     if not stays_put(track):
         return False
     seen = np.flatnonzero(track.observed)
     b = np.asarray([track.boxes[i] for i in seen])
     place = (int(np.median(b[:, 0])), int(np.median(b[:, 1])), int(np.median(b[:, 2])), int(np.median(b[:, 3])))
+    if (place[2] - place[0]) * (place[3] - place[1]) > cfg.max_place * frame_area:
+        return False
     reach = int(round(cfg.reach_seconds * fps))
     end, start = int(track.frames[seen[-1]]), int(track.frames[seen[0]])
     for other in others:
-        if other.id == track.id:
+        if other.id == track.id or stays_put(other):
             continue
         if end < num_frames - 1:
             came = _in_place(other, place, end - reach, end + reach + cfg.stay_frames)
@@ -78,9 +84,11 @@ def is_ghost(track: Track, others: list[Track], num_frames: int, fps: float, cfg
     return False
 
 
-def ghost_tracks(tracks: list[Track], num_frames: int, fps: float, cfg: GhostConfig | None = None) -> set[int]:
-    """Ids of the tracks that are ghosts of another track's resting place."""
+def ghost_tracks(tracks: list[Track], num_frames: int, fps: float, cfg: GhostConfig | None = None,
+                 frame_area: float = float("inf")) -> set[int]:
+    """Ids of the tracks that are ghosts of another track's resting place (`frame_area`: the
+    analysis frame's pixels)."""
     cfg = cfg or GhostConfig()
     if not cfg.enabled:
         return set()
-    return {tr.id for tr in tracks if is_ghost(tr, tracks, num_frames, fps, cfg)}
+    return {tr.id for tr in tracks if is_ghost(tr, tracks, num_frames, fps, cfg, frame_area)}
