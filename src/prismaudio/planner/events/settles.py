@@ -23,6 +23,7 @@ on a still camera for objects whose motion found no event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -69,24 +70,33 @@ def place_of(track: Track, factor: int, size: tuple[int, int], grow: float) -> t
     return out if out[2] > out[0] and out[3] > out[1] else None
 
 
-@dataclass
 class Changes:
-    """Which pixels of the motion frames changed since the frame before: worked out once per
-    clip on a still camera (`picture_changes`), then read for each object's place."""
+    """Which pixels of the motion frames `small` [T, h, w, 3] uint8 changed since the frame
+    before (a channel moved by more than `threshold`, 0..255): made once per clip on a still
+    camera (`picture_changes`), worked out on first use (most clips have no object to ask
+    about), then read for each object's place. `factor`: the motion frames are this many times
+    smaller than the analysis frames the boxes are in."""
 
-    changed: np.ndarray  # [T - 1, h, w] bool: frame k + 1 differs from frame k
-    counts: np.ndarray  # [T - 1] changed pixels per frame pair, the whole picture
-    factor: int  # the motion frames are this many times smaller than the analysis frames (the boxes' pixels)
+    def __init__(self, small: np.ndarray, threshold: float, factor: int = 1):
+        self.small, self.threshold, self.factor = small, threshold, factor
+
+    @cached_property
+    def changed(self) -> np.ndarray:
+        """[T - 1, h, w] bool: frame k + 1 differs from frame k."""
+        a, b = self.small[:-1], self.small[1:]
+        if not len(a):
+            return np.zeros((0,) + self.small.shape[1:3], bool)
+        return (np.maximum(a, b) - np.minimum(a, b)).max(axis=-1) > self.threshold  # |b - a| in uint8, no copy to int16
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """[T - 1] changed pixels per frame pair, the whole picture."""
+        return self.changed.sum(axis=(1, 2))
 
 
 def picture_changes(small: np.ndarray, threshold: float, factor: int = 1) -> Changes:
-    """The changes of motion frames `small` [T, h, w, 3] uint8: a pixel changed when a channel
-    moved by more than `threshold` (0..255) from the frame before."""
-    if len(small) < 2:
-        changed = np.zeros((0,) + small.shape[1:3], bool)
-    else:
-        changed = np.abs(np.diff(small.astype(np.int16), axis=0)).max(axis=-1) > threshold
-    return Changes(changed, changed.sum(axis=(1, 2)), factor)
+    """The frame-to-frame changes of motion frames `small` (`Changes`)."""
+    return Changes(small, threshold, factor)
 
 
 def change_shares(changes: Changes, place: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
