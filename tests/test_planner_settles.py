@@ -3,19 +3,19 @@ tracker's velocity changes cannot see, found from the bursts of change in the ob
 
 import numpy as np
 
-from prismaudio.planner.events.settles import Move, SettleConfig, change_shares, moves, picture_changes, place_of
+from prismaudio.planner.events.settles import Changes, Move, SettleConfig, change_shares, moves, place_of
 from prismaudio.planner.tracks import Track
 
 
 def test_change_shares_are_the_share_of_the_place_and_of_the_rest_that_changed_since_the_frame_before():
     small = np.full((6, 10, 10, 3), 100, np.uint8)
     small[3:, 2:4, 2:7] = 200  # 6 pixels of the 5 x 5 place (and 4 outside it) change at frame 3, then stay
-    changes = picture_changes(small, threshold=28)
+    changes = Changes(small, threshold=28)
     inside, outside = change_shares(changes, (0, 0, 5, 5))
     assert inside.tolist() == [0.0, 0.0, 0.0, 6 / 25, 0.0, 0.0]
     assert outside.tolist() == [0.0, 0.0, 0.0, 4 / 75, 0.0, 0.0]
     small[4, 0, 0] = 120  # under the threshold: noise
-    assert change_shares(picture_changes(small, threshold=28), (0, 0, 5, 5))[0][4] == 0.0
+    assert change_shares(Changes(small, threshold=28), (0, 0, 5, 5))[0][4] == 0.0
     inside, outside = change_shares(changes, (0, 0, 10, 10))  # nothing outside: nothing to compare with
     assert outside.tolist() == [1.0] * 6
 

@@ -30,7 +30,7 @@ from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
-from .events.settles import picture_changes, track_moves
+from .events.settles import Changes, track_moves
 from .identify.object_kinds import object_kinds
 from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
@@ -128,8 +128,7 @@ def _open_world_objects(scene: Scene, features: list) -> list:
     still = len(scene.detections) == 1 and scene.detections[0].path is None and scene.homographies is None
     settles = cfg.open_world.settles
     if still and settles.enabled and analysis.small is not None:
-        factor = max(1, int(round(analysis.width / analysis.small.shape[2])))
-        scene.changes = picture_changes(analysis.small, settles.diff_threshold, factor)
+        scene.changes = Changes(analysis.small, settles.diff_threshold, analysis.small_factor)
     if still:
         features = _without_ghosts(analysis, features, cfg)
     moved = (lambda tr: bool(track_moves(tr, scene.changes, settles, analysis.fps))) if scene.changes is not None else None

@@ -71,6 +71,12 @@ class Analysis:
     def duration(self) -> float:
         return self.num_frames / self.fps
 
+    @property
+    def small_factor(self) -> int:
+        """How many times smaller the motion frames (`small`) are than the analysis frames the
+        tracks' boxes are in (1 without motion frames)."""
+        return 1 if self.small is None else max(1, int(round(self.width / self.small.shape[2])))
+
 
 @dataclass
 class Foreground:

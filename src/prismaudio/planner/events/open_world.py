@@ -215,7 +215,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
     ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
     (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown);
-    `changes`: the picture's frame-to-frame changes on a still camera (`settles.picture_changes`;
+    `changes`: the picture's frame-to-frame changes on a still camera (`settles.Changes`;
     None: the camera moves), where an object whose motion found nothing may have moved in place;
     `in_place`: ids of tracks whose picture never moved but whose place shows such a move
     (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`)."""
@@ -232,9 +232,9 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         shape = shape_stats(screen_track, analysis.width, analysis.height)
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
         naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
-        kind, events = track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
-        if track.id in in_place:
-            events = []
+        # a track kept only for its move in place: its box's jitter is no motion, its contacts are not looked for
+        kind, events = ("impact", []) if track.id in in_place else \
+            track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
         if not events and changes is not None:
             kind, events = moved_in_place(screen_track, analysis, changes, cfg, times)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)

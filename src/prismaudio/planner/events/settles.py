@@ -16,7 +16,7 @@ before and after. Each such burst is a move:
 - a longer one (a shove, a slide) sounds while the change lasts.
 
 Pure functions of the motion frames (`Analysis.small`, the background model's own frames),
-whose changes are worked out once per clip (`picture_changes`), used by the open-world path
+whose changes are worked out once per clip (`Changes`), used by the open-world path
 on a still camera for objects whose motion found no event.
 """
 
@@ -73,7 +73,7 @@ def place_of(track: Track, factor: int, size: tuple[int, int], grow: float) -> t
 class Changes:
     """Which pixels of the motion frames `small` [T, h, w, 3] uint8 changed since the frame
     before (a channel moved by more than `threshold`, 0..255): made once per clip on a still
-    camera (`picture_changes`), worked out on first use (most clips have no object to ask
+    camera, worked out on first use (most clips have no object to ask
     about), then read for each object's place. `factor`: the motion frames are this many times
     smaller than the analysis frames the boxes are in."""
 
@@ -92,11 +92,6 @@ class Changes:
     def counts(self) -> np.ndarray:
         """[T - 1] changed pixels per frame pair, the whole picture."""
         return self.changed.sum(axis=(1, 2))
-
-
-def picture_changes(small: np.ndarray, threshold: float, factor: int = 1) -> Changes:
-    """The frame-to-frame changes of motion frames `small` (`Changes`)."""
-    return Changes(small, threshold, factor)
 
 
 def change_shares(changes: Changes, place: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:

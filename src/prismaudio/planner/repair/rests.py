@@ -158,7 +158,7 @@ def extend_over_rests(analysis: Analysis, cfg: RestConfig | None = None) -> int:
     if not cfg.enabled or small is None or not analysis.tracks or analysis.blank:
         return 0
     n, h, w = small.shape[:3]
-    factor = max(1, int(round(analysis.width / w)))
+    factor = analysis.small_factor
     added, out = 0, []
     for tr in analysis.tracks:
         for before in (True, False):
