@@ -78,11 +78,14 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
                     right = label is not None and plain_label(label) == src.class_name
                 named[0] += right
                 named[1] += 1
-                names.append({"id": s.id, "object": src.sprite, "label": label, "right": bool(right)})
                 track = plan.track(sid) if sid is not None else None
-                for f in np.flatnonzero(gt.visible)[::5]:
-                    side[0] += track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
-                    side[1] += 1
+                frames = np.flatnonzero(gt.visible)[::5]
+                good = sum(track is not None and side_of(float(track.x_at(f / s.fps))) == side_of(float(gt.x[f]))
+                           for f in frames)
+                side[0] += good
+                side[1] += len(frames)
+                names.append({"id": s.id, "object": src.sprite, "label": label, "right": bool(right),
+                              "side": [int(good), len(frames)]})
         out[split] = {"clips": len(clips), "events": ev, "strength_spearman": _spearman(planned_strength, true_strength),
                       "strength_pairs": len(planned_strength), "heard_seen_dropped": dropped,
                       "heard_seen_strength_spearman": _spearman(*seen_strength), "heard_seen_strength_pairs": len(seen_strength[0]),

@@ -49,6 +49,31 @@ def test_cuts_split_the_clip_into_shots():
     assert shot_bounds(a, 25.0, ShotConfig()) == [(0, 19)]
 
 
+def blocks(colours: np.ndarray, frames: int, rng) -> np.ndarray:
+    """`frames` noisy frames of a 4 x 4 grid of flat colours (a stand-in for a street of grey walls)."""
+    img = np.zeros((96, 128, 3), np.uint8)
+    for i, c in enumerate(colours):
+        img[(i // 4) * 24 : (i // 4 + 1) * 24, (i % 4) * 32 : (i % 4 + 1) * 32] = c
+    return np.clip(img[None].astype(int) + rng.integers(-3, 4, (frames,) + img.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_cut_between_two_shots_in_the_same_colours_is_found_but_a_flash_or_a_passing_object_is_no_cut():
+    rng = np.random.default_rng(0)
+    colours = 16 + 32 * rng.integers(1, 7, (16, 3))
+    other = colours[rng.permutation(16)]  # the same place from another angle: mostly the same colours
+    other[:3] = 16 + 32 * rng.integers(1, 7, (3, 3))
+    clip = np.concatenate([blocks(colours, 20, rng), blocks(other, 30, rng)])
+    assert shot_bounds(clip, 25.0, ShotConfig()) == [(0, 19), (20, 49)]
+    assert shot_bounds(clip, 25.0, ShotConfig(min_change=0.4)) == [(0, 49)]  # the colours change by only ~0.2
+    flash = blocks(colours, 40, rng)
+    flash[20] = np.clip(flash[20].astype(int) + 90, 0, 255)
+    assert shot_bounds(flash, 25.0, ShotConfig()) == [(0, 39)]
+    passing = blocks(colours, 40, rng)
+    for k in range(10, 40):  # a red lorry drives in and fills most of the picture
+        passing[k, 10:90, : min(120, 40 * (k - 9))] = (200, 30, 30)
+    assert shot_bounds(passing, 25.0, ShotConfig()) == [(0, 39)]
+
+
 def one_hot(label: str, p: float = 0.9) -> np.ndarray:
     probs = np.full(1000, (1 - p) / 999)
     probs[imagenet_labels().index(label)] = p

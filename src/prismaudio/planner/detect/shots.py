@@ -1,8 +1,8 @@
 """The detect pass: a clip's shots, the camera motion of each and its foreground blobs.
 
 Edited footage has cuts: a background model across a cut sees the whole picture change
-and finds ghosts. The clip is split into shots where consecutive frames' colour histograms
-differ far more than anywhere else; within each shot the camera's pan is estimated and
+and finds ghosts. The clip is split into shots at cuts (`cut_frames`: a spike of the colour
+histogram's change that also renews most of the picture); within each shot the camera's pan is estimated and
 taken out (`camera.py`) and moving pixels are grouped into blobs (`foreground.py`); the track pass
 (`track/objects.py`) tracks them and puts the shots back on the clip's timeline.
 """
@@ -21,8 +21,10 @@ from .foreground import AnalyserConfig, block_mean, detect_blobs, motion_factor
 @dataclass
 class ShotConfig:
     enabled: bool = True
-    min_change: float = 0.4  # histogram change (total variation, 0..1) between two frames that may be a cut
+    min_change: float = 0.12  # histogram change (total variation, 0..1) between two frames that may be a cut
     outlier: float = 6.0  # ... and at least this many times the clip's median change
+    local: float = 2.5  # ... and this many times the largest change of the two frames either side (a spike, not fast motion)
+    min_pixel_change: float = 0.08  # ... and the picture's brightness changes this much on average (0..1): most of it is new
     min_seconds: float = 0.5  # shots shorter than this are joined to the previous one
 
 
@@ -40,14 +42,45 @@ def histogram_changes(frames: np.ndarray, bins: int = 8) -> np.ndarray:
     return out
 
 
+def brightness_changes(frames: np.ndarray) -> np.ndarray:
+    """[T] mean absolute change (0..1) of each frame's brightness from the previous one's (0 first)."""
+    out = np.zeros(len(frames))
+    if len(frames) > 1:
+        grey = np.asarray(frames[:, ::4, ::4], np.float32).mean(-1)
+        out[1:] = np.abs(np.diff(grey, axis=0)).mean((1, 2)) / 255.0
+    return out
+
+
+def spikes(change: np.ndarray, reach: int = 2) -> np.ndarray:
+    """[T] each frame's change over the largest change of the `reach` frames on either side
+    (itself left out; the first frame's change is never a neighbour)."""
+    out = np.zeros(len(change))
+    for k in range(1, len(change)):
+        around = np.r_[change[max(1, k - reach) : k], change[k + 1 : k + 1 + reach]]
+        out[k] = change[k] / max(float(around.max()) if len(around) else 0.0, 1e-3)
+    return out
+
+
+def cut_frames(frames: np.ndarray, cfg: ShotConfig) -> list[int]:
+    """Frames that begin a new shot. A cut changes the colours far more than the clip usually
+    changes from frame to frame, as a spike (fast motion or a pan changes them for many frames
+    running; a flash changes them twice, there and back), and renews most of the picture (a
+    large object coming in changes the colours but leaves the rest as it was). Cuts between
+    shots of one place in one light (grey streets, a dim restaurant) change the histogram by
+    only 0.15-0.3, so an absolute bar alone misses them."""
+    change = histogram_changes(frames)
+    typical = max(float(np.median(change[1:])), 1e-3)
+    spike, renewed = spikes(change), brightness_changes(frames)
+    return [k for k in range(1, len(frames)) if change[k] >= cfg.min_change and change[k] >= cfg.outlier * typical
+            and spike[k] >= cfg.local and renewed[k] >= cfg.min_pixel_change]
+
+
 def shot_bounds(frames: np.ndarray, fps: float, cfg: ShotConfig) -> list[tuple[int, int]]:
     """[(first, last)] frame ranges of the shots (one range when there is no cut)."""
     t = len(frames)
     if not cfg.enabled or t < 3:
         return [(0, t - 1)] if t else []
-    change = histogram_changes(frames)
-    typical = float(np.median(change[1:]))
-    cuts = [k for k in range(1, t) if change[k] >= cfg.min_change and change[k] >= cfg.outlier * max(typical, 1e-3)]
+    cuts = cut_frames(frames, cfg)
     min_len = max(2, int(round(cfg.min_seconds * fps)))
     starts = [0]
     for k in cuts:
