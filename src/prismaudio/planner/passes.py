@@ -38,6 +38,7 @@ from .identify.scene_sources import add_traffic
 from .plan import Source
 from .repair.ghosts import ghost_tracks
 from .repair.namesakes import rename_namesakes
+from .repair.carried import carry_with_camera
 from .repair.onsets import appearances
 from .repair.rests import extend_over_rests
 from .repair.swaps import repair_swaps
@@ -100,7 +101,7 @@ def identify(scene: Scene) -> Scene:
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
-    moving = any(d.path is not None for d in scene.detections)
+    moving = any(d.path is not None or d.camera_steps is not None for d in scene.detections)
     canvas = canvas_footage(recognitions, features, cfg.gate, scene.frames, recogniser.encoder, camera_moves=moving)
     scene.mode = "canvas" if canvas else "open"
     if scene.mode == "open":
@@ -122,9 +123,10 @@ def _open_world_objects(scene: Scene, features: list) -> list:
     the background model's rests and the places of still objects mean nothing); on a still
     camera the picture's changes are worked out and ghosts of resting places dropped; regions
     that only move with the camera (or never move, unless they moved in place) are dropped;
-    spare tracks take freed places; still objects are held over their rests."""
+    spare tracks take freed places; still objects are held over their rests (on a still camera)
+    or carried with the floor (where the camera turns or travels)."""
     cfg, analysis = scene.config, scene.analysis
-    scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis)
+    scene.homographies = scene_homographies(scene.frames, scene.shots, cfg.camera, analysis, scene.detections[0].camera_steps)
     still = len(scene.detections) == 1 and scene.detections[0].path is None and scene.homographies is None
     settles = cfg.open_world.settles
     if still and settles.enabled and analysis.small is not None:
@@ -136,6 +138,8 @@ def _open_world_objects(scene: Scene, features: list) -> list:
     features = _refill(scene, features)
     if still:
         extend_over_rests(analysis, cfg.rests)  # a still object sounds from where it sits, seen or not by the background model
+    elif scene.homographies is not None and cfg.rests.enabled and cfg.rests.with_camera:
+        carry_with_camera(analysis, scene.homographies)  # ... and where the camera moves, it moves with the floor
     return features
 
 

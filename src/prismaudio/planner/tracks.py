@@ -101,8 +101,9 @@ class ShotDetection:
     start: int  # first frame of the shot in the clip
     frames: np.ndarray  # the shot's frames as analysed (stabilised where the camera moved)
     foreground: Foreground
-    path: np.ndarray | None = None  # the camera's path [T, 2] (pixels), None where it stood still
+    path: np.ndarray | None = None  # the camera's path [T, 2] (pixels), None where it stood still or is not one translation
     note: str = ""  # what the camera did
+    camera_steps: np.ndarray | None = None  # [T, 3, 3] frame-to-frame homographies where the camera turns or travels
 
 
 def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Blob:

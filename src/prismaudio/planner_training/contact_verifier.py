@@ -37,7 +37,7 @@ def clip_candidates(video: Path, impacts: list[float]) -> tuple[np.ndarray, np.n
     frames, info = decode_for_analysis(video, cfg)
     found = run(Scene(frames, cfg.fps, info.duration, cfg), until="repair")  # (the longest-lived tracks)
     analysis = found.analysis
-    held = scene_homographies(frames, found.shots, cfg.camera)
+    held = scene_homographies(frames, found.shots, cfg.camera, None, found.detections[0].camera_steps)
     times = shown_times(analysis.num_frames, analysis.fps, 0.0 if info.variable_fps else float(probe(video).fps))
     xs, ys = [np.zeros((0, len(FEATURES)))], [np.zeros(0)]
     for screen_track in analysis.tracks:

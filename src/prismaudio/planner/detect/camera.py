@@ -30,6 +30,8 @@ class CameraConfig:
     min_spread: float = 0.6  # ... spread over at least this share of the picture's width or height (a sixth of it the other way)
     min_change: float = 0.2  # share of pixels that must change from the middle frame before camera motion is looked for
     min_path: float = 0.02  # the camera moved if its path leaves this frame fraction of its start
+    compensate: bool = True  # where the picture drifts (the camera pans, turns or travels), each frame's
+    # background is its neighbours carried into its view by homographies (compensated.py)
     drift_percentile: float = 25.0  # open path: the scene's corners (outside the tracked objects) move by more than
     # 0.25 px at this percentile when the camera moves (picture_drifts). The median finds 8 more of PhysWorld's 52
     # moving cameras (a plain floor, corners only on the backdrop), but contacts did not gain (train + val P 0.500 -> 0.509,
@@ -289,11 +291,14 @@ def picture_drifts(frames: np.ndarray, pairs: int = 8, min_shift: float = 0.25, 
     return bool(shifts) and float(np.percentile(shifts, 75)) > min_shift
 
 
-def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig, analysis: Analysis | None = None
-                       ) -> np.ndarray | None:
-    """The camera's motion as frame-to-frame homographies (`camera.frame_homographies`), or
-    None where it does not move (`camera.picture_drifts`, judged outside the tracked objects of
-    `analysis`), is off, or the clip has cuts (each shot would need its own)."""
+def scene_homographies(frames: np.ndarray, shots: list, cfg: CameraConfig, analysis: Analysis | None = None,
+                       shot_steps: np.ndarray | None = None) -> np.ndarray | None:
+    """The camera's motion as frame-to-frame homographies (`camera.frame_homographies`; those
+    the detect pass measured, `shot_steps`, when it did), or None where it does not move
+    (`camera.picture_drifts`, judged outside the tracked objects of `analysis`), is off, or the
+    clip has cuts (each shot would need its own)."""
+    if len(shots) == 1 and shot_steps is not None:
+        return shot_steps  # the detect pass measured them already (the camera turns or travels)
     boxes: dict[int, list] = {}
     for track in analysis.tracks if analysis is not None else []:
         for frame, box in zip(track.frames, track.boxes):

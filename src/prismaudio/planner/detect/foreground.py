@@ -13,7 +13,7 @@ Positions are normalised: x, y in [0, 1] of the frame width/height; sizes as fra
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -109,7 +109,8 @@ def background_model(frames: np.ndarray, samples: int, levels: int = 16, min_sha
 
 
 def foreground_masks(frames: np.ndarray, background: np.ndarray, cfg: AnalyserConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Foreground [T, H, W] (bool, small specks opened away) and the dilated mask whose
+    """Foreground [T, H, W] (bool, small specks opened away; `background` [H, W, 3] or one per
+    frame, [T, H, W, 3]) and the dilated mask whose
     components are objects (fragments of one object joined). Batched in torch for speed."""
     import torch
 
@@ -181,15 +182,27 @@ def split_crowded(blobs: list[list[Blob]], masks: np.ndarray, small: np.ndarray,
 
 
 
-def detect_blobs(frames: np.ndarray, cfg: AnalyserConfig | None = None) -> Foreground:
+def detect_blobs(frames: np.ndarray, cfg: AnalyserConfig | None = None, camera_steps: np.ndarray | None = None) -> Foreground:
     """The moving pixels of uint8 frames [T, H, W, 3] (one shot, at analysis resolution)
-    grouped into blobs frame by frame, crowded blobs cut at the centre net's object centres."""
+    grouped into blobs frame by frame, crowded blobs cut at the centre net's object centres.
+    `camera_steps` (frame-to-frame homographies of a camera that turns or travels): each frame
+    is compared with a background of its own, its neighbours carried into its view
+    (`compensated.py`); otherwise with one background model of the whole shot."""
     cfg = cfg or AnalyserConfig()
     frames = np.asarray(frames)
     t, h, w = frames.shape[:3]
     factor = motion_factor(h, w, cfg.motion_side)
     small = block_mean(frames, factor)
-    background = background_model(small, cfg.background_samples)
+    if camera_steps is not None:
+        from .compensated import scaled, warped_backgrounds
+
+        backgrounds = warped_backgrounds(small, scaled(camera_steps, factor))
+        background = backgrounds[t // 2]
+        # no thin lines survive the opening here: a high-contrast edge the homographies carry a
+        # pixel off (the horizon over a 3D floor, parallax) is a strong thin line, not a stick
+        cfg = replace(cfg, strong_factor=float("inf"))
+    else:
+        background = backgrounds = background_model(small, cfg.background_samples)
     notes: list[str] = []
     # (every 2nd pixel of 16 frames: a flat picture is as flat there, at a quarter of the cost)
     spread = float(frames[:: max(1, t // 16), ::2, ::2].astype(np.float32).std(axis=(1, 2)).max())
@@ -201,7 +214,7 @@ def detect_blobs(frames: np.ndarray, cfg: AnalyserConfig | None = None) -> Foreg
     if t < 2:
         notes.append("the video has a single frame, so nothing can move")
         return found
-    masks, grown = foreground_masks(small, background, cfg)
+    masks, grown = foreground_masks(small, backgrounds, cfg)
     blobs = [find_blobs(m, g, f, cfg, factor) for m, g, f in zip(masks, grown, small)]
     if cfg.centres:
         blobs = split_crowded(blobs, masks, small, factor, cfg)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tracks import ShotDetection
-from .camera import CameraConfig, camera_moves, camera_offsets, changed_share, pan_explains_change, stabilise
+from .camera import (CameraConfig, camera_moves, camera_offsets, changed_share, frame_homographies, pan_explains_change,
+                     picture_drifts, stabilise)
+from .compensated import explains_change
 from .foreground import AnalyserConfig, block_mean, detect_blobs, motion_factor
 
 
@@ -89,24 +91,37 @@ def shot_bounds(frames: np.ndarray, fps: float, cfg: ShotConfig) -> list[tuple[i
     return [(a, b - 1) for a, b in zip(starts, starts[1:] + [t])]
 
 
-def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """(frames to analyse, camera path or None, note) for one shot."""
+def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig) -> ShotDetection:
+    """One shot's frames to analyse and what its camera does (its blobs are found after).
+    Where the picture drifts, the camera's frame-to-frame homographies: each frame's background
+    is then its neighbours carried into its view (`compensated.py`; a pan is a homography too,
+    and an orbit, a dolly or a tracking shot over a 3D floor is not one translation). Where they
+    do not explain the change, or with `compensate` off, a pan one translation explains is taken
+    out (`stabilise`)."""
     if not cfg.enabled or len(frames) < 2:
-        return frames, None, ""
+        return ShotDetection(0, frames, None)
     factor = motion_factor(frames.shape[1], frames.shape[2], analyser.motion_side)
     idx = np.unique(np.linspace(0, len(frames) - 1, min(12, len(frames))).round().astype(int))
     probe = block_mean(frames[np.r_[idx, len(frames) // 2]], factor)
     if changed_share(probe[:-1], probe[-1]) < cfg.min_change:
-        return frames, None, ""  # most of the picture stays as it is: the camera is still (and the flow is not worth its cost)
+        return ShotDetection(0, frames, None)  # most of the picture stays as it is: the camera is still (and the flow is not worth its cost)
+    if cfg.compensate and picture_drifts(frames, percentile=cfg.drift_percentile):
+        steps = frame_homographies(frames)
+        # (sprites carrying all the corners over a smooth backdrop, or a large object moving
+        # through the picture, leave a change the homographies do not explain: a pan is looked for)
+        if explains_change(frames, steps):
+            note = ("the camera moves; each frame was compared with the frames around it, carried into its view, "
+                    "before looking for moving objects")
+            return ShotDetection(0, frames, None, None, note, steps)
     small = block_mean(frames, factor)
     path = factor * camera_offsets(small, cfg.min_inliers, cfg.min_spread)
     if not camera_moves(path, frames.shape[2], frames.shape[1], cfg.min_path) or not pan_explains_change(frames, path):
-        return frames, None, ""
+        return ShotDetection(0, frames, None)
     path = path - path[len(path) // 2]  # the middle frame's view loses least of the scene
     reach = np.ptp(path, axis=0) / np.array([frames.shape[2], frames.shape[1]])
     note = (f"the camera moves (over {100 * reach[0]:.0f}% of the width, {100 * reach[1]:.0f}% of the height); "
             "its motion was taken out before looking for moving objects")
-    return stabilise(frames, path), path, note
+    return ShotDetection(0, stabilise(frames, path), None, path, note)
 
 
 def detect_shots(frames: np.ndarray, fps: float, analyser: AnalyserConfig, camera: CameraConfig,
@@ -116,6 +131,7 @@ def detect_shots(frames: np.ndarray, fps: float, analyser: AnalyserConfig, camer
     shots = shot_bounds(frames, fps, shots_cfg)
     out = []
     for a, b in shots if len(shots) > 1 else [(0, len(frames) - 1)]:
-        work, path, note = _shot_camera(frames[a : b + 1] if len(shots) > 1 else frames, analyser, camera)
-        out.append(ShotDetection(a, work, detect_blobs(work, analyser), path, note))
+        shot = _shot_camera(frames[a : b + 1] if len(shots) > 1 else frames, analyser, camera)
+        shot.start, shot.foreground = a, detect_blobs(shot.frames, analyser, shot.camera_steps)
+        out.append(shot)
     return shots, out

@@ -105,6 +105,7 @@ def track_shots(detections: list[ShotDetection], shots: list[tuple[int, int]], f
         analysis = track_foreground(shot.foreground, fps, cfg)
         if shot.path is not None:
             _to_screen(analysis.tracks, shot.path, analysis.width)
+        if shot.note:
             analysis.notes.insert(0, shot.note)
         return Detection(analysis, shot.frames, shots)
     parts, notes, tracks = [], [], []
@@ -113,6 +114,7 @@ def track_shots(detections: list[ShotDetection], shots: list[tuple[int, int]], f
         part = track_foreground(shot.foreground, fps, cfg)
         if shot.path is not None:
             _to_screen(part.tracks, shot.path, part.width)
+        if shot.note:
             notes.append(f"shot at {a / fps:.2f} s: {shot.note}")
         for tr in part.tracks:
             tr.frames = tr.frames + a
