@@ -72,9 +72,11 @@ def cut_frames(frames: np.ndarray, cfg: ShotConfig) -> list[int]:
     only 0.15-0.3, so an absolute bar alone misses them."""
     change = histogram_changes(frames)
     typical = max(float(np.median(change[1:])), 1e-3)
-    spike, renewed = spikes(change), brightness_changes(frames)
-    return [k for k in range(1, len(frames)) if change[k] >= cfg.min_change and change[k] >= cfg.outlier * typical
-            and spike[k] >= cfg.local and renewed[k] >= cfg.min_pixel_change]
+    candidates = [k for k in range(1, len(frames)) if change[k] >= cfg.min_change and change[k] >= cfg.outlier * typical]
+    if not candidates:
+        return []  # (most clips: the other two tests are not worth their cost)
+    spike = spikes(change)
+    return [k for k in candidates if spike[k] >= cfg.local and brightness_changes(frames[k - 1 : k + 1])[1] >= cfg.min_pixel_change]
 
 
 def shot_bounds(frames: np.ndarray, fps: float, cfg: ShotConfig) -> list[tuple[int, int]]:
