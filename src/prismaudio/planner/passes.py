@@ -36,9 +36,9 @@ from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
 from .identify.scene_sources import add_traffic
 from .plan import Source
+from .repair.carried import carry_with_camera
 from .repair.ghosts import ghost_tracks
 from .repair.namesakes import rename_namesakes
-from .repair.carried import carry_with_camera
 from .repair.onsets import appearances
 from .repair.rests import extend_over_rests
 from .repair.swaps import repair_swaps

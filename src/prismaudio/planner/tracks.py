@@ -99,11 +99,12 @@ class ShotDetection:
     the camera's path and the foreground blobs."""
 
     start: int  # first frame of the shot in the clip
-    frames: np.ndarray  # the shot's frames as analysed (stabilised where the camera moved)
+    frames: np.ndarray  # the shot's frames as analysed (shifted back along `path` where that was taken out)
     foreground: Foreground
-    path: np.ndarray | None = None  # the camera's path [T, 2] (pixels), None where it stood still or is not one translation
+    path: np.ndarray | None = None  # the camera's pan [T, 2] (pixels) where it was taken out by shifting the frames, else None
     note: str = ""  # what the camera did
-    camera_steps: np.ndarray | None = None  # [T, 3, 3] frame-to-frame homographies where the camera turns or travels
+    camera_steps: np.ndarray | None = None  # [T, 3, 3] frame-to-frame homographies where each frame was compared with its
+    # neighbours carried into its view (detect/compensated.py), else None
 
 
 def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Blob:

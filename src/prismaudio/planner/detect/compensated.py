@@ -1,8 +1,9 @@
-"""Foreground where the camera moves in ways one translation does not explain.
+"""Foreground where the camera moves: it pans, turns or travels.
 
 An orbit, a dolly or a tracking shot over a 3D floor turns and scales the picture: shifted back
-along one translation (`camera.stabilise`), the textured floor still slides, and a background
-model over the whole shot sees every stone of it change. The floor is a plane, so from one frame
+along one translation (`camera.stabilise`, the older way, still used where the homographies
+below do not explain the change), the textured floor still slides, and a background model over
+the whole shot sees every stone of it change. The floor is a plane, so from one frame
 to the next its picture moves by a homography (`camera.frame_homographies`, RANSAC over
 Lucas-Kanade corners). Each frame gets a background of its own: the frames 8 and 16 before and
 after it, carried into its view by the chained homographies, and their median taken pixel by

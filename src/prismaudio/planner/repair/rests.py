@@ -39,7 +39,7 @@ class RestConfig:
     min_extra: int = 3  # fewer frames than this are not worth adding
     min_ghost: float = 0.3  # the place it left holds at least this share of the object's usual area
     max_gap_seconds: float = 0.5  # the object left (came to) its place at most this long before (after) it was seen moving
-    with_camera: bool = True  # where the camera turns or travels, resting objects are carried with the floor (carried.py)
+    with_camera: bool = True  # where the camera moves, resting objects are carried with the floor (carried.py)
 
 
 def differing(patch: np.ndarray, background: np.ndarray, threshold: float) -> np.ndarray:
