@@ -3,7 +3,7 @@
 import numpy as np
 
 from prismaudio.planner.detect.camera import frame_homographies
-from prismaudio.planner.detect.compensated import chained, explains_change, scaled, warped_backgrounds
+from prismaudio.planner.detect.compensated import chained, explains_change, scaled, seen_median, warped_backgrounds
 from prismaudio.planner.detect.foreground import AnalyserConfig, detect_blobs
 
 
@@ -83,3 +83,15 @@ def test_objects_that_carry_all_the_corners_over_a_smooth_backdrop_are_no_moving
             x, y = int(x0 + vx * k) % 90, int(y0 + vy * k) % 90
             sprites[k, y : y + 20, x : x + 20] = patch
     assert not explains_change(sprites, frame_homographies(sprites))
+
+
+def test_the_median_of_the_seen_views_is_numpys_nanmedian():
+    rng = np.random.default_rng(5)
+    values = rng.random((4, 300, 3)) * 255
+    hidden = rng.random((4, 300)) < 0.4
+    hidden[:, 0] = [True, True, True, False]  # one view sees it
+    hidden[:, 1] = False
+    values[hidden] = np.nan
+    counts = (~hidden).sum(0)
+    keep = counts >= 1
+    assert np.allclose(seen_median(values[:, keep], counts[keep]), np.nanmedian(values[:, keep], axis=0))

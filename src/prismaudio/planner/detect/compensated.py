@@ -16,8 +16,6 @@ their motion.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 
@@ -92,9 +90,17 @@ def warped_backgrounds(frames: np.ndarray, steps: np.ndarray, offsets: tuple[int
         if len(views) < min_views:
             continue
         stack = np.stack(views)
-        covered = np.isfinite(stack[..., 0]).sum(0) >= min_views
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # pixels no view sees: left as the frame
-            median = np.nanmedian(stack[:, covered], axis=0)
-        out[k][covered] = np.clip(np.round(median), 0, 255).astype(np.uint8)
+        counts = np.isfinite(stack[..., 0]).sum(0)
+        covered = counts >= min_views
+        out[k][covered] = np.clip(np.round(seen_median(stack[:, covered], counts[covered])), 0, 255).astype(np.uint8)
     return out
+
+
+def seen_median(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Median over axis 0 of `values` [V, N, C] whose unseen entries are NaN, `counts` [N] the
+    seen ones per entry (at least one): sorted, NaNs last, the middle one or two of the seen
+    (what `np.nanmedian` gives, at a fraction of its cost on a few views)."""
+    ordered = np.sort(values, axis=0)
+    lo = ((counts - 1) // 2)[None, :, None].repeat(values.shape[2], -1)
+    hi = (counts // 2)[None, :, None].repeat(values.shape[2], -1)
+    return (np.take_along_axis(ordered, lo, 0)[0] + np.take_along_axis(ordered, hi, 0)[0]) / 2
