@@ -107,6 +107,21 @@ class ShotDetection:
     # neighbours carried into its view (detect/compensated.py), else None
 
 
+def with_unseen_rows(track: Track, frames: np.ndarray, rows: dict[str, np.ndarray], boxes: list, before: bool) -> Track:
+    """The track with unseen rows (`observed` False) added before its own (or after them):
+    `frames` [k] their frame numbers in order, `rows` their x, y, w, h, area and brightness ([k]
+    each), `boxes` their k boxes. Where a track is held over frames its object was not followed
+    (`repair/rests.py`, `repair/carried.py`)."""
+    k = len(frames)
+
+    def joined(mine, extra) -> np.ndarray:
+        return np.concatenate([extra, np.asarray(mine)] if before else [np.asarray(mine), extra])
+
+    return Track(track.id, joined(track.frames, np.asarray(frames, int)),
+                 *(joined(getattr(track, name), np.asarray(rows[name], float)) for name in ("x", "y", "w", "h", "area", "brightness")),
+                 joined(track.observed, np.zeros(k, bool)), list(boxes) + list(track.boxes) if before else list(track.boxes) + list(boxes))
+
+
 def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Blob:
     """Statistics of the object made of pixels `flat` (flat indices into `frame` [h, w, 3]);
     the box is in pixels of frames `factor` times larger (the decode resolution)."""

@@ -93,20 +93,22 @@ def shot_bounds(frames: np.ndarray, fps: float, cfg: ShotConfig) -> list[tuple[i
     return [(a, b - 1) for a, b in zip(starts, starts[1:] + [t])]
 
 
-def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig) -> ShotDetection:
-    """One shot's frames to analyse and what its camera does (its blobs are found after).
+def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig
+                 ) -> tuple[np.ndarray, np.ndarray | None, str, np.ndarray | None]:
+    """(frames to analyse, the pan taken out of them or None, a note, the camera's
+    frame-to-frame homographies or None) for one shot (`ShotDetection`'s fields but its blobs).
     Where the picture drifts, the camera's frame-to-frame homographies: each frame's background
     is then its neighbours carried into its view (`compensated.py`; a pan is a homography too,
     and an orbit, a dolly or a tracking shot over a 3D floor is not one translation). Where they
     do not explain the change, or with `compensate` off, a pan one translation explains is taken
     out (`stabilise`)."""
     if not cfg.enabled or len(frames) < 2:
-        return ShotDetection(0, frames, None)
+        return frames, None, "", None
     factor = motion_factor(frames.shape[1], frames.shape[2], analyser.motion_side)
     idx = np.unique(np.linspace(0, len(frames) - 1, min(12, len(frames))).round().astype(int))
     probe = block_mean(frames[np.r_[idx, len(frames) // 2]], factor)
     if changed_share(probe[:-1], probe[-1]) < cfg.min_change:
-        return ShotDetection(0, frames, None)  # most of the picture stays as it is: the camera is still (and the flow is not worth its cost)
+        return frames, None, "", None  # most of the picture stays as it is: the camera is still (and the flow is not worth its cost)
     if cfg.compensate and picture_drifts(frames, percentile=cfg.drift_percentile):
         steps = frame_homographies(frames)
         # (sprites carrying all the corners over a smooth backdrop, or a large object moving
@@ -114,16 +116,16 @@ def _shot_camera(frames: np.ndarray, analyser: AnalyserConfig, cfg: CameraConfig
         if explains_change(frames, steps):
             note = ("the camera moves; each frame was compared with the frames around it, carried into its view, "
                     "before looking for moving objects")
-            return ShotDetection(0, frames, None, None, note, steps)
+            return frames, None, note, steps
     small = block_mean(frames, factor)
     path = factor * camera_offsets(small, cfg.min_inliers, cfg.min_spread)
     if not camera_moves(path, frames.shape[2], frames.shape[1], cfg.min_path) or not pan_explains_change(frames, path):
-        return ShotDetection(0, frames, None)
+        return frames, None, "", None
     path = path - path[len(path) // 2]  # the middle frame's view loses least of the scene
     reach = np.ptp(path, axis=0) / np.array([frames.shape[2], frames.shape[1]])
     note = (f"the camera moves (over {100 * reach[0]:.0f}% of the width, {100 * reach[1]:.0f}% of the height); "
             "its motion was taken out before looking for moving objects")
-    return ShotDetection(0, stabilise(frames, path), None, path, note)
+    return stabilise(frames, path), path, note, None
 
 
 def detect_shots(frames: np.ndarray, fps: float, analyser: AnalyserConfig, camera: CameraConfig,
@@ -133,7 +135,6 @@ def detect_shots(frames: np.ndarray, fps: float, analyser: AnalyserConfig, camer
     shots = shot_bounds(frames, fps, shots_cfg)
     out = []
     for a, b in shots if len(shots) > 1 else [(0, len(frames) - 1)]:
-        shot = _shot_camera(frames[a : b + 1] if len(shots) > 1 else frames, analyser, camera)
-        shot.start, shot.foreground = a, detect_blobs(shot.frames, analyser, shot.camera_steps)
-        out.append(shot)
+        work, path, note, steps = _shot_camera(frames[a : b + 1] if len(shots) > 1 else frames, analyser, camera)
+        out.append(ShotDetection(a, work, detect_blobs(work, analyser, steps), path, note, steps))
     return shots, out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracks import Analysis, Track
+from ..tracks import Analysis, Track, with_unseen_rows
 
 
 def carried_positions(xy: tuple[float, float], start: int, stop: int, steps: np.ndarray) -> list[tuple[float, float]]:
@@ -59,20 +59,16 @@ def carry_with_camera(analysis: Analysis, steps: np.ndarray) -> int:
         if not len(seen):
             out.append(tr)
             continue
-        first, last = int(seen[0]), int(seen[-1])
-        before = _rows(tr, first, carried_positions((tr.x[first] * size[1], tr.y[first] * size[0]), tr.start, 0, steps), size)
-        after = _rows(tr, last, carried_positions((tr.x[last] * size[1], tr.y[last] * size[0]), tr.end, n - 1, steps), size)
+        first, last, start, end = int(seen[0]), int(seen[-1]), tr.start, tr.end
+        before = _rows(tr, first, carried_positions((tr.x[first] * size[1], tr.y[first] * size[0]), start, 0, steps), size)
+        after = _rows(tr, last, carried_positions((tr.x[last] * size[1], tr.y[last] * size[0]), end, n - 1, steps), size)
         kb, ka = len(before["x"]), len(after["x"])
-        if kb + ka:
-            frames = np.concatenate([np.arange(tr.start - 1, tr.start - 1 - kb, -1)[::-1], tr.frames, np.arange(tr.end + 1, tr.end + 1 + ka)])
-
-            def cat(name: str) -> np.ndarray:
-                return np.concatenate([before[name][::-1], getattr(tr, name), after[name]])
-
-            tr = Track(tr.id, frames, *(cat(name) for name in ("x", "y", "w", "h", "area", "brightness")),
-                       np.concatenate([np.zeros(kb, bool), tr.observed, np.zeros(ka, bool)]),
-                       before["boxes"][::-1] + list(tr.boxes) + after["boxes"])
-            added += kb + ka
+        if kb:  # (carried back frame by frame: the rows come latest first)
+            rows = {name: values[::-1] for name, values in before.items()}
+            tr = with_unseen_rows(tr, np.arange(start - kb, start), rows, rows["boxes"], True)
+        if ka:
+            tr = with_unseen_rows(tr, np.arange(end + 1, end + 1 + ka), after, after["boxes"], False)
+        added += kb + ka
         out.append(tr)
     analysis.tracks = out
     return added

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tracks import Analysis, Track, boxes_overlap
+from ..tracks import Analysis, Track, boxes_overlap, with_unseen_rows
 
 
 @dataclass
@@ -141,13 +141,7 @@ def _extended(track: Track, frames: np.ndarray, at: int, place: tuple[int, int, 
         for name in ("x", "y", "w", "h"):
             rows[name] = np.full(k, getattr(track, name)[at])
 
-    def cat(name: str, extra: np.ndarray) -> np.ndarray:
-        mine = np.asarray(getattr(track, name))
-        return np.concatenate([extra, mine] if before else [mine, extra])
-
-    boxes = [(top, left, bottom, right)] * k
-    return Track(track.id, cat("frames", np.asarray(frames, int)), *(cat(n, rows[n]) for n in ("x", "y", "w", "h", "area", "brightness")),
-                 cat("observed", np.zeros(k, bool)), boxes + track.boxes if before else track.boxes + boxes)
+    return with_unseen_rows(track, frames, rows, [(top, left, bottom, right)] * k, before)
 
 
 def extend_over_rests(analysis: Analysis, cfg: RestConfig | None = None) -> int:
