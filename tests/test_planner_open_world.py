@@ -184,7 +184,8 @@ def test_the_cameras_motion_is_taken_out_of_an_objects_path():
 
 def test_two_objects_meeting_make_one_collision_sound():
     from prismaudio.planner.identify.naming import Naming
-    from prismaudio.planner.events.open_world import OpenSource, PlannedEvent, one_sound_per_collision
+    from prismaudio.planner.events.merging import one_sound_per_collision
+    from prismaudio.planner.events.open_sources import OpenSource, PlannedEvent
 
     def source(tid, events):
         naming = Naming("unknown object", "an object", "impact", 0.5)
@@ -200,7 +201,9 @@ def test_two_objects_meeting_make_one_collision_sound():
 
 def test_two_jolts_of_one_merge_up_to_80_ms_apart_are_one_collision_by_default():
     from prismaudio.planner.identify.naming import Naming
-    from prismaudio.planner.events.open_world import OpenSource, OpenWorldConfig, PlannedEvent, one_sound_per_collision
+    from prismaudio.planner.events.merging import one_sound_per_collision
+    from prismaudio.planner.events.open_sources import OpenSource, PlannedEvent
+    from prismaudio.planner.events.open_world import OpenWorldConfig
 
     def source(tid, onset, strength):
         naming = Naming("unknown object", "an object", "impact", 0.5)
@@ -214,7 +217,7 @@ def test_two_jolts_of_one_merge_up_to_80_ms_apart_are_one_collision_by_default()
 
 
 def test_found_again_joins_a_track_only_where_the_lost_object_would_be():
-    from prismaudio.planner.events.open_world import found_again
+    from prismaudio.planner.events.merging import found_again
     from prismaudio.planner.tracks import Track
 
     def track(frames, xs, ys):

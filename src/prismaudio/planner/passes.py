@@ -32,6 +32,7 @@ from .events.canvas_events import visual_events
 from .events.open_world import build_open_plan, plan_open_world
 from .events.settles import Changes, track_moves
 from .identify.object_kinds import object_kinds
+from .identify.people import find_people
 from .identify.recognise import Recogniser
 from .identify.scene_motion import scene_bound_tracks, without_scene_bound
 from .identify.scene_sources import add_traffic
@@ -96,8 +97,9 @@ def identify(scene: Scene) -> Scene:
     Open (footage whose camera moves always is): which tracks are objects
     (`_open_world_objects`: the camera measured once, ghosts of resting places and regions that
     only move with the camera dropped, still objects held over their rests, `repair/rests.py`:
-    it needs the gate's answer), and each track's mean ImageNet probabilities and object kind
-    (the events pass names it from them and from its motion)."""
+    it needs the gate's answer), each track's mean ImageNet probabilities and object kind
+    (the events pass names it from them and from its motion), and which tracks are parts of
+    people seen by their faces."""
     cfg, analysis, frames = scene.config, scene.analysis, scene.work
     recogniser = _recogniser(scene)
     recognitions, features = recogniser.recognise_with_features(frames, analysis.tracks)
@@ -108,6 +110,11 @@ def identify(scene: Scene) -> Scene:
         features = _open_world_objects(scene, features)
         scene.probabilities = [recogniser.encoder.classify_features(f).mean(0).numpy() for f in features]
         scene.kinds = object_kinds(features, cfg.open_world.names.kinds_path)
+        # (the homographies are in the decoded frames' pixels: where a pan was taken out, the
+        # frames the tracks refer to are stabilised and a printed face stands still in them)
+        stabilised = any(d.path is not None for d in scene.detections)
+        scene.people = find_people(frames, analysis.tracks, scene.fps, cfg.open_world.people,
+                                   None if stabilised else scene.homographies)
     else:
         tracks, recognitions = recogniser.separate_merged(frames, analysis.tracks, recognitions, cfg.merged)
         tracks, recognitions = repair_swaps(frames, tracks, recognitions, recogniser, cfg.swaps)
@@ -184,7 +191,7 @@ def events(scene: Scene) -> Scene:
     if scene.mode == "open":
         scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps,
                                                                 scene.homographies, scene.kinds or None, scene.in_place,
-                                                                scene.changes)
+                                                                scene.changes, scene.people)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

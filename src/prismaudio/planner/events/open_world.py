@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tracks import Analysis, Track
+from .merging import merge_namesakes, one_sound_per_collision
+from .open_sources import OpenSource, PlannedEvent
 from .visual import overlap_frames
 from .bounce_train import BounceTrainConfig, continue_trains
 from .gait import GaitConfig, step_times
@@ -29,8 +31,9 @@ from .motion import (
     track_contacts,
     velocities,
 )
-from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object
+from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object, person_naming
 from ..identify.object_names import ObjectNameConfig, named_by_itself
+from ..identify.people import PeopleConfig, PersonPart
 from ..identify.shape_motion import bounce_stats, shape_stats
 
 
@@ -42,6 +45,7 @@ class OpenWorldConfig:
     names: ObjectNameConfig = field(default_factory=ObjectNameConfig)  # objects named by what they are (object_names.py)
     gait: GaitConfig = field(default_factory=GaitConfig)
     settles: SettleConfig = field(default_factory=SettleConfig)  # moves in place on a still camera (settles.py)
+    people: PeopleConfig = field(default_factory=PeopleConfig)  # people seen by their faces (identify/people.py)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
     full_strength_change: float = 2.0  # frame heights/s: a source's strongest contact is full loudness only from this
@@ -54,25 +58,6 @@ class OpenWorldConfig:
     verifier_path: str = ""  # empty: the packaged one
     moving_camera_threshold: float = 0.0  # verifier probability a contact needs where the camera moves (0: the verifier's own)
     still_camera_threshold: float = 0.0  # ... where it is still, with `verify_still_camera` (0: the verifier's own)
-
-
-@dataclass
-class PlannedEvent:
-    onset: float
-    offset: float
-    kind: str  # impact | sustained
-    strength: float  # (0, 1]
-    confidence: float
-    what: str = ""  # bounce, stop, collision, hit, step, rolling or sliding...
-
-
-@dataclass
-class OpenSource:
-    tracks: list[int]  # track ids
-    naming: Naming
-    kind: str  # impact | sustained
-    events: list[PlannedEvent]
-    confidence: float
 
 
 def positions(track: Track, analysis: Analysis) -> np.ndarray:
@@ -157,6 +142,21 @@ def track_events(track: Track, naming: Naming, activities: list[Activity], analy
     return kind, sorted(events, key=lambda e: e.onset)
 
 
+def person_walking(track: Track, analysis: Analysis, part: PersonPart, probs: np.ndarray, cfg: OpenWorldConfig
+                   ) -> OpenSource | None:
+    """The footsteps of a part of a person seen by their face (`people.py`), or None where the
+    person does not walk (their face stays about one place: swaying, talking, gesturing)."""
+    if not part.walks:
+        return None
+    steps, confidence = steps_of(track, analysis, cfg.gait)
+    if not steps:
+        return None
+    end = analysis.duration
+    events = [PlannedEvent(t, min(t + cfg.impact_length, end), "impact", 1.0, confidence, "step") for t in steps]
+    naming = person_naming(part.share, probs)
+    return OpenSource([track.id], naming, "impact", events, round(float(min(naming.confidence, confidence)), 3))
+
+
 def moved_in_place(track: Track, analysis: Analysis, changes: Changes, cfg: OpenWorldConfig,
                    times: np.ndarray) -> tuple[str, list[PlannedEvent]]:
     """(kind, events) of an object on a still camera whose motion found nothing, from the
@@ -209,7 +209,8 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
                     homographies: np.ndarray | None = None, kinds: list | None = None,
                     in_place: set[int] | frozenset[int] = frozenset(),
-                    changes: Changes | None = None) -> tuple[list[OpenSource], list[str]]:
+                    changes: Changes | None = None, people: dict[int, PersonPart] | None = None
+                    ) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
@@ -218,14 +219,25 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     `changes`: the picture's frame-to-frame changes on a still camera (`settles.Changes`;
     None: the camera moves), where an object whose motion found nothing may have moved in place;
     `in_place`: ids of tracks whose picture never moved but whose place shows such a move
-    (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`)."""
+    (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`);
+    `people`: the tracks that are parts of people seen by their faces (`identify/people.py`), by
+    id: they are heard by their footsteps where the person walks, and not at all where they only
+    sway, talk or gesture (a gesture is no knock)."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
-    dropped = 0
+    dropped = gesturing = 0
+    people = people or {}
     kinds = kinds if kinds is not None else [None] * len(probs)
     for screen_track, p, looks in zip(analysis.tracks, probs, kinds):
         track = own_motion(screen_track, analysis, homographies)
+        if track.id in people:
+            walker = person_walking(track, analysis, people[track.id], p, cfg)
+            if walker is None:
+                gesturing += 1
+            else:
+                sources.append(walker)
+            continue
         activities = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps,
                                       cfg.motion, track.observed)
         walks = sum(a.end - a.start for a in activities) >= 0.3 * len(track) / analysis.fps
@@ -246,64 +258,10 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
         sources.append(OpenSource([track.id], naming, kind, events, confidence))
     if dropped:
         notes.append(f"{dropped} moving object(s) made no contact and no continuous motion, so no sound is planned for them")
+    if gesturing:
+        notes.append(f"{gesturing} moving region(s) are people seen by their faces who do not walk (talking, gesturing): "
+                     "that motion makes no Foley sound, so none is planned for them")
     return merge_namesakes(one_sound_per_collision(sources, cfg.collision_window), analysis), notes
-
-
-def one_sound_per_collision(sources: list[OpenSource], window: float) -> list[OpenSource]:
-    """Two objects that meet both jolt: one collision, not two sounds. Of collision events of
-    different sources within `window` seconds of each other, the one with the larger velocity
-    change (relative strength aside: the object that was struck harder) is kept."""
-    found = [(e.onset, e.strength * e.confidence, k, e) for k, s in enumerate(sources) for e in s.events
-             if e.kind == "impact" and e.what == "collision"]
-    drop: set[int] = set()
-    for i, (t, w, k, e) in enumerate(found):
-        for t2, w2, k2, e2 in found[i + 1 :]:
-            if k2 != k and abs(t2 - t) <= window and id(e) not in drop and id(e2) not in drop:
-                drop.add(id(e2) if (w2, -t2) < (w, -t) else id(e))
-    for s in sources:
-        s.events = [e for e in s.events if id(e) not in drop]
-    return [s for s in sources if s.events]
-
-
-def found_again(earlier, later, size: int, max_gap_s: float, fps: float, reach: float = 0.25) -> bool:
-    """Whether `later` starts where `earlier` (an object the tracker lost) would be by then:
-    within `max_gap_s`, and within `reach` of the frame's larger side of the point `earlier`
-    was heading for at its last speed. Two objects of one generic name ("ball", "block")
-    are otherwise never joined."""
-    gap = later.start - earlier.end
-    if gap > max_gap_s * fps:
-        return False
-    steps = max(gap, 0)
-    vx = float(earlier.x[-1] - earlier.x[-2]) if len(earlier) > 1 else 0.0
-    vy = float(earlier.y[-1] - earlier.y[-2]) if len(earlier) > 1 else 0.0
-    dx = float(later.x[0]) - (float(earlier.x[-1]) + vx * steps)
-    dy = float(later.y[0]) - (float(earlier.y[-1]) + vy * steps)
-    return (dx * dx + dy * dy) ** 0.5 <= reach * size
-
-
-def merge_namesakes(sources: list[OpenSource], analysis: Analysis, max_overlap: int = 3,
-                    max_gap_s: float = 1.0) -> list[OpenSource]:
-    """One source for tracks of one name that are never on screen together and where one
-    picks up where the other was lost (one object the tracker lost and found again)."""
-    spans = {tr.id: (tr.start, tr.end) for tr in analysis.tracks}
-    by_id = {tr.id: tr for tr in analysis.tracks}
-    size = max(analysis.width, analysis.height)
-    out: list[OpenSource] = []
-    for s in sorted(sources, key=lambda s: spans[s.tracks[0]][0]):
-        for o in out:
-            if o.naming.label != s.naming.label or s.naming.label == UNKNOWN or s.naming.person:
-                continue
-            overlap = max(min(spans[a][1], spans[b][1]) - max(spans[a][0], spans[b][0]) + 1 for a in o.tracks for b in s.tracks)
-            last = max((by_id[a] for a in o.tracks), key=lambda t: t.end)
-            first = min((by_id[b] for b in s.tracks), key=lambda t: t.start)
-            if overlap <= max_overlap and found_again(last, first, size, max_gap_s, analysis.fps):
-                o.tracks += s.tracks
-                o.events = sorted(o.events + s.events, key=lambda e: e.onset)
-                o.confidence = max(o.confidence, s.confidence)
-                break
-        else:
-            out.append(s)
-    return out
 
 
 def build_open_plan(analysis: Analysis, sources: list[OpenSource], duration: float, notes: list[str],

@@ -195,6 +195,14 @@ def person_confidence(probs: np.ndarray, aspect: float, walks: bool, cfg: Naming
     return 0.0
 
 
+def person_naming(confidence: float, probs: np.ndarray) -> Naming:
+    """A walking person: heard by their footsteps (`probs`: the track's ImageNet probabilities,
+    whose top labels are kept as what was seen on them)."""
+    labels = imagenet_labels()
+    return Naming("footsteps", "a person walking, footsteps", "impact", round(float(confidence), 3), True,
+                  tuple(labels[i] for i in np.argsort(-np.asarray(probs))[:3]))
+
+
 def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None,
                 walks: bool = False, side: float = np.inf) -> Naming:
     """Name one object from its mean ImageNet probabilities [1000], its box aspect (h / w),
@@ -204,8 +212,7 @@ def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = Non
     labels = imagenet_labels()
     person = person_confidence(probs, aspect, walks, cfg)
     if person > 0:
-        return Naming("footsteps", "a person walking, footsteps", "impact", round(person, 3), True,
-                      tuple(labels[i] for i in np.argsort(-probs)[:3]))
+        return person_naming(person, probs)
     if side < cfg.min_side:  # a few pixels upscaled: whatever ImageNet says is noise
         return Naming(UNKNOWN, "an object moving and touching things", None, 0.0, False, ())
     top = np.argsort(-probs)[: cfg.top]
