@@ -16,7 +16,7 @@ from .config import PlannerConfig
 from .events.open_sources import OpenSource
 from .events.settles import Changes
 from .events.visual import VisualEvent
-from .identify.people import PersonPart
+from .identify.people import People
 from .identify.recognise import Recognition
 from .plan import Plan
 from .tracks import Analysis, ShotDetection, Track
@@ -54,8 +54,8 @@ class Scene:
     changes: Changes | None = None  # open, still camera: the motion frames' changes frame to frame (events/settles.py)
     in_place: set[int] = field(default_factory=set)  # open, still camera: tracks whose picture never moves, kept because their
     # place shows a move in place (events/settles.py); their events come from that alone
-    people: dict[int, PersonPart] = field(default_factory=dict)  # open: tracks that are parts of people seen by their
-    # faces (identify/people.py), by id
+    people: People = field(default_factory=People)  # open: tracks that are (parts of) people, seen by their faces or
+    # silhouettes, and tall tracks that are none (identify/people.py)
     # events
     visual: dict[int, list[VisualEvent]] = field(default_factory=dict)  # canvas: events per track id
     open_sources: list[OpenSource] = field(default_factory=list)  # open: named sources with their events

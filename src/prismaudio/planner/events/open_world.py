@@ -33,7 +33,7 @@ from .motion import (
 )
 from ..identify.naming import UNKNOWN, Naming, NamingConfig, name_object, person_naming
 from ..identify.object_names import ObjectNameConfig, named_by_itself
-from ..identify.people import PeopleConfig, PersonPart
+from ..identify.people import People, PeopleConfig, PersonPart, travels
 from ..identify.shape_motion import bounce_stats, shape_stats
 
 
@@ -142,11 +142,16 @@ def track_events(track: Track, naming: Naming, activities: list[Activity], analy
     return kind, sorted(events, key=lambda e: e.onset)
 
 
-def person_walking(track: Track, analysis: Analysis, part: PersonPart, probs: np.ndarray, cfg: OpenWorldConfig
-                   ) -> OpenSource | None:
-    """The footsteps of a part of a person seen by their face (`people.py`), or None where the
-    person does not walk (their face stays about one place: swaying, talking, gesturing)."""
-    if not part.walks:
+def person_walking(track: Track, analysis: Analysis, part: PersonPart, probs: np.ndarray, cfg: OpenWorldConfig,
+                   moves_on: bool) -> OpenSource | None:
+    """The footsteps of a part of a person (`people.py`), or None where the person does not walk:
+    seen by their face, the face stays about one place (swaying, talking, gesturing); seen by
+    their silhouette, the track's own path does not travel or does not keep moving (`moves_on`:
+    continuous motion for 0.3 of its time; standing, chatting, or an upright block that
+    topples once)."""
+    walks = part.walks if part.by == "face" else moves_on and \
+        travels(positions(track, analysis), np.asarray(track.h), track.observed, cfg.people.silhouettes.min_travel)
+    if not walks:
         return None
     steps, confidence = steps_of(track, analysis, cfg.gait)
     if not steps:
@@ -209,7 +214,7 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
                     homographies: np.ndarray | None = None, kinds: list | None = None,
                     in_place: set[int] | frozenset[int] = frozenset(),
-                    changes: Changes | None = None, people: dict[int, PersonPart] | None = None
+                    changes: Changes | None = None, people: People | None = None
                     ) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
@@ -220,30 +225,32 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     None: the camera moves), where an object whose motion found nothing may have moved in place;
     `in_place`: ids of tracks whose picture never moved but whose place shows such a move
     (their boxes' jitter is no motion: their events come from the move alone, `moved_in_place`);
-    `people`: the tracks that are parts of people seen by their faces (`identify/people.py`), by
-    id: they are heard by their footsteps where the person walks, and not at all where they only
-    sway, talk or gesture (a gesture is no knock)."""
+    `people`: the tracks that are parts of people seen by their faces or silhouettes
+    (`identify/people.py`): they are heard by their footsteps where the person walks, and not at
+    all where they only stand, sway, talk or gesture (a gesture is no knock); and the tall tracks
+    the people detector searched and never saw as a person, which are no walkers."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
     dropped = gesturing = 0
-    people = people or {}
+    people = people or People()
     kinds = kinds if kinds is not None else [None] * len(probs)
     for screen_track, p, looks in zip(analysis.tracks, probs, kinds):
         track = own_motion(screen_track, analysis, homographies)
-        if track.id in people:
-            walker = person_walking(track, analysis, people[track.id], p, cfg)
+        activities = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps,
+                                      cfg.motion, track.observed)
+        walks = sum(a.end - a.start for a in activities) >= 0.3 * len(track) / analysis.fps
+        if track.id in people.parts:
+            walker = person_walking(track, analysis, people.parts[track.id], p, cfg, walks)
             if walker is None:
                 gesturing += 1
             else:
                 sources.append(walker)
             continue
-        activities = track_activities(track.id, track.frames / analysis.fps, positions(track, analysis), analysis.fps,
-                                      cfg.motion, track.observed)
-        walks = sum(a.end - a.start for a in activities) >= 0.3 * len(track) / analysis.fps
         shape = shape_stats(screen_track, analysis.width, analysis.height)
         bounce = bounce_stats(track.frames / analysis.fps, track.y, track.observed, cfg.names.shape.min_bounce_speed)
-        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track))
+        naming = name_object(p, box_aspect(track), cfg.naming, walks=walks, side=box_side(track),
+                             may_be_person=track.id not in people.not_people)
         # a track kept only for its move in place: its box's jitter is no motion, its contacts are not looked for
         kind, events = ("impact", []) if track.id in in_place else \
             track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
@@ -259,7 +266,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     if dropped:
         notes.append(f"{dropped} moving object(s) made no contact and no continuous motion, so no sound is planned for them")
     if gesturing:
-        notes.append(f"{gesturing} moving region(s) are people seen by their faces who do not walk (talking, gesturing): "
+        notes.append(f"{gesturing} moving region(s) are people who do not walk (standing, talking, gesturing): "
                      "that motion makes no Foley sound, so none is planned for them")
     return merge_namesakes(one_sound_per_collision(sources, cfg.collision_window), analysis), notes
 

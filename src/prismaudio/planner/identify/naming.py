@@ -204,13 +204,15 @@ def person_naming(confidence: float, probs: np.ndarray) -> Naming:
 
 
 def name_object(probs: np.ndarray, aspect: float, cfg: NamingConfig | None = None, index: TextIndex | None = None,
-                walks: bool = False, side: float = np.inf) -> Naming:
+                walks: bool = False, side: float = np.inf, may_be_person: bool = True) -> Naming:
     """Name one object from its mean ImageNet probabilities [1000], its box aspect (h / w),
-    whether it keeps moving (`walks`) and the shorter side of its box in pixels (`side`)."""
+    whether it keeps moving (`walks`), the shorter side of its box in pixels (`side`) and whether
+    it may be a person at all (`may_be_person`: false where the people detector searched it and
+    saw none, `identify/silhouettes.py`)."""
     cfg = cfg or NamingConfig()
     probs = np.asarray(probs, float)
     labels = imagenet_labels()
-    person = person_confidence(probs, aspect, walks, cfg)
+    person = person_confidence(probs, aspect, walks, cfg) if may_be_person else 0.0
     if person > 0:
         return person_naming(person, probs)
     if side < cfg.min_side:  # a few pixels upscaled: whatever ImageNet says is noise

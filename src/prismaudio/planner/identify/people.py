@@ -1,4 +1,5 @@
-"""People seen by their faces: the moving regions that are a person's head, body or hands.
+"""People: the moving regions that are a person's head, body or hands, seen by their faces
+(here) or by their silhouettes (`silhouettes.py`).
 
 ImageNet has no person class, and the naming (`naming.py`) finds people only by their clothes
 or by a tall shape that keeps walking. A talking or gesturing person (a dialogue scene, someone
@@ -14,16 +15,22 @@ hands are). A track is part of a person when its box centre lies in such a body 
 least `min_share` of the sampled frames it is seen in (`person_tracks`). The events pass then
 hears such a track only by its footsteps where the person walks (their face travels across the
 picture), never by contacts: a gesture is no knock.
+
+A tall track the people detector sees as a person (`silhouettes.py`) is one too, walking where
+its track travels; a tall track it searched and never saw as one is no walker, whatever its
+shape and gait (`People.not_people`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..tracks import Track
+from .silhouettes import SilhouetteConfig, silhouette_shares
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +50,23 @@ class PeopleConfig:
     min_share: float = 0.5  # a track is part of a person if its centre is in a body in this share of its searched frames
     min_frames: int = 2  # ... and in at least this many of them (one stray face in a texture makes no person)
     min_travel: float = 2.0  # a person walks if their face ends this many face heights from where it began
+    silhouettes: SilhouetteConfig = field(default_factory=SilhouetteConfig)  # people seen by their shape (silhouettes.py)
     still_spread: float = 0.5  # pixels: a face whose box only moves with the camera (3+ sightings) is a picture of one
     picture_share: float = 0.1  # ... or within this share of its width (a homography carries a face on the floor so far)
 
 
 def cascade():
-    """OpenCV's frontal-face cascade, or None where this OpenCV has none (OpenCV 5 dropped them)."""
-    try:
-        import cv2
-    except ImportError:  # pragma: no cover - opencv is a dependency
-        return None
+    """OpenCV's frontal-face cascade, or None where this OpenCV has none (OpenCV 5 dropped the
+    cascades and the class that reads them)."""
+    import cv2
+
     path = getattr(getattr(cv2, "data", None), "haarcascades", "") + CASCADE
-    found = cv2.CascadeClassifier(path)
-    if found.empty():
-        log.info("no face cascade in this OpenCV (%s): people are found by their clothes and gait only", cv2.__version__)
+    if not hasattr(cv2, "CascadeClassifier") or not Path(path).is_file():
+        log.info("no face cascade in this OpenCV (%s): people are found by their clothes, silhouettes and gait only",
+                 cv2.__version__)
         return None
-    return found
+    found = cv2.CascadeClassifier(path)
+    return None if found.empty() else found
 
 
 def search_frames(num_frames: int, fps: float, every_seconds: float) -> np.ndarray:
@@ -172,10 +180,19 @@ def body_region(face: np.ndarray, cfg: PeopleConfig) -> tuple[float, float, floa
 
 @dataclass
 class PersonPart:
-    """A track that is part of a person seen by their face."""
+    """A track that is (part of) a person seen by their face or silhouette."""
 
-    share: float  # of its searched frames (those it is seen in with a face found), how many put it in a body
+    share: float  # of its searched frames or crops, how many say it is (part of) a person
     walks: bool  # the faces it hangs from travel (`travels`): the person walks; else they sway, talk, gesture
+    by: str = "face"  # "face" or "silhouette" (then whether it walks is the events pass's: its own path travels)
+
+
+@dataclass
+class People:
+    """What the identify pass found out about people, by track id."""
+
+    parts: dict[int, PersonPart] = field(default_factory=dict)  # tracks that are (parts of) people
+    not_people: set[int] = field(default_factory=set)  # tall tracks the people detector searched and never saw as one
 
 
 def person_tracks(tracks: list[Track], faces: dict[int, np.ndarray], cfg: PeopleConfig) -> dict[int, PersonPart]:
@@ -208,13 +225,20 @@ def person_tracks(tracks: list[Track], faces: dict[int, np.ndarray], cfg: People
 
 
 def find_people(frames: np.ndarray, tracks: list[Track], fps: float, cfg: PeopleConfig,
-                steps: np.ndarray | None = None) -> dict[int, PersonPart]:
-    """The tracks that are parts of people seen by their faces (`person_tracks`), {} when off.
-    `steps`: the camera's frame-to-frame homographies in `frames`' pixels (None: still)."""
+                steps: np.ndarray | None = None) -> People:
+    """The tracks that are parts of people seen by their faces (`person_tracks`) or by their
+    silhouettes (`silhouettes.py`), and the tall ones searched and never seen as a person;
+    nothing when off. `steps`: the camera's frame-to-frame homographies in `frames`' pixels
+    (None: still)."""
     if not cfg.enabled:
-        return {}
+        return People()
     faces = living_faces(detect_faces(frames, tracks, fps, cfg), cfg, steps)
-    return person_tracks(tracks, faces, cfg) if faces else {}
+    parts = person_tracks(tracks, faces, cfg) if faces else {}
+    shapes = silhouette_shares(frames, [tr for tr in tracks if tr.id not in parts], cfg.silhouettes)
+    for tid, share in shapes.items():
+        if share >= cfg.silhouettes.person_share:
+            parts[tid] = PersonPart(share, False, "silhouette")
+    return People(parts, {tid for tid, share in shapes.items() if share == 0.0})
 
 
 def travels(positions: np.ndarray, heights: np.ndarray, observed: np.ndarray, min_travel: float) -> bool:
