@@ -45,7 +45,7 @@ class OpenWorldConfig:
     names: ObjectNameConfig = field(default_factory=ObjectNameConfig)  # objects named by what they are (object_names.py)
     gait: GaitConfig = field(default_factory=GaitConfig)
     settles: SettleConfig = field(default_factory=SettleConfig)  # moves in place on a still camera (settles.py)
-    people: PeopleConfig = field(default_factory=PeopleConfig)  # people seen by their faces (identify/people.py)
+    people: PeopleConfig = field(default_factory=PeopleConfig)  # people seen by their faces and silhouettes (identify/people.py)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
     full_strength_change: float = 2.0  # frame heights/s: a source's strongest contact is full loudness only from this

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ CASCADE = "haarcascade_frontalface_default.xml"
 
 @dataclass
 class PeopleConfig:
-    enabled: bool = True  # look for faces on the open path (footage that is not SynthCanvas)
+    enabled: bool = True  # look for people (faces, silhouettes) on the open path (footage that is not SynthCanvas)
     every_seconds: float = 0.4  # one frame in this many seconds is searched for faces
     min_face: int = 24  # pixels (at analysis size): the cascade's own window; smaller faces are not searched for
     scale_step: float = 1.15  # the cascade's image pyramid step (1.1 finds a few more faces at 1.5 times the cost)
@@ -55,9 +56,10 @@ class PeopleConfig:
     picture_share: float = 0.1  # ... or within this share of its width (a homography carries a face on the floor so far)
 
 
+@lru_cache(maxsize=1)
 def cascade():
-    """OpenCV's frontal-face cascade, or None where this OpenCV has none (OpenCV 5 dropped the
-    cascades and the class that reads them)."""
+    """OpenCV's frontal-face cascade (read once per process), or None where this OpenCV has none
+    (OpenCV 5 dropped the cascades and the class that reads them)."""
     import cv2
 
     path = getattr(getattr(cv2, "data", None), "haarcascades", "") + CASCADE
