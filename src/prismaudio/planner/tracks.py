@@ -139,6 +139,13 @@ def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Bl
     )
 
 
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two boxes (top, left, bottom, right)."""
+    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def boxes_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], pad: float = 0.0) -> bool:
     """Whether boxes (top, left, bottom, right) overlap, each grown by `pad` pixels towards the other."""
     return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]

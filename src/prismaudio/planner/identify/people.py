@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tracks import Track
+from ..tracks import Track, box_iou
 from .silhouettes import SilhouetteConfig, silhouette_shares
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def living_faces(faces: dict[int, np.ndarray], cfg: PeopleConfig, steps: np.ndar
         for g, m in zip(groups, moves):
             last_k, _, last = g[-1]
             carried = carried_box(last, last_k, k, steps)
-            if last_k != k and iou(carried, box) >= 0.3:
+            if last_k != k and box_iou(corners(carried), corners(box)) >= 0.3:
                 m.append(float(np.abs(carried - box).max()))
                 g.append((k, i, box))
                 break
@@ -165,13 +165,10 @@ def carried_box(box: np.ndarray, source: int, target: int, steps: np.ndarray | N
     return np.array([x0, y0, x1 - x0, y1 - y0])
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return float(inter / union) if union > 0 else 0.0
+def corners(face: np.ndarray) -> tuple[float, float, float, float]:
+    """An (x, y, w, h) face box as (top, left, bottom, right), the tracks' box order."""
+    x, y, w, h = (float(v) for v in face)
+    return y, x, y + h, x + w
 
 
 def body_region(face: np.ndarray, cfg: PeopleConfig) -> tuple[float, float, float, float]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..detect.camera import to_screen
 from ..detect.foreground import AnalyserConfig, detect_blobs
-from ..tracks import Analysis, Blob, Foreground, ShotDetection, Track
+from ..tracks import Analysis, Blob, Foreground, ShotDetection, Track, box_iou
 from .tracking import drop_fragments, reversed_track, separations, track_blobs
 
 
@@ -46,12 +46,6 @@ def coverage(tracks: list[Track], max_iou: float = 0.5) -> int:
                     break
             total += not dup
     return total
-
-
-def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def track_foreground(found: Foreground, fps: float, cfg: AnalyserConfig | None = None) -> Analysis:
