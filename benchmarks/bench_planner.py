@@ -94,14 +94,14 @@ def synthetic_samples(n: int, tmp: Path, duration: float = 4.0) -> list[Sample]:
     return out
 
 
-def evaluate(samples: list[Sample], dump: list | None = None) -> dict:
+def evaluate(samples: list[Sample], dump: list | None = None, cfg=None) -> dict:
     """Pooled figures; with `dump`, one dict of per-clip counts per sample is appended to it."""
     stats = {k: [0, 0] for k in ("rec_single", "rec_multi", "side")}
     ev = {"all": [0, 0, 0], "impact": [0, 0, 0]}  # hits, predicted, true
     per_split: dict[str, dict] = {}
     for s in samples:
         trace: list = []
-        plan = plan_video(s.video, trace=trace)
+        plan = plan_video(s.video, cfg, trace=trace)
         fps = trace[0].analysis.fps
         matched = match_sources(plan, s.sources, fps)
         key = "rec_single" if s.group == "single" else "rec_multi"
@@ -181,17 +181,26 @@ def main() -> int:
     ap.add_argument("--physics", default="", metavar="DIR", help="also report these PhysWorld splits (a `--world physics` build)")
     ap.add_argument("--physics-splits", default="test", help="PhysWorld splits to report (default test: held-out objects and scenes)")
     ap.add_argument("--no-canvas", action="store_true", help="only the PhysWorld figures (with --physics)")
+    ap.add_argument("--planner-config", default="", metavar="YAML", help="a planner config (default: the packaged one)")
+    ap.add_argument("--physics-results", default="", metavar="JSON",
+                    help="where the PhysWorld figures go (default benchmarks/results/planner_physworld.json)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    cfg = None
+    if args.planner_config:
+        from prismaudio.config import load_config
+        from prismaudio.planner.config import PlannerConfig
+
+        cfg = load_config(PlannerConfig, args.planner_config)
     physics = None
     if args.physics:
         if not (Path(args.physics) / "manifest.jsonl").is_file():
             print(f"no PhysWorld build at {args.physics} (prismaudio canvas build DIR --world physics)", file=sys.stderr)
             return 2
-        physics = physics_evaluate(args.physics, args.physics_splits.split(","), args.limit)
-        results = Path(__file__).parent / "results"
-        results.mkdir(exist_ok=True)
-        (results / "planner_physworld.json").write_text(json.dumps({"root": args.physics, "splits": physics}, indent=1) + "\n")
+        physics = physics_evaluate(args.physics, args.physics_splits.split(","), args.limit, cfg)
+        out = Path(args.physics_results) if args.physics_results else Path(__file__).parent / "results" / "planner_physworld.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"root": args.physics, "splits": physics}, indent=1) + "\n")
         if args.no_canvas:
             print_physics(physics, args.physics)
             return 0
@@ -213,7 +222,7 @@ def main() -> int:
             source = f"SynthCanvas {args.canvas}, splits {args.splits}: {len(samples)} samples"
         t0 = time.perf_counter()
         dump: list = []
-        res = evaluate(samples, dump)
+        res = evaluate(samples, dump, cfg)
         elapsed = time.perf_counter() - t0
         if args.dump:
             Path(args.dump).write_text("".join(json.dumps(c) + "\n" for c in dump))

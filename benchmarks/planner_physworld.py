@@ -12,7 +12,7 @@ from prismaudio.planner.planner import plan_video
 from prismaudio.planner_training.canvas_clips import GroundTruthSource
 
 
-def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
+def physics_evaluate(root: str, splits: list[str], limit: int, cfg=None) -> dict:
     """The planner on PhysWorld clips, against the simulator's ground truth."""
     from prismaudio.canvas.manifest import load_manifest
     from prismaudio.canvas.physics.names import named_right, plain_label
@@ -33,7 +33,7 @@ def physics_evaluate(root: str, splits: list[str], limit: int) -> dict:
         canvas_path = []  # clips the canvas gate sent down the SynthCanvas path (their contacts are not from motion)
         for s in clips:
             trace: list = []
-            plan = plan_video(s.video_path, trace=trace)
+            plan = plan_video(s.video_path, cfg, trace=trace)
             if trace[0].mode == "canvas":
                 canvas_path.append(s.id)
             srcs = [GroundTruthSource(src.class_name, src.kind, np.asarray(src.track.x), np.asarray(src.track.y),

@@ -29,7 +29,9 @@ from .config import PlannerConfig
 from .detect.camera import scene_homographies
 from .detect.shots import detect_shots
 from .events.canvas_events import visual_events
+from .events.motion import shown_times
 from .events.open_world import build_open_plan, plan_open_world
+from .events.picture_contacts import find_picture_contacts
 from .events.settles import Changes, track_moves
 from .identify.object_kinds import object_kinds
 from .identify.people import find_people
@@ -189,9 +191,11 @@ def events(scene: Scene) -> Scene:
     each track named from its ImageNet probabilities and its motion."""
     cfg, analysis = scene.config, scene.analysis
     if scene.mode == "open":
+        times = shown_times(analysis.num_frames, analysis.fps, scene.source_fps)
+        picture = find_picture_contacts(scene.frames, scene.work, analysis, times, cfg.open_world.picture)
         scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps,
                                                                 scene.homographies, scene.kinds or None, scene.in_place,
-                                                                scene.changes, scene.people)
+                                                                scene.changes, scene.people, picture)
     else:
         generic = {tr.id for tr, rec in zip(analysis.tracks, scene.recognitions) if rec.origin != "canvas"}
         scene.visual = visual_events(scene.work, analysis, scene.recognitions, generic, cfg.impacts, cfg.events)

@@ -68,6 +68,7 @@ class Contact:
     speed_after: float = 0.0
     margin: float = 0.0  # velocity change over the detection floor
     noise: float = 0.0  # the track's position noise (frame heights)
+    loudness: float = -1.0  # the contact network's strength (relative to the object's loudest; < 0: none)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from .merging import merge_namesakes, one_sound_per_collision
 from .open_sources import OpenSource, PlannedEvent
 from .visual import overlap_frames
 from .bounce_train import BounceTrainConfig, continue_trains
+from .picture_contacts import PictureContact, PictureContactConfig, fuse
 from .gait import GaitConfig, step_times
 from .settles import Changes, Move, SettleConfig, track_moves
 from .motion import (
@@ -46,6 +47,7 @@ class OpenWorldConfig:
     gait: GaitConfig = field(default_factory=GaitConfig)
     settles: SettleConfig = field(default_factory=SettleConfig)  # moves in place on a still camera (settles.py)
     people: PeopleConfig = field(default_factory=PeopleConfig)  # people seen by their faces and silhouettes (identify/people.py)
+    picture: PictureContactConfig = field(default_factory=PictureContactConfig)  # contacts the network sees (picture_contacts.py)
     impact_length: float = 0.25  # seconds an impact event lasts in the plan
     min_event_strength: float = 0.05  # strengths below this (relative) are raised to it
     full_strength_change: float = 2.0  # frame heights/s: a source's strongest contact is full loudness only from this
@@ -116,9 +118,11 @@ def checked_contacts(track: Track, analysis: Analysis, cfg: OpenWorldConfig, tim
 
 
 def track_events(track: Track, naming: Naming, activities: list[Activity], analysis: Analysis, cfg: OpenWorldConfig,
-                 times: np.ndarray | None = None, camera_moves: bool = False) -> tuple[str, list[PlannedEvent]]:
+                 times: np.ndarray | None = None, camera_moves: bool = False,
+                 picture: list[PictureContact] | None = None) -> tuple[str, list[PlannedEvent]]:
     """(kind, events) of one object from its motion (`activities`: its spans of continuous
-    motion, `track_activities`); the class kind is only a prior."""
+    motion, `track_activities`) and the contacts the network saw it make (`picture`; None:
+    the network is not installed); the class kind is only a prior."""
     fps, end = analysis.fps, analysis.duration
     seen_seconds = float(track.observed.sum()) / fps
     if naming.person:
@@ -127,10 +131,14 @@ def track_events(track: Track, naming: Naming, activities: list[Activity], analy
     contacts = checked_contacts(track, analysis, cfg, times, camera_moves)
     t = times[track.frames] if times is not None else track.frames / fps
     pos = positions(track, analysis)
+    if picture is not None:
+        contacts = fuse(contacts, picture, track.id, t, pos, track.observed, cfg.picture, cfg.motion.stop_share)
     contacts = continue_trains(contacts, t, pos, track.observed, cfg.bounce_train, end)
     kind = source_kind(contacts, activities, seen_seconds, naming.kind)
     events: list[PlannedEvent] = []
     strengths = normalised_strengths([c.strength for c in contacts], cfg.min_event_strength, cfg.full_strength_change)
+    # the network's loudness where it gave one (already relative to the object's loudest)
+    strengths = [max(c.loudness, cfg.min_event_strength) if c.loudness >= 0 else s for c, s in zip(contacts, strengths)]
     for c, s in zip(contacts, strengths):
         events.append(PlannedEvent(c.time, min(c.time + cfg.impact_length, end), "impact", s, c.confidence, c.kind))
     if kind == "sustained":
@@ -214,8 +222,8 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
 def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
                     homographies: np.ndarray | None = None, kinds: list | None = None,
                     in_place: set[int] | frozenset[int] = frozenset(),
-                    changes: Changes | None = None, people: People | None = None
-                    ) -> tuple[list[OpenSource], list[str]]:
+                    changes: Changes | None = None, people: People | None = None,
+                    picture: dict[int, list[PictureContact]] | None = None) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
     what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
     contacts are timed on the frames it really showed; `homographies`: the camera's motion
@@ -228,7 +236,8 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     `people`: the tracks that are parts of people seen by their faces or silhouettes
     (`identify/people.py`): they are heard by their footsteps where the person walks, and not at
     all where they only stand, sway, talk or gesture (a gesture is no knock); and the tall tracks
-    the people detector searched and never saw as a person, which are no walkers."""
+    the people detector searched and never saw as a person, which are no walkers; `picture`: the
+    contact network's contacts under the ids of the tracks that made them (None: no network)."""
     times = shown_times(analysis.num_frames, analysis.fps, source_fps)
     notes: list[str] = []
     sources: list[OpenSource] = []
@@ -253,7 +262,8 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
                              may_be_person=track.id not in people.not_people)
         # a track kept only for its move in place: its box's jitter is no motion, its contacts are not looked for
         kind, events = ("impact", []) if track.id in in_place else \
-            track_events(track, naming, activities, analysis, cfg, times, homographies is not None)
+            track_events(track, naming, activities, analysis, cfg, times, homographies is not None,
+                         None if picture is None else picture.get(track.id, []))
         if not events and changes is not None:
             kind, events = moved_in_place(screen_track, analysis, changes, cfg, times)
         naming = named_by_itself(naming, p, [e.what for e in events], cfg.naming, shape, bounce, cfg.names, looks)

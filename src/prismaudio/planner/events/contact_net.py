@@ -1,0 +1,147 @@
+"""Contacts seen in the picture: a small network that marks the frames where something hits.
+
+The motion path (`motion.py`) finds contacts on tracks; it misses what the tracker loses or
+never makes and every hop smaller than a pixel of the 112-pixel motion frames (a tumbling
+box rattling on its corners, two blobs merging). This network looks at the frames
+themselves: for each frame k it sees five grey frames around it at `size` x `size` (frame k
+and the four differences between k-2 .. k+2), where a contact is an abrupt change of the
+picture's motion, and says whether a contact happened between frame k-1 and frame k and
+when (a fraction of the frame interval before frame k). Convolutions see each place of the
+picture; a max over the picture keeps one small object's jolt; a temporal convolution over
+the frames' features places it in time. It is trained on PhysWorld's exact contacts
+(`prismaudio.planner_training.contact_net`, rendered clips without end); weights in
+`assets/planner/contact_net.safetensors` (config inside). Without the file nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+CONTACT_NET_PATH = Path(__file__).resolve().parents[2] / "assets" / "planner" / "contact_net.safetensors"
+CONTACT_NET_KIND = "planner-contact-net"
+CONTEXT = 2  # frames each side of the frame judged
+CHUNK = 64  # frames judged per batch (memory stays flat on long videos)
+
+
+@dataclass
+class ContactNetConfig:
+    size: int = 112  # grey frames are resized to size x size
+    channels: tuple[int, ...] = (16, 32, 48, 64)  # stride-2 convolutions
+    temporal: int = 64  # width of the temporal convolution
+    kernel: int = 5  # frames the temporal convolution spans
+    threshold: float = 0.5  # probability of a contact peak that counts (set on val by the trainer)
+    fps: float = 25.0  # the frame rate it was trained at
+
+
+class ContactNet(nn.Module):
+    def __init__(self, cfg: ContactNetConfig):
+        super().__init__()
+        self.cfg = cfg
+        layers: list[nn.Module] = []
+        cin = 2 * CONTEXT + 1
+        for cout in cfg.channels:
+            layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.GELU()]
+            cin = cout
+        self.picture = nn.Sequential(*layers)
+        width = 2 * cin  # max and mean over the picture
+        pad = cfg.kernel // 2
+        self.time = nn.Sequential(nn.Conv1d(width, cfg.temporal, cfg.kernel, padding=pad), nn.GELU(),
+                                  nn.Conv1d(cfg.temporal, cfg.temporal, cfg.kernel, padding=pad), nn.GELU())
+        self.head = nn.Conv1d(cfg.temporal, 3, 1)  # contact logit, timing before the frame, strength
+
+    def frame_features(self, grey: torch.Tensor) -> torch.Tensor:
+        """grey [T + 2 * CONTEXT, S, S] in [0, 1] -> [T, D]: each inner frame with its context."""
+        t = grey.shape[0] - 2 * CONTEXT
+        diffs = 4.0 * (grey[1:] - grey[:-1])  # diffs[i] = grey[i + 1] - grey[i]
+        windows = [grey[CONTEXT : CONTEXT + t]] + [diffs[j : j + t] for j in range(2 * CONTEXT)]
+        x = torch.stack(windows, dim=1)  # [T, 5, S, S]
+        h = self.picture(x)
+        return torch.cat([h.amax(dim=(2, 3)), h.mean(dim=(2, 3))], dim=1)
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """features [B, T, D] -> (contact logits [B, T], timing [B, T]: how far before frame k
+        the contact was, in frame intervals, 0 .. 1; strength [B, T]: its loudness relative to
+        the loudest contact of its object, 0 .. 1)."""
+        out = self.head(self.time(features.transpose(1, 2)))
+        return out[:, 0], torch.sigmoid(out[:, 1]), torch.sigmoid(out[:, 2])
+
+
+def grey_frames(frames: np.ndarray, size: int) -> np.ndarray:
+    """uint8 [T, H, W, 3] -> uint8 [T, size, size] grey (area-averaged)."""
+    import cv2
+
+    out = np.empty((len(frames), size, size), np.uint8)
+    for i, f in enumerate(frames):
+        out[i] = cv2.resize(cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY), (size, size),
+                            interpolation=cv2.INTER_AREA)
+    return out
+
+
+def padded(grey: np.ndarray) -> torch.Tensor:
+    """uint8 [T, S, S] -> float [T + 2 * CONTEXT, S, S], the first and last frames repeated."""
+    g = torch.from_numpy(np.ascontiguousarray(grey)).float() / 255.0
+    return torch.cat([g[:1].expand(CONTEXT, -1, -1), g, g[-1:].expand(CONTEXT, -1, -1)])
+
+
+def clip_features(net: ContactNet, grey: np.ndarray) -> torch.Tensor:
+    """[T, D] picture features of every frame, CHUNK frames at a time."""
+    g = padded(grey)
+    t = len(grey)
+    parts = [net.frame_features(g[a : min(t, a + CHUNK) + 2 * CONTEXT]) for a in range(0, t, CHUNK)]
+    return torch.cat(parts)
+
+
+@dataclass
+class FrameContacts:
+    probability: np.ndarray  # [T] a contact between frame k-1 and frame k
+    before: np.ndarray  # [T] how long before frame k, in frame intervals
+    strength: np.ndarray  # [T] the contact's loudness relative to its object's loudest
+    peaks: list[int] = field(default_factory=list)  # frames of the contacts found
+
+
+def contact_peaks(prob: np.ndarray, threshold: float) -> list[int]:
+    """Frames whose probability is at least `threshold` and a local maximum (ties: the first)."""
+    p = np.asarray(prob, float)
+    n = len(p)
+    return [k for k in range(n) if p[k] >= threshold and (k == 0 or p[k] > p[k - 1]) and (k == n - 1 or p[k] >= p[k + 1])]
+
+
+@torch.no_grad()
+def frame_contacts(net: ContactNet, frames: np.ndarray, threshold: float = 0.0) -> FrameContacts:
+    """The network's contacts in analysis frames uint8 [T, H, W, 3] (0: its own threshold)."""
+    net.eval()
+    grey = grey_frames(frames, net.cfg.size)
+    logits, before, strength = net(clip_features(net, grey)[None])
+    prob = torch.sigmoid(logits[0]).numpy()
+    return FrameContacts(prob, before[0].numpy(), strength[0].numpy(), contact_peaks(prob, threshold or net.cfg.threshold))
+
+
+def contact_times(found: FrameContacts, times: np.ndarray) -> list[tuple[float, float]]:
+    """(time in seconds, probability) of each peak: the frame's shown time less the network's
+    timing, in the interval between the frame and the one shown before it."""
+    out = []
+    for k in found.peaks:
+        step = float(times[k] - times[k - 1]) if k > 0 else 0.0
+        out.append((float(times[k] - found.before[k] * step), float(found.probability[k])))
+    return out
+
+
+@lru_cache(maxsize=2)
+def load_contact_net(path: str = str(CONTACT_NET_PATH)) -> ContactNet | None:
+    from ...config import from_dict
+    from ...train.checkpoint import load_checkpoint
+
+    if not Path(path).is_file():
+        return None
+    ckpt = load_checkpoint(path, kind=CONTACT_NET_KIND)
+    cfg = from_dict(ContactNetConfig, ckpt.config)
+    net = ContactNet(cfg)
+    net.load_state_dict(ckpt.group("model"))
+    return net.eval()

@@ -1,0 +1,240 @@
+"""Train the contact network (`planner/events/contact_net.py`) on PhysWorld's exact contacts.
+
+    python -m prismaudio.planner_training.contact_net --physics data/physworld \
+        [--more data/physworld_more ...] [--steps 4000] [--run-dir runs/contact_net] [--out PATH]
+
+Each clip is decoded as the planner decodes it (`decode_for_analysis`), turned grey at the
+network's size and cached in --run-dir with its frames' shown times and the simulator's
+impacts. Frame k is labelled a contact when an impact falls between the frame shown before
+it and frame k; its timing target is how far before frame k (in frame intervals). Training
+draws chunks of frames from the train split of --physics and every --more build (more
+rendered clips: `prismaudio canvas build DIR --world physics --train N --val 0 --test 0
+--seed S`); the val split picks the peak threshold with the best F1 of contacts within
+40 ms (the benchmark's tolerance), and the test split is never read. Training state is
+saved every 250 steps in --run-dir (a stopped run resumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+log = logging.getLogger(__name__)
+TOLERANCE = 0.040
+
+
+@dataclass
+class ClipData:
+    grey: np.ndarray  # uint8 [T, S, S]
+    times: np.ndarray  # [T] shown time of each frame
+    onsets: np.ndarray  # simulator impacts, seconds
+    strengths: np.ndarray  # their strengths in the reference plan (loudness relative to the object's loudest)
+
+
+def frame_labels(times: np.ndarray, onsets: np.ndarray, strengths: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label [T], before [T], strength [T]): frame k is a contact when an onset lies in
+    (times[k-1], times[k]] (the first frame that can show it); `before` is how far before
+    frame k, in frame intervals; `strength` the strongest contact's there."""
+    label, before = np.zeros(len(times), np.float32), np.zeros(len(times), np.float32)
+    strength = np.zeros(len(times), np.float32)
+    strengths = np.ones(len(onsets)) if strengths is None else strengths
+    for c, s in zip(onsets, strengths):
+        k = int(np.searchsorted(times, c - 1e-9))  # first frame shown at or after the onset
+        if k >= len(times):
+            continue
+        while k > 0 and times[k - 1] == times[k]:
+            k -= 1  # a frame shown twice: its first showing
+        step = float(times[k] - times[k - 1]) if k > 0 else 1.0
+        if label[k] == 0.0 or s > strength[k]:
+            before[k] = float(np.clip((times[k] - c) / max(step, 1e-6), 0.0, 1.0))
+            strength[k] = float(s)
+        label[k] = 1.0
+    return label, before, strength
+
+
+def match_count(planned: list[float], true: list[float], tolerance: float = TOLERANCE) -> int:
+    """One-to-one matches within `tolerance` (closest pairs first)."""
+    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(planned) for j, t in enumerate(true) if abs(p - t) <= tolerance)
+    used_p, used_t, n = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            n += 1
+    return n
+
+
+def clip_data(sample, size: int, cache: Path) -> ClipData:
+    from ..fsutil import atomic_path
+    from ..media import probe
+    from ..planner.events.contact_net import grey_frames
+    from ..planner.events.motion import shown_times
+    from ..planner.planner import PlannerConfig, decode_for_analysis
+
+    impacts = sorted((e.onset, e.strength) for e in sample.plan.temporal.events if e.kind == "impact")
+    onsets, strengths = np.array([o for o, _ in impacts], float), np.array([s for _, s in impacts], float)
+    one = cache / f"{sample.id}.npz"
+    if one.is_file():
+        d = np.load(one)
+        return ClipData(d["grey"], d["times"], onsets, strengths)
+    cfg = PlannerConfig()
+    frames, info = decode_for_analysis(sample.video_path, cfg)
+    times = shown_times(len(frames), cfg.fps, 0.0 if info.variable_fps else float(probe(sample.video_path).fps))
+    data = ClipData(grey_frames(frames, size), times, onsets, strengths)
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_path(one) as tmp:
+        np.savez(tmp, grey=data.grey, times=data.times)
+    return data
+
+
+def load_split(root: str, split: str, size: int, cache: Path) -> list[ClipData]:
+    from ..canvas.manifest import load_manifest
+
+    clips = [s for s in load_manifest(root) if s.split == split]
+    out = []
+    for i, s in enumerate(clips):
+        out.append(clip_data(s, size, cache / Path(root).name))
+        if (i + 1) % 25 == 0 or i + 1 == len(clips):
+            log.info("%s %s: %d/%d clips decoded", Path(root).name, split, i + 1, len(clips))
+    return out
+
+
+def clip_probabilities(net, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
+    from ..planner.events.contact_net import clip_features
+
+    with torch.no_grad():
+        logits, before, _ = net(clip_features(net, clip.grey)[None])
+    return torch.sigmoid(logits[0]).numpy(), before[0].numpy()
+
+
+def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
+    """The threshold with the best F1 on `clips`, and P / R / F1 there."""
+    from ..planner.events.contact_net import FrameContacts, contact_peaks, contact_times
+
+    net.eval()
+    scored = [(clip_probabilities(net, c), c) for c in clips]
+    best = (0.5, {"f1": -1.0})
+    for th in np.arange(0.1, 0.91, 0.05):
+        hits = planned = true = 0
+        for (prob, before), c in scored:
+            found = FrameContacts(prob, before, np.zeros_like(prob), contact_peaks(prob, th))
+            times = [t for t, _ in contact_times(found, c.times)]
+            hits += match_count(times, list(c.onsets))
+            planned += len(times)
+            true += len(c.onsets)
+        p, r = hits / max(planned, 1), hits / max(true, 1)
+        f1 = 2 * p * r / max(p + r, 1e-9)
+        if f1 > best[1]["f1"]:
+            best = (round(float(th), 2), {"precision": p, "recall": r, "f1": f1, "hits": hits, "planned": planned, "true": true})
+    net.train()
+    return best
+
+
+def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, length: int):
+    """`chunks` random runs of `length` frames: (padded greys, labels, timing and strength targets)."""
+    from ..planner.events.contact_net import CONTEXT
+
+    greys, labels, befores, strengths = [], [], [], []
+    for _ in range(chunks):
+        c = clips[int(rng.integers(len(clips)))]
+        t = len(c.grey)
+        a = int(rng.integers(0, max(1, t - length + 1)))
+        b = min(t, a + length)
+        lo, hi = max(0, a - CONTEXT), min(t, b + CONTEXT)
+        g = torch.from_numpy(c.grey[lo:hi]).float() / 255.0
+        g = torch.cat([g[:1].expand(CONTEXT - (a - lo), -1, -1), g, g[-1:].expand(CONTEXT - (hi - b), -1, -1)])
+        if rng.random() < 0.5:
+            g = g.flip(-1)  # mirrored pictures: contacts do not care about left and right
+        # other exposures and contrasts than the renderer's (real footage is darker, flatter, brighter)
+        g = (g * float(rng.uniform(0.6, 1.3)) + float(rng.uniform(-0.15, 0.15))).clamp(0.0, 1.0)
+        lab, bef, strength = frame_labels(c.times, c.onsets, c.strengths)
+        greys.append(g)
+        labels.append(torch.from_numpy(lab[a:b]))
+        befores.append(torch.from_numpy(bef[a:b]))
+        strengths.append(torch.from_numpy(strength[a:b]))
+    return greys, labels, befores, strengths
+
+
+def train(root: str, more: list[str], run_dir: str, out: str, steps: int, threads: int) -> str:
+    from ..planner.events.contact_net import CONTACT_NET_KIND, ContactNet, ContactNetConfig
+    from ..train.checkpoint import export_weights, latest_checkpoint, load_checkpoint, restore_training_state, \
+        save_training_state
+
+    torch.set_num_threads(threads)
+    cfg = ContactNetConfig()
+    cache = Path(run_dir) / "clips"
+    train_clips = load_split(root, "train", cfg.size, cache)
+    for extra in more:
+        train_clips += load_split(extra, "train", cfg.size, cache)
+    val_clips = load_split(root, "val", cfg.size, cache)
+    log.info("%d train clips (%d impacts), %d val clips", len(train_clips),
+             sum(len(c.onsets) for c in train_clips), len(val_clips))
+    torch.manual_seed(0)
+    net = ContactNet(cfg)
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=0.05)
+    state_dir = Path(run_dir) / "state"
+    start = 0
+    if (last := latest_checkpoint(state_dir)) is not None:
+        start = restore_training_state(load_checkpoint(last), net, opt)
+        for _ in range(start):
+            sched.step()  # (the schedule is a function of the step)
+        log.info("resumed at step %d", start)
+    rng = np.random.default_rng(1000 + start)
+    history: list[dict] = []
+    t0, losses = time.time(), []
+    for i in range(start, steps):
+        greys, labels, befores, strengths = draw_batch(train_clips, rng, chunks=4, length=48)
+        feats = torch.stack([net.frame_features(g) for g in greys])
+        logits, before, strength = net(feats)
+        label, target, loud = torch.stack(labels), torch.stack(befores), torch.stack(strengths)
+        loss = F.binary_cross_entropy_with_logits(logits, label, pos_weight=torch.tensor(4.0))
+        if label.sum() > 0:
+            loss = loss + (label * ((before - target).abs() + (strength - loud).abs())).sum() / label.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss))
+        done = i + 1
+        if done % 50 == 0:
+            log.info("step %d/%d loss %.4f (%.2f s/step)", done, steps, np.mean(losses[-50:]), (time.time() - t0) / len(losses))
+        if done % 250 == 0 or done == steps:
+            th, fig = evaluate(net, val_clips)
+            history.append({"step": done, "threshold": th, **fig})
+            log.info("val at step %d: threshold %.2f P %.3f R %.3f F1 %.3f", done, th, fig["precision"], fig["recall"], fig["f1"])
+            save_training_state(state_dir / f"step_{done:06d}.safetensors", CONTACT_NET_KIND, 1, cfg, done, net, opt)
+    th, fig = evaluate(net, val_clips)
+    cfg.threshold = th
+    export_weights(out, CONTACT_NET_KIND, 1, cfg, net,
+                   extra={"physics": Path(root).name, "train_clips": len(train_clips), "val": fig, "curve": history})
+    print(f"val: threshold {th:.2f} P {fig['precision']:.3f} R {fig['recall']:.3f} F1 {fig['f1']:.3f} -> {out}")
+    return out
+
+
+def main() -> int:
+    from ..planner.events.contact_net import CONTACT_NET_PATH
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--physics", default="data/physworld")
+    ap.add_argument("--more", action="append", default=[], help="another PhysWorld build whose train split is used too")
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--run-dir", default="runs/contact_net")
+    ap.add_argument("--out", default=str(CONTACT_NET_PATH))
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
