@@ -203,7 +203,7 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         done = i + 1
         if done % 50 == 0:
             log.info("step %d/%d loss %.4f (%.2f s/step)", done, steps, np.mean(losses[-50:]), (time.time() - t0) / len(losses))

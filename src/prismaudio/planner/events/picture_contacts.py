@@ -8,13 +8,15 @@ track it then meets the contacts of the track's own motion (`motion.track_contac
 - a picture contact with a motion contact within `snap` (closest pairs first): one contact,
   timed by the one `timing` names, its strength the motion's velocity change (or the network's
   loudness, `strength`), its confidence the larger;
-- a picture contact alone, where the network is surer (`lone_threshold`): a new contact, its strength the velocity change of the track
-  around it (what the motion path measured under its threshold), its kind from the velocities;
-  unless it lies within `snap` of a contact already kept (a second peak of the same contact);
 - a motion contact alone: kept where its velocity change is `keep_margin` times the motion's
-  detection floor or more; by default the network's silence drops it. (PhysWorld val, the first network: keeping them gave P 0.545 R 0.537, dropping
-  them P 0.892 R 0.493; letting a weaker network probability, 0.3 or 0.45 against its own
-  0.65, confirm them added only false contacts: P 0.750 / 0.805 at the same recall.)
+  detection floor or more (a clean bounce); otherwise the network's silence drops it;
+- a picture contact alone, where the network is surer (`lone_threshold`) and no kept contact
+  lies within `snap` (a second peak of the same contact): a new contact, its strength the
+  velocity change of the track around it (what the motion measured under its floor) or the
+  network's loudness, its kind from the velocities.
+
+How each rule was chosen (PhysWorld val and a development build, the plain physics clips):
+docs/motion-events.md, "Seventh round".
 
 Pure functions of arrays and tracks; each tested alone.
 """
@@ -47,6 +49,12 @@ class PictureContactConfig:
     strength: str = "picture"  # a contact's strength from: motion (its velocity change; the network's only where
     # the motion has none), picture (the network's wherever it saw the contact)
     net_path: str = ""  # empty: the packaged network
+
+    def __post_init__(self):
+        if self.timing not in ("picture", "motion", "clean"):
+            raise ValueError(f"timing must be picture, motion or clean, got '{self.timing}'")
+        if self.strength not in ("picture", "motion"):
+            raise ValueError(f"strength must be picture or motion, got '{self.strength}'")
 
 
 @dataclass
