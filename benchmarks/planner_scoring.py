@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from prismaudio.dsp.onsets import closest_pairs
 from prismaudio.planner_training.canvas_clips import GroundTruthSource
 
 TOL = 0.040
@@ -13,14 +14,7 @@ TOL = 0.040
 
 def match_pairs(pred: list[float], true: list[float], tol: float = TOL) -> list[tuple[int, int]]:
     """One-to-one (pred index, true index) matches within tol (greedy by distance)."""
-    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(pred) for j, t in enumerate(true) if abs(p - t) <= tol + 1e-9)
-    used_p, used_t, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            out.append((i, j))
-    return out
+    return closest_pairs(pred, true, tol)
 
 
 def match_onsets(pred: list[float], true: list[float], tol: float = TOL) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from prismaudio.dsp.onsets import detect_onsets, match_events, onset_prf
+from prismaudio.dsp.onsets import closest_pairs, detect_onsets, match_events, onset_prf
 
 
 def test_onset_matching_is_maximum_not_greedy():
@@ -20,6 +20,13 @@ def test_onset_matching_is_maximum_not_greedy():
     assert onset_prf(np.array([0.0, 0.04]), np.array([0.035, 0.08]), 0.05) == (1.0, 1.0, 1.0)
     assert match_events(np.array([0.5, 0.1]), np.array([0.1]), 0.05) == 1  # unsorted input
     assert match_events(np.zeros(0), np.array([0.1]), 0.05) == 0
+
+
+def test_closest_pairs_keep_each_nearest_time():
+    # the planner benchmarks' matching: closest pairs first, one to one (1 pair where 2 exist above)
+    assert closest_pairs([0.0, 0.04], [0.035, 0.08], 0.05) == [(1, 0)]
+    assert closest_pairs([1.0, 1.05], [1.03, 1.06], 0.04) == [(1, 1), (0, 0)]
+    assert closest_pairs([0.1], [0.14], 0.04) == [(0, 0)]  # on the tolerance: a match
 
 
 def test_onset_f1_equals_mir_eval():

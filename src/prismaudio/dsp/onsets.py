@@ -153,6 +153,22 @@ def match_events(predicted: np.ndarray, reference: np.ndarray, tolerance_s: floa
     return hits
 
 
+def closest_pairs(predicted: list[float], reference: list[float], tolerance_s: float) -> list[tuple[int, int]]:
+    """One-to-one (predicted index, reference index) pairs within `tolerance_s`, closest pairs
+    first (greedy by distance: each predicted time keeps the reference time nearest to it, which
+    `match_events`'s maximum matching does not promise). The planner benchmarks score onsets so,
+    and the planner pairs its two kinds of contacts so."""
+    pairs = sorted((abs(p - r), i, j) for i, p in enumerate(predicted) for j, r in enumerate(reference)
+                   if abs(p - r) <= tolerance_s + 1e-9)
+    used_p, used_r, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_r:
+            used_p.add(i)
+            used_r.add(j)
+            out.append((i, j))
+    return out
+
+
 def onset_prf(predicted: np.ndarray, reference: np.ndarray, tolerance_s: float = 0.05) -> tuple[float, float, float]:
     """Precision, recall and F1 of predicted onsets against reference onsets.
 

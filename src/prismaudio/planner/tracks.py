@@ -139,6 +139,15 @@ def blob_from_pixels(flat: np.ndarray, frame: np.ndarray, factor: int = 1) -> Bl
     )
 
 
+def box_at(track: Track, frame: int, seen_only: bool = False) -> tuple[int, int, int, int] | None:
+    """The track's box (top, left, bottom, right) at analysis frame `frame`; None outside its
+    span, or (`seen_only`) where its position was bridged over a gap."""
+    i = frame - track.start
+    if 0 <= i < len(track) and (not seen_only or track.observed[i]):
+        return track.boxes[i]
+    return None
+
+
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """Intersection over union of two boxes (top, left, bottom, right)."""
     inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))

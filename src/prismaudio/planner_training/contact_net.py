@@ -61,15 +61,10 @@ def frame_labels(times: np.ndarray, onsets: np.ndarray, strengths: np.ndarray | 
 
 
 def match_count(planned: list[float], true: list[float], tolerance: float = TOLERANCE) -> int:
-    """One-to-one matches within `tolerance` (closest pairs first)."""
-    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(planned) for j, t in enumerate(true) if abs(p - t) <= tolerance)
-    used_p, used_t, n = set(), set(), 0
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
-            n += 1
-    return n
+    """One-to-one matches within `tolerance`, closest pairs first (as the planner benchmark scores)."""
+    from ..dsp.onsets import closest_pairs
+
+    return len(closest_pairs(planned, true, tolerance))
 
 
 def clip_data(sample, size: int, cache: Path) -> ClipData:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tracks import Analysis, Track
+from ..tracks import Analysis, Track, box_at
 from ..detect.foreground import block_mean, motion_factor
 from .visual import VisualEvent
 
@@ -69,11 +69,10 @@ def box_energy(diff: np.ndarray, box: tuple[int, int, int, int], growth: float) 
     return float(diff[t0:t1, l0:l1].sum())
 
 
-def _box_at(track: Track, frame: int) -> tuple[int, int, int, int] | None:
-    i = frame - track.start
-    if 0 <= i < len(track):
-        return track.boxes[i]
-    return None
+def grey_change(frames: np.ndarray, a: int, b: int) -> np.ndarray:
+    """|grey(frames[b]) - grey(frames[a])| [H, W] of RGB frames (ITU-R 601 luma weights)."""
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.abs((frames[b].astype(np.float32) - frames[a].astype(np.float32)) @ weights)
 
 
 def impact_probability(frames: np.ndarray, cfg: ImpactConfig) -> np.ndarray | None:
@@ -100,11 +99,9 @@ def assign_impacts(peaks: list[float], analysis: Analysis, frames: np.ndarray, c
     if not tracks:
         return out
     n = len(frames)
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
     for pos in peaks:
         k = int(round(pos))
-        on = [(t, _box_at(t, k)) for t in tracks]
-        on = [(t, b) for t, b in on if b is not None]
+        on = [(t, b) for t in tracks if (b := box_at(t, k)) is not None]
         if not on:
             continue
         if len(on) == 1:
@@ -113,7 +110,7 @@ def assign_impacts(peaks: list[float], analysis: Analysis, frames: np.ndarray, c
             score = np.zeros(len(on))
             for f in (k, k + 1):
                 if 1 <= f < n:
-                    diff = np.abs((frames[f].astype(np.float32) - frames[f - 1].astype(np.float32)) @ weights)
+                    diff = grey_change(frames, f - 1, f)
                     score += [box_energy(diff, b, cfg.box_growth) for _, b in on]
             best = on[int(np.argmax(score))][0]
         out.setdefault(best.id, []).append(VisualEvent(best.id, pos / analysis.fps, "contact", 1.0))

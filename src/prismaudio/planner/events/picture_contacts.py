@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tracks import Analysis, Track
-from .impacts import box_energy
+from ...dsp.onsets import closest_pairs
+from ..tracks import Analysis, Track, box_at
+from .impacts import box_energy, grey_change
 from .motion import Contact, classify_contact
 
 
@@ -65,25 +66,15 @@ class PictureContact:
     strength: float = -1.0  # the network's strength: loudness relative to the object's loudest (< 0: none)
 
 
-def _box_at(track: Track, frame: int) -> tuple[int, int, int, int] | None:
-    i = frame - track.start
-    if 0 <= i < len(track) and track.observed[i]:
-        return track.boxes[i]
-    return None
-
-
 def owner(frame: int, tracks: list[Track], frames: np.ndarray, growth: float) -> int | None:
     """The id of the track seen at `frame` whose (grown) box holds the most change of the
     picture from the frame before to the frame after; None where no track is seen there."""
-    on = [(t, b) for t in tracks if (b := _box_at(t, frame)) is not None]
+    on = [(t, b) for t in tracks if (b := box_at(t, frame, seen_only=True)) is not None]
     if not on:
         return None
     if len(on) == 1:
         return on[0][0].id
-    n = len(frames)
-    a, b = max(0, frame - 1), min(n - 1, frame + 1)
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    change = np.abs((frames[b].astype(np.float32) - frames[a].astype(np.float32)) @ weights)
+    change = grey_change(frames, max(0, frame - 1), min(len(frames) - 1, frame + 1))
     score = [box_energy(change, box, growth) for _, box in on]
     return on[int(np.argmax(score))][0].id
 
@@ -125,12 +116,8 @@ def velocity_change(t: np.ndarray, pos: np.ndarray, seen: np.ndarray, at: float,
 def fuse(motion: list[Contact], picture: list[PictureContact], track_id: int, t: np.ndarray, pos: np.ndarray,
          seen: np.ndarray, cfg: PictureContactConfig, stop_share: float = 0.3) -> list[Contact]:
     """One track's contacts from its motion and from the picture (module docstring)."""
-    pairs = sorted((abs(c.time - p.time), j, i) for j, p in enumerate(picture) for i, c in enumerate(motion)
-                   if abs(c.time - p.time) <= cfg.snap)
-    partner: dict[int, int] = {}  # picture contact -> its motion contact (closest pairs first, one to one)
-    for _, j, i in pairs:
-        if j not in partner and i not in partner.values():
-            partner[j] = i
+    # picture contact -> its motion contact (closest pairs first, one to one)
+    partner = dict(closest_pairs([p.time for p in picture], [c.time for c in motion], cfg.snap))
     out: list[Contact] = []
     for j, i in partner.items():
         p, c = picture[j], motion[i]
