@@ -1,7 +1,8 @@
 """Train the contact network (`planner/events/contact_net.py`) on PhysWorld's exact contacts.
 
     python -m prismaudio.planner_training.contact_net --physics data/physworld \
-        [--more data/physworld_more ...] [--steps 4000] [--run-dir runs/contact_net] [--out PATH]
+        [--more data/physworld_more ...] [--val-more data/physdev ...] [--size 160] \
+        [--steps 4000] [--run-dir runs/contact_net] [--out PATH]
 
 Each clip is decoded as the planner decodes it (`decode_for_analysis`), turned grey at the
 network's size and cached in --run-dir with its frames' shown times and the simulator's
@@ -9,8 +10,9 @@ impacts. Frame k is labelled a contact when an impact falls between the frame sh
 it and frame k; its timing target is how far before frame k (in frame intervals). Training
 draws chunks of frames from the train split of --physics and every --more build (more
 rendered clips: `prismaudio canvas build DIR --world physics --train N --val 0 --test 0
---seed S`); the val split picks the peak threshold with the best F1 of contacts within
-40 ms (the benchmark's tolerance), and the test split is never read. Training state is
+--seed S`); the val split (and the train split of each
+--val-more build) picks the peak threshold with the best F1 of contacts within 40 ms (the
+benchmark's tolerance), and the test split is never read. Training state is
 saved every 250 steps in --run-dir (a stopped run resumes).
 """
 
@@ -158,18 +160,21 @@ def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, len
     return greys, labels, befores, strengths
 
 
-def train(root: str, more: list[str], run_dir: str, out: str, steps: int, threads: int) -> str:
+def train(root: str, more: list[str], run_dir: str, out: str, steps: int, threads: int,
+          val_more: list[str] = (), size: int = 0) -> str:
     from ..planner.events.contact_net import CONTACT_NET_KIND, ContactNet, ContactNetConfig
     from ..train.checkpoint import export_weights, latest_checkpoint, load_checkpoint, restore_training_state, \
         save_training_state
 
     torch.set_num_threads(threads)
-    cfg = ContactNetConfig()
-    cache = Path(run_dir) / "clips"
+    cfg = ContactNetConfig(**({"size": size} if size else {}))
+    cache = Path(run_dir) / f"clips{cfg.size}"  # one cache per picture size
     train_clips = load_split(root, "train", cfg.size, cache)
     for extra in more:
         train_clips += load_split(extra, "train", cfg.size, cache)
     val_clips = load_split(root, "val", cfg.size, cache)
+    for extra in val_more:  # a development build: a larger val picks the threshold less by chance
+        val_clips += load_split(extra, "train", cfg.size, cache)
     log.info("%d train clips (%d impacts), %d val clips", len(train_clips),
              sum(len(c.onsets) for c in train_clips), len(val_clips))
     torch.manual_seed(0)
@@ -210,7 +215,9 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
     th, fig = evaluate(net, val_clips)
     cfg.threshold = th
     export_weights(out, CONTACT_NET_KIND, 1, cfg, net,
-                   extra={"physics": Path(root).name, "train_clips": len(train_clips), "val": fig, "curve": history})
+                   extra={"physics": Path(root).name, "more": [Path(m).name for m in more], "val_more": [Path(m).name for m in val_more],
+                          "train_clips": len(train_clips), "val_clips": len(val_clips), "val": fig,
+                          "curve": history})
     print(f"val: threshold {th:.2f} P {fig['precision']:.3f} R {fig['recall']:.3f} F1 {fig['f1']:.3f} -> {out}")
     return out
 
@@ -221,13 +228,16 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physics", default="data/physworld")
     ap.add_argument("--more", action="append", default=[], help="another PhysWorld build whose train split is used too")
+    ap.add_argument("--val-more", action="append", default=[],
+                    help="another PhysWorld build whose train split joins the validation (never the test split)")
+    ap.add_argument("--size", type=int, default=0, help="picture side the network sees (0: the default)")
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--run-dir", default="runs/contact_net")
     ap.add_argument("--out", default=str(CONTACT_NET_PATH))
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads)
+    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads, a.val_more, a.size)
     return 0
 
 
