@@ -193,7 +193,7 @@ def events(scene: Scene) -> Scene:
     if scene.mode == "open":
         times = shown_times(analysis.num_frames, analysis.fps, scene.source_fps)
         picture = find_picture_contacts(scene.frames, scene.work, analysis, times, cfg.open_world.picture)
-        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, scene.source_fps,
+        scene.open_sources, scene.event_notes = plan_open_world(analysis, scene.probabilities, cfg.open_world, times,
                                                                 scene.homographies, scene.kinds or None, scene.in_place,
                                                                 scene.changes, scene.people, picture)
     else:

@@ -104,26 +104,18 @@ def load_split(root: str, split: str, size: int, cache: Path) -> list[ClipData]:
     return out
 
 
-def clip_probabilities(net, clip: ClipData) -> tuple[np.ndarray, np.ndarray]:
-    from ..planner.events.contact_net import clip_features
-
-    with torch.no_grad():
-        logits, before, _ = net(clip_features(net, clip.grey)[None])
-    return torch.sigmoid(logits[0]).numpy(), before[0].numpy()
-
-
 def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
     """The threshold with the best F1 on `clips`, and P / R / F1 there."""
-    from ..planner.events.contact_net import FrameContacts, contact_peaks, contact_times
+    from dataclasses import replace
 
-    net.eval()
-    scored = [(clip_probabilities(net, c), c) for c in clips]
+    from ..planner.events.contact_net import contact_peaks, contact_times, grey_contacts
+
+    scored = [(grey_contacts(net, c.grey), c) for c in clips]
     best = (0.5, {"f1": -1.0})
     for th in np.arange(0.1, 0.91, 0.05):
         hits = planned = true = 0
-        for (prob, before), c in scored:
-            found = FrameContacts(prob, before, np.zeros_like(prob), contact_peaks(prob, th))
-            times = [t for t, _ in contact_times(found, c.times)]
+        for found, c in scored:
+            times = [t for t, _ in contact_times(replace(found, peaks=contact_peaks(found.probability, th)), c.times)]
             hits += match_count(times, list(c.onsets))
             planned += len(times)
             true += len(c.onsets)
@@ -137,7 +129,7 @@ def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
 
 def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, length: int):
     """`chunks` random runs of `length` frames: (padded greys, labels, timing and strength targets)."""
-    from ..planner.events.contact_net import CONTEXT
+    from ..planner.events.contact_net import CONTEXT, padded
 
     greys, labels, befores, strengths = [], [], [], []
     for _ in range(chunks):
@@ -145,9 +137,7 @@ def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, len
         t = len(c.grey)
         a = int(rng.integers(0, max(1, t - length + 1)))
         b = min(t, a + length)
-        lo, hi = max(0, a - CONTEXT), min(t, b + CONTEXT)
-        g = torch.from_numpy(c.grey[lo:hi]).float() / 255.0
-        g = torch.cat([g[:1].expand(CONTEXT - (a - lo), -1, -1), g, g[-1:].expand(CONTEXT - (hi - b), -1, -1)])
+        g = padded(c.grey)[a : b + 2 * CONTEXT]  # frames a - CONTEXT .. b + CONTEXT, the clip's ends repeated
         if rng.random() < 0.5:
             g = g.flip(-1)  # mirrored pictures: contacts do not care about left and right
         # other exposures and contrasts than the renderer's (real footage is darker, flatter, brighter)

@@ -114,13 +114,17 @@ def contact_peaks(prob: np.ndarray, threshold: float) -> list[int]:
 
 
 @torch.no_grad()
-def frame_contacts(net: ContactNet, frames: np.ndarray, threshold: float = 0.0) -> FrameContacts:
-    """The network's contacts in analysis frames uint8 [T, H, W, 3] (0: its own threshold)."""
+def grey_contacts(net: ContactNet, grey: np.ndarray, threshold: float = 0.0) -> FrameContacts:
+    """The network's contacts in grey frames uint8 [T, S, S] at its size (0: its own threshold)."""
     net.eval()
-    grey = grey_frames(frames, net.cfg.size)
     logits, before, strength = net(clip_features(net, grey)[None])
     prob = torch.sigmoid(logits[0]).numpy()
     return FrameContacts(prob, before[0].numpy(), strength[0].numpy(), contact_peaks(prob, threshold or net.cfg.threshold))
+
+
+def frame_contacts(net: ContactNet, frames: np.ndarray, threshold: float = 0.0) -> FrameContacts:
+    """The network's contacts in analysis frames uint8 [T, H, W, 3] (0: its own threshold)."""
+    return grey_contacts(net, grey_frames(frames, net.cfg.size), threshold)
 
 
 def contact_times(found: FrameContacts, times: np.ndarray) -> list[tuple[float, float]]:

@@ -219,14 +219,15 @@ def own_motion(track: Track, analysis: Analysis, homographies: np.ndarray | None
     return replace(track, x=held[:, 0] / analysis.width, y=held[:, 1] / analysis.height)
 
 
-def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, source_fps: float = 0.0,
+def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldConfig, times: np.ndarray | None = None,
                     homographies: np.ndarray | None = None, kinds: list | None = None,
                     in_place: set[int] | frozenset[int] = frozenset(),
                     changes: Changes | None = None, people: People | None = None,
                     picture: dict[int, list[PictureContact]] | None = None) -> tuple[list[OpenSource], list[str]]:
     """Sources of the tracks (`probs`: each track's mean ImageNet probabilities) and notes on
-    what was left out and why. `source_fps`: the video's own frame rate (0: unknown), so
-    contacts are timed on the frames it really showed; `homographies`: the camera's motion
+    what was left out and why. `times`: each analysis frame's shown time (`shown_times` of the
+    video's own frame rate; None: the analysis frames' own), so contacts are timed on the frames
+    it really showed; `homographies`: the camera's motion
     ([T, 3, 3] frame to frame, `camera.frame_homographies`), taken out of the objects' motion
     (None: a still camera); `kinds`: each track's object kind (`identify.object_kinds`; None: unknown);
     `changes`: the picture's frame-to-frame changes on a still camera (`settles.Changes`;
@@ -238,7 +239,7 @@ def plan_open_world(analysis: Analysis, probs: list[np.ndarray], cfg: OpenWorldC
     all where they only stand, sway, talk or gesture (a gesture is no knock); and the tall tracks
     the people detector searched and never saw as a person, which are no walkers; `picture`: the
     contact network's contacts under the ids of the tracks that made them (None: no network)."""
-    times = shown_times(analysis.num_frames, analysis.fps, source_fps)
+    times = times if times is not None else shown_times(analysis.num_frames, analysis.fps, 0.0)
     notes: list[str] = []
     sources: list[OpenSource] = []
     dropped = gesturing = 0
