@@ -1,16 +1,22 @@
 """The contact network's pieces: labels, peaks, timing, who made a contact, fusion with the motion's contacts."""
 
 import numpy as np
+import pytest
 import torch
 
 from prismaudio.planner.events.contact_net import (
+    CONTACT_ENSEMBLE_KIND,
+    ContactEnsemble,
+    ContactEnsembleConfig,
     ContactNet,
     ContactNetConfig,
     FrameContacts,
     clip_features,
     contact_peaks,
     contact_times,
+    grey_contacts,
     grey_frames,
+    load_contact_net,
 )
 from prismaudio.planner.events.motion import Contact, shown_times
 from prismaudio.planner.events.picture_contacts import (
@@ -69,6 +75,30 @@ def test_network_shapes_and_chunking():
                                               torch.from_numpy(grey[-1:]).float().expand(2, -1, -1)]) / 255.0)
         chunked = clip_features(net, grey)  # 64 + 6 frames, each chunk with its context
     assert torch.allclose(whole, chunked, atol=1e-5)
+
+
+def test_an_ensemble_averages_its_members_and_ships_in_one_file(tmp_path):
+    from prismaudio.train.checkpoint import export_weights
+
+    torch.manual_seed(0)
+    shapes = [ContactNetConfig(size=32, channels=(4, 8), temporal=8),
+              ContactNetConfig(size=32, channels=(4, 8), blocks=2, temporal=8)]  # members may differ in shape
+    ensemble = ContactEnsemble(ContactEnsembleConfig(shapes, threshold=0.3))
+    grey = np.random.default_rng(1).integers(0, 255, (30, 32, 32), dtype=np.uint8)
+    each = [grey_contacts(m, grey, 0.3) for m in ensemble.members]
+    both = grey_contacts(ensemble, grey)  # the ensemble's own threshold
+    assert np.allclose(both.probability, (each[0].probability + each[1].probability) / 2, atol=1e-6)
+    assert np.allclose(both.before, (each[0].before + each[1].before) / 2, atol=1e-6)
+    assert both.peaks == contact_peaks(both.probability, 0.3)
+    path = export_weights(tmp_path / "nets.safetensors", CONTACT_ENSEMBLE_KIND, 1, ensemble.cfg, ensemble)
+    loaded = load_contact_net(str(path))
+    assert isinstance(loaded, ContactEnsemble) and loaded.cfg.threshold == 0.3 and loaded.members[1].cfg.blocks == 2
+    assert np.allclose(grey_contacts(loaded, grey).probability, both.probability, atol=1e-6)
+
+
+def test_ensemble_members_must_see_one_picture_size():
+    with pytest.raises(ValueError, match="same picture size"):
+        ContactEnsembleConfig([ContactNetConfig(size=32), ContactNetConfig(size=64)])
 
 
 def _track(tid, boxes, frames=None):

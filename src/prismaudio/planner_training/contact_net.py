@@ -2,7 +2,10 @@
 
     python -m prismaudio.planner_training.contact_net --physics data/physworld \
         [--more data/physworld_more ...] [--val-more data/physdev ...] [--size 160] \
-        [--steps 4000] [--run-dir runs/contact_net] [--out PATH]
+        [--channels 16,48,96,128 --blocks 2] [--lr 2e-3] [--steps 4000] \
+        [--run-dir runs/contact_net] [--out PATH]
+    python -m prismaudio.planner_training.contact_net --average A.safetensors --average B.safetensors \
+        [--val-more data/physdev] --out PATH     # an ensemble of trained networks, no training
 
 Each clip is decoded as the planner decodes it (`decode_for_analysis`), turned grey at the
 network's size and cached in --run-dir with its frames' shown times and the simulator's
@@ -104,6 +107,15 @@ def load_split(root: str, split: str, size: int, cache: Path) -> list[ClipData]:
     return out
 
 
+def validation_clips(root: str, val_more: list[str], size: int, cache: Path) -> list[ClipData]:
+    """The val split of `root` and the train split of each --val-more build (a development
+    build: a larger val picks the threshold less by chance)."""
+    clips = load_split(root, "val", size, cache)
+    for extra in val_more:
+        clips += load_split(extra, "train", size, cache)
+    return clips
+
+
 def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
     """The threshold with the best F1 on `clips`, and P / R / F1 there."""
     from dataclasses import replace
@@ -151,26 +163,26 @@ def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, len
 
 
 def train(root: str, more: list[str], run_dir: str, out: str, steps: int, threads: int,
-          val_more: list[str] = (), size: int = 0) -> str:
+          val_more: list[str] = (), size: int = 0, channels: tuple[int, ...] = (), blocks: int = 0,
+          val_every: int = 250, lr: float = 2e-3) -> str:
     from ..planner.events.contact_net import CONTACT_NET_KIND, ContactNet, ContactNetConfig
     from ..train.checkpoint import export_weights, latest_checkpoint, load_checkpoint, restore_training_state, \
         save_training_state
 
     torch.set_num_threads(threads)
-    cfg = ContactNetConfig(**({"size": size} if size else {}))
+    shape = {"size": size, "channels": tuple(channels), "blocks": blocks}
+    cfg = ContactNetConfig(**{k: v for k, v in shape.items() if v})  # 0 or empty: the default
     cache = Path(run_dir) / f"clips{cfg.size}"  # one cache per picture size
     train_clips = load_split(root, "train", cfg.size, cache)
     for extra in more:
         train_clips += load_split(extra, "train", cfg.size, cache)
-    val_clips = load_split(root, "val", cfg.size, cache)
-    for extra in val_more:  # a development build: a larger val picks the threshold less by chance
-        val_clips += load_split(extra, "train", cfg.size, cache)
+    val_clips = validation_clips(root, val_more, cfg.size, cache)
     log.info("%d train clips (%d impacts), %d val clips", len(train_clips),
              sum(len(c.onsets) for c in train_clips), len(val_clips))
     torch.manual_seed(0)
     net = ContactNet(cfg)
-    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=0.05)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
     state_dir = Path(run_dir) / "state"
     start = 0
     if (last := latest_checkpoint(state_dir)) is not None:
@@ -197,17 +209,41 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
         done = i + 1
         if done % 50 == 0:
             log.info("step %d/%d loss %.4f (%.2f s/step)", done, steps, np.mean(losses[-50:]), (time.time() - t0) / len(losses))
-        if done % 250 == 0 or done == steps:
+        if done % val_every == 0 and done < steps:
             th, fig = evaluate(net, val_clips)
             history.append({"step": done, "threshold": th, **fig})
             log.info("val at step %d: threshold %.2f P %.3f R %.3f F1 %.3f", done, th, fig["precision"], fig["recall"], fig["f1"])
+        if done % 250 == 0 or done == steps:
             save_training_state(state_dir / f"step_{done:06d}.safetensors", CONTACT_NET_KIND, 1, cfg, done, net, opt)
     th, fig = evaluate(net, val_clips)
+    history.append({"step": steps, "threshold": th, **fig})
     cfg.threshold = th
     export_weights(out, CONTACT_NET_KIND, 1, cfg, net,
                    extra={"physics": Path(root).name, "more": [Path(m).name for m in more], "val_more": [Path(m).name for m in val_more],
                           "train_clips": len(train_clips), "val_clips": len(val_clips), "val": fig,
                           "curve": history})
+    print(f"val: threshold {th:.2f} P {fig['precision']:.3f} R {fig['recall']:.3f} F1 {fig['f1']:.3f} -> {out}")
+    return out
+
+
+def average(paths: list[str], root: str, val_more: list[str], run_dir: str, out: str) -> str:
+    """An ensemble of trained networks (`ContactEnsemble`: their outputs averaged), its
+    threshold set on val like a trained network's."""
+    from ..planner.events.contact_net import CONTACT_ENSEMBLE_KIND, ContactEnsemble, ContactEnsembleConfig, ContactNet, \
+        load_contact_net
+    from ..train.checkpoint import export_weights
+
+    nets = [load_contact_net(p) for p in paths]
+    if not all(isinstance(n, ContactNet) for n in nets):
+        raise SystemExit("--average takes single trained networks (found a missing file or an ensemble)")
+    ensemble = ContactEnsemble(ContactEnsembleConfig([n.cfg for n in nets]))
+    for member, net in zip(ensemble.members, nets):
+        member.load_state_dict(net.state_dict())
+    cache = Path(run_dir) / f"clips{ensemble.cfg.size}"
+    th, fig = evaluate(ensemble, validation_clips(root, val_more, ensemble.cfg.size, cache))
+    ensemble.cfg.threshold = th
+    export_weights(out, CONTACT_ENSEMBLE_KIND, 1, ensemble.cfg, ensemble,
+                   extra={"members": [Path(p).name for p in paths], "val_more": [Path(m).name for m in val_more], "val": fig})
     print(f"val: threshold {th:.2f} P {fig['precision']:.3f} R {fig['recall']:.3f} F1 {fig['f1']:.3f} -> {out}")
     return out
 
@@ -221,13 +257,23 @@ def main() -> int:
     ap.add_argument("--val-more", action="append", default=[],
                     help="another PhysWorld build whose train split joins the validation (never the test split)")
     ap.add_argument("--size", type=int, default=0, help="picture side the network sees (0: the default)")
+    ap.add_argument("--channels", default="", help="convolution widths per stage, e.g. 16,48,96,128 (empty: the default)")
+    ap.add_argument("--blocks", type=int, default=0, help="convolutions per stage (0: the default)")
+    ap.add_argument("--val-every", type=int, default=250, help="steps between validations")
+    ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (one cycle)")
+    ap.add_argument("--average", action="append", default=[],
+                    help="no training: average these trained networks into one ensemble (its threshold set on val)")
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--run-dir", default="runs/contact_net")
     ap.add_argument("--out", default=str(CONTACT_NET_PATH))
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads, a.val_more, a.size)
+    if a.average:
+        average(a.average, a.physics, a.val_more, a.run_dir, a.out)
+        return 0
+    channels = tuple(int(c) for c in a.channels.split(",")) if a.channels else ()
+    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads, a.val_more, a.size, channels, a.blocks, a.val_every, a.lr)
     return 0
 
 

@@ -11,6 +11,8 @@ picture; a max over the picture keeps one small object's jolt; a temporal convol
 the frames' features places it in time. It is trained on PhysWorld's exact contacts
 (`prismaudio.planner_training.contact_net`, rendered clips without end); weights in
 `assets/planner/contact_net.safetensors` (config inside). Without the file nothing changes.
+The file may hold several networks trained apart (`ContactEnsemble`): their outputs are
+averaged, since each misses other soft contacts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from torch.nn import functional as F
 
 CONTACT_NET_PATH = Path(__file__).resolve().parents[2] / "assets" / "planner" / "contact_net.safetensors"
 CONTACT_NET_KIND = "planner-contact-net"
+CONTACT_ENSEMBLE_KIND = "planner-contact-nets"
 CONTEXT = 2  # frames each side of the frame judged
 CHUNK = 64  # frames judged per batch (memory stays flat on long videos)
 
@@ -34,6 +37,7 @@ CHUNK = 64  # frames judged per batch (memory stays flat on long videos)
 class ContactNetConfig:
     size: int = 112  # grey frames are resized to size x size
     channels: tuple[int, ...] = (16, 32, 48, 64)  # stride-2 convolutions
+    blocks: int = 1  # convolutions per stage: the first halves the picture, the others keep its size
     temporal: int = 64  # width of the temporal convolution
     kernel: int = 5  # frames the temporal convolution spans
     threshold: float = 0.5  # probability of a contact peak that counts (set on val by the trainer)
@@ -48,6 +52,8 @@ class ContactNet(nn.Module):
         cin = 2 * CONTEXT + 1
         for cout in cfg.channels:
             layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.GELU()]
+            for _ in range(cfg.blocks - 1):
+                layers += [nn.Conv2d(cout, cout, 3, padding=1), nn.GELU()]
             cin = cout
         self.picture = nn.Sequential(*layers)
         width = 2 * cin  # max and mean over the picture
@@ -55,6 +61,12 @@ class ContactNet(nn.Module):
         self.time = nn.Sequential(nn.Conv1d(width, cfg.temporal, cfg.kernel, padding=pad), nn.GELU(),
                                   nn.Conv1d(cfg.temporal, cfg.temporal, cfg.kernel, padding=pad), nn.GELU())
         self.head = nn.Conv1d(cfg.temporal, 3, 1)  # contact logit, timing before the frame, strength
+        for m in self.picture:
+            if isinstance(m, nn.Conv2d):
+                # variance-keeping start: with torch's default, each of eight convolutions
+                # without normalisation shrinks the signal ~3x and a deep stack never leaves the base rate
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
 
     def frame_features(self, grey: torch.Tensor) -> torch.Tensor:
         """grey [T + 2 * CONTEXT, S, S] in [0, 1] -> [T, D]: each inner frame with its context."""
@@ -71,6 +83,29 @@ class ContactNet(nn.Module):
         the loudest contact of its object, 0 .. 1)."""
         out = self.head(self.time(features.transpose(1, 2)))
         return out[:, 0], torch.sigmoid(out[:, 1]), torch.sigmoid(out[:, 2])
+
+
+@dataclass
+class ContactEnsembleConfig:
+    members: list[ContactNetConfig]
+    threshold: float = 0.5  # on the members' mean probability (set on val by the trainer)
+
+    def __post_init__(self):
+        if not self.members or len({m.size for m in self.members}) != 1:
+            raise ValueError("an ensemble needs one or more member networks, all seeing the same picture size")
+
+    @property
+    def size(self) -> int:
+        return self.members[0].size
+
+
+class ContactEnsemble(nn.Module):
+    """Networks trained apart whose outputs are averaged (`grey_contacts`)."""
+
+    def __init__(self, cfg: ContactEnsembleConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.members = nn.ModuleList(ContactNet(m) for m in cfg.members)
 
 
 def grey_frames(frames: np.ndarray, size: int) -> np.ndarray:
@@ -114,15 +149,19 @@ def contact_peaks(prob: np.ndarray, threshold: float) -> list[int]:
 
 
 @torch.no_grad()
-def grey_contacts(net: ContactNet, grey: np.ndarray, threshold: float = 0.0) -> FrameContacts:
-    """The network's contacts in grey frames uint8 [T, S, S] at its size (0: its own threshold)."""
+def grey_contacts(net: ContactNet | ContactEnsemble, grey: np.ndarray, threshold: float = 0.0) -> FrameContacts:
+    """The network's contacts in grey frames uint8 [T, S, S] at its size (0: its own threshold);
+    an ensemble's probability, timing and strength are its members' means."""
     net.eval()
-    logits, before, strength = net(clip_features(net, grey)[None])
-    prob = torch.sigmoid(logits[0]).numpy()
-    return FrameContacts(prob, before[0].numpy(), strength[0].numpy(), contact_peaks(prob, threshold or net.cfg.threshold))
+    outputs = []
+    for member in net.members if isinstance(net, ContactEnsemble) else [net]:
+        logits, before, strength = member(clip_features(member, grey)[None])
+        outputs.append(torch.stack([torch.sigmoid(logits[0]), before[0], strength[0]]))
+    prob, before, strength = torch.stack(outputs).mean(dim=0).numpy()
+    return FrameContacts(prob, before, strength, contact_peaks(prob, threshold or net.cfg.threshold))
 
 
-def frame_contacts(net: ContactNet, frames: np.ndarray, threshold: float = 0.0) -> FrameContacts:
+def frame_contacts(net: ContactNet | ContactEnsemble, frames: np.ndarray, threshold: float = 0.0) -> FrameContacts:
     """The network's contacts in analysis frames uint8 [T, H, W, 3] (0: its own threshold)."""
     return grey_contacts(net, grey_frames(frames, net.cfg.size), threshold)
 
@@ -138,14 +177,16 @@ def contact_times(found: FrameContacts, times: np.ndarray) -> list[tuple[float, 
 
 
 @lru_cache(maxsize=2)
-def load_contact_net(path: str = str(CONTACT_NET_PATH)) -> ContactNet | None:
+def load_contact_net(path: str = str(CONTACT_NET_PATH)) -> ContactNet | ContactEnsemble | None:
+    """The network (or ensemble of networks) in `path`; None where there is no such file."""
     from ...config import from_dict
-    from ...train.checkpoint import load_checkpoint
+    from ...train.checkpoint import load_checkpoint, read_header
 
     if not Path(path).is_file():
         return None
-    ckpt = load_checkpoint(path, kind=CONTACT_NET_KIND)
-    cfg = from_dict(ContactNetConfig, ckpt.config)
-    net = ContactNet(cfg)
+    ensemble = read_header(path).get("kind") == CONTACT_ENSEMBLE_KIND
+    ckpt = load_checkpoint(path, kind=CONTACT_ENSEMBLE_KIND if ensemble else CONTACT_NET_KIND)
+    net = ContactEnsemble(from_dict(ContactEnsembleConfig, ckpt.config)) if ensemble else \
+        ContactNet(from_dict(ContactNetConfig, ckpt.config))
     net.load_state_dict(ckpt.group("model"))
     return net.eval()
