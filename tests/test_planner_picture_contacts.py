@@ -146,8 +146,8 @@ def test_fuse_snaps_adds_and_keeps():
     assert [round(c.time, 3) for c in out] == [0.4, 0.995]  # the weak lone motion contact (margin 2) is dropped
     out = fuse(motion, picture, 7, t, pos, np.ones(50, bool), PictureContactConfig(keep_margin=3.0, timing="clean"))
     assert [round(c.time, 3) for c in out] == [0.4, 1.01]  # a clean bounce (margin 5) keeps its fitted time
-    unsure = fuse(motion, [PictureContact(0.4, 0.55, 10, 0.3)], 7, t, pos, np.ones(50, bool), PictureContactConfig())
-    assert [round(c.time, 3) for c in unsure] == [1.01]  # a lone contact needs the surer probability (0.6)
+    unsure = fuse(motion, [PictureContact(0.4, 0.5, 10, 0.3)], 7, t, pos, np.ones(50, bool), PictureContactConfig())
+    assert [round(c.time, 3) for c in unsure] == [1.01]  # a lone contact needs the lone threshold (0.55)
     twice = picture + [PictureContact(1.03, 0.6, 26, 0.5)]  # the network's second peak of the same bounce
     out = fuse(motion, twice, 7, t, pos, np.ones(50, bool), PictureContactConfig(keep_margin=3.0))
     assert [round(c.time, 3) for c in out] == [0.4, 1.01]

@@ -203,6 +203,8 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
             loss = loss + (label * ((before - target).abs() + (strength - loud).abs())).sum() / label.sum()
         opt.zero_grad()
         loss.backward()
+        # a deep stack without normalisation once jumped to the base rate after one bad batch at the peak rate
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         sched.step()
         losses.append(float(loss.detach()))

@@ -10,8 +10,9 @@ track it then meets the contacts of the track's own motion (`motion.track_contac
   loudness, `strength`), its confidence the larger;
 - a motion contact alone: kept where its velocity change is `keep_margin` times the motion's
   detection floor or more (a clean bounce); otherwise the network's silence drops it;
-- a picture contact alone, where the network is surer (`lone_threshold`) and no kept contact
-  lies within `snap` (a second peak of the same contact): a new contact, its strength the
+- a picture contact alone, where the network's probability reaches `lone_threshold` (an
+  absolute probability, chosen for the packaged network on the development build) and no kept
+  contact lies within `snap` (a second peak of the same contact): a new contact, its strength the
   velocity change of the track around it (what the motion measured under its floor) or the
   network's loudness, its kind from the velocities.
 
@@ -37,7 +38,7 @@ from .motion import Contact, classify_contact
 class PictureContactConfig:
     enabled: bool = True  # use the contact network where its weights are installed
     threshold: float = 0.0  # network probability of a contact (0: the network's own, set on PhysWorld val)
-    lone_threshold: float = 0.6  # ... of one the track's motion did not find too (a new contact on the network's word alone)
+    lone_threshold: float = 0.55  # ... of one the track's motion did not find too (a new contact on the network's word alone)
     snap: float = 0.06  # seconds: a picture contact and a motion contact of one track this close are one
     timing: str = "clean"  # whose time a contact both found keeps: picture, motion, or clean (the motion's where its
     # velocity change is `keep_margin` times its floor: a clean bounce's fitted curves meet on time; else the network's)
