@@ -236,8 +236,9 @@ def average(paths: list[str], root: str, val_more: list[str], run_dir: str, out:
     from ..train.checkpoint import export_weights
 
     nets = [load_contact_net(p) for p in paths]
-    if not all(isinstance(n, ContactNet) for n in nets):
-        raise SystemExit("--average takes single trained networks (found a missing file or an ensemble)")
+    for path, net in zip(paths, nets):
+        if not isinstance(net, ContactNet):
+            raise SystemExit(f"{path}: {'no such file' if net is None else 'an ensemble'}; --average takes single trained networks")
     ensemble = ContactEnsemble(ContactEnsembleConfig([n.cfg for n in nets]))
     for member, net in zip(ensemble.members, nets):
         member.load_state_dict(net.state_dict())
