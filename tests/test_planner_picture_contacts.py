@@ -96,9 +96,13 @@ def test_an_ensemble_averages_its_members_and_ships_in_one_file(tmp_path):
     assert np.allclose(grey_contacts(loaded, grey).probability, both.probability, atol=1e-6)
 
 
-def test_ensemble_members_must_see_one_picture_size():
-    with pytest.raises(ValueError, match="same picture size"):
+def test_ensemble_members_must_see_one_view_at_one_picture_size():
+    with pytest.raises(ValueError, match="same view at one picture size"):
         ContactEnsembleConfig([ContactNetConfig(size=32), ContactNetConfig(size=64)])
+    with pytest.raises(ValueError, match="same view"):
+        ContactEnsembleConfig([ContactNetConfig(size=48), ContactNetConfig(size=48, view="object")])
+    with pytest.raises(ValueError, match="view must be"):
+        ContactNetConfig(view="tube")
 
 
 def _track(tid, boxes, frames=None):
@@ -163,3 +167,14 @@ def test_picture_rate_counts_new_pictures():
     assert picture_rate(frames, 25.0) == 25.0 * 49 / 49
     slideshow = np.repeat(frames[:5], 10, axis=0)  # a new picture every 10 frames
     assert abs(picture_rate(slideshow, 25.0) - 25.0 * 4 / 49) < 1e-9
+
+
+def test_pool_keeps_the_surest_of_a_contact_two_networks_saw():
+    from prismaudio.planner.events.picture_contacts import pool
+
+    picture = {1: [PictureContact(1.00, 0.6, 25), PictureContact(2.00, 0.7, 50)], 2: [PictureContact(3.0, 0.9, 75)]}
+    tubes = {1: [PictureContact(1.03, 0.8, 26), PictureContact(1.50, 0.5, 38)], 3: []}
+    pooled = pool([picture, tubes], snap=0.06)
+    assert [(c.time, c.probability) for c in pooled[1]] == [(1.03, 0.8), (1.5, 0.5), (2.0, 0.7)]  # 1.00 and 1.03: one contact
+    assert [c.time for c in pooled[2]] == [3.0] and pooled[3] == []
+    assert pool([picture], snap=0.06) == picture  # one network: its contacts as they are

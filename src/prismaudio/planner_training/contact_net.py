@@ -4,13 +4,16 @@
         [--more data/physworld_more ...] [--val-more data/physdev ...] [--size 160] \
         [--channels 16,48,96,128 --blocks 2] [--lr 2e-3] [--steps 4000] \
         [--run-dir runs/contact_net] [--out PATH]
+    python -m prismaudio.planner_training.contact_net --view object --size 48 --blocks 2 --chunks 16 \
+        --more ... --val-more ... --out PATH        # the object view: tubes around each object
     python -m prismaudio.planner_training.contact_net --average A.safetensors --average B.safetensors \
         [--val-more data/physdev] --out PATH     # an ensemble of trained networks, no training
 
 Each clip is decoded as the planner decodes it (`decode_for_analysis`), turned grey at the
-network's size and cached in --run-dir with its frames' shown times and the simulator's
-impacts. Frame k is labelled a contact when an impact falls between the frame shown before
-it and frame k; its timing target is how far before frame k (in frame intervals). Training
+network's size (or cut into tubes around its objects, `contact_clips.py`) and cached in
+--run-dir with its frames' shown times and the simulator's impacts. Frame k is labelled a
+contact when an impact falls between the frame shown before it and frame k; its timing
+target is how far before frame k (in frame intervals). Training
 draws chunks of frames from the train split of --physics and every --more build (more
 rendered clips: `prismaudio canvas build DIR --world physics --train N --val 0 --test 0
 --seed S`); the val split (and the train split of each
@@ -24,23 +27,16 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .contact_clips import ClipData, jittered, load_split, validation_clips
+
 log = logging.getLogger(__name__)
 TOLERANCE = 0.040
-
-
-@dataclass
-class ClipData:
-    grey: np.ndarray  # uint8 [T, S, S]
-    times: np.ndarray  # [T] shown time of each frame
-    onsets: np.ndarray  # simulator impacts, seconds
-    strengths: np.ndarray  # their strengths in the reference plan (loudness relative to the object's loudest)
 
 
 def frame_labels(times: np.ndarray, onsets: np.ndarray, strengths: np.ndarray | None = None
@@ -72,50 +68,6 @@ def match_count(planned: list[float], true: list[float], tolerance: float = TOLE
     return len(closest_pairs(planned, true, tolerance))
 
 
-def clip_data(sample, size: int, cache: Path) -> ClipData:
-    from ..fsutil import atomic_path
-    from ..media import probe
-    from ..planner.events.contact_net import grey_frames
-    from ..planner.events.motion import shown_times
-    from ..planner.planner import PlannerConfig, decode_for_analysis
-
-    impacts = sorted((e.onset, e.strength) for e in sample.plan.temporal.events if e.kind == "impact")
-    onsets, strengths = np.array([o for o, _ in impacts], float), np.array([s for _, s in impacts], float)
-    one = cache / f"{sample.id}.npz"
-    if one.is_file():
-        d = np.load(one)
-        return ClipData(d["grey"], d["times"], onsets, strengths)
-    cfg = PlannerConfig()
-    frames, info = decode_for_analysis(sample.video_path, cfg)
-    times = shown_times(len(frames), cfg.fps, 0.0 if info.variable_fps else float(probe(sample.video_path).fps))
-    data = ClipData(grey_frames(frames, size), times, onsets, strengths)
-    cache.mkdir(parents=True, exist_ok=True)
-    with atomic_path(one) as tmp:
-        np.savez(tmp, grey=data.grey, times=data.times)
-    return data
-
-
-def load_split(root: str, split: str, size: int, cache: Path) -> list[ClipData]:
-    from ..canvas.manifest import load_manifest
-
-    clips = [s for s in load_manifest(root) if s.split == split]
-    out = []
-    for i, s in enumerate(clips):
-        out.append(clip_data(s, size, cache / Path(root).name))
-        if (i + 1) % 25 == 0 or i + 1 == len(clips):
-            log.info("%s %s: %d/%d clips decoded", Path(root).name, split, i + 1, len(clips))
-    return out
-
-
-def validation_clips(root: str, val_more: list[str], size: int, cache: Path) -> list[ClipData]:
-    """The val split of `root` and the train split of each --val-more build (a development
-    build: a larger val picks the threshold less by chance)."""
-    clips = load_split(root, "val", size, cache)
-    for extra in val_more:
-        clips += load_split(extra, "train", size, cache)
-    return clips
-
-
 def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
     """The threshold with the best F1 on `clips`, and P / R / F1 there."""
     from dataclasses import replace
@@ -139,8 +91,9 @@ def evaluate(net, clips: list[ClipData]) -> tuple[float, dict]:
     return best
 
 
-def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, length: int):
-    """`chunks` random runs of `length` frames: (padded greys, labels, timing and strength targets)."""
+def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, length: int, size: int = 0):
+    """`chunks` random runs of `length` frames: (padded greys, labels, timing and strength targets);
+    wide tubes are cut to `size` with the tracker's imprecision (`jittered`)."""
     from ..planner.events.contact_net import CONTEXT, padded
 
     greys, labels, befores, strengths = [], [], [], []
@@ -150,6 +103,8 @@ def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, len
         a = int(rng.integers(0, max(1, t - length + 1)))
         b = min(t, a + length)
         g = padded(c.grey)[a : b + 2 * CONTEXT]  # frames a - CONTEXT .. b + CONTEXT, the clip's ends repeated
+        if size and g.shape[-1] != size:
+            g = jittered(g, rng, size)
         if rng.random() < 0.5:
             g = g.flip(-1)  # mirrored pictures: contacts do not care about left and right
         # other exposures and contrasts than the renderer's (real footage is darker, flatter, brighter)
@@ -164,19 +119,19 @@ def draw_batch(clips: list[ClipData], rng: np.random.Generator, chunks: int, len
 
 def train(root: str, more: list[str], run_dir: str, out: str, steps: int, threads: int,
           val_more: list[str] = (), size: int = 0, channels: tuple[int, ...] = (), blocks: int = 0,
-          val_every: int = 250, lr: float = 2e-3) -> str:
+          val_every: int = 250, lr: float = 2e-3, view: str = "picture", chunks: int = 4) -> str:
     from ..planner.events.contact_net import CONTACT_NET_KIND, ContactNet, ContactNetConfig
     from ..train.checkpoint import export_weights, latest_checkpoint, load_checkpoint, restore_training_state, \
         save_training_state
 
     torch.set_num_threads(threads)
     shape = {"size": size, "channels": tuple(channels), "blocks": blocks}
-    cfg = ContactNetConfig(**{k: v for k, v in shape.items() if v})  # 0 or empty: the default
-    cache = Path(run_dir) / f"clips{cfg.size}"  # one cache per picture size
-    train_clips = load_split(root, "train", cfg.size, cache)
+    cfg = ContactNetConfig(**{k: v for k, v in shape.items() if v}, view=view)  # 0 or empty: the default
+    cache = cache_dir(run_dir, cfg)
+    train_clips = load_split(root, "train", cfg.size, cache, view, wide=True)
     for extra in more:
-        train_clips += load_split(extra, "train", cfg.size, cache)
-    val_clips = validation_clips(root, val_more, cfg.size, cache)
+        train_clips += load_split(extra, "train", cfg.size, cache, view, wide=True)
+    val_clips = validation_clips(root, val_more, cfg.size, cache, view)
     log.info("%d train clips (%d impacts), %d val clips", len(train_clips),
              sum(len(c.onsets) for c in train_clips), len(val_clips))
     torch.manual_seed(0)
@@ -194,7 +149,7 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
     history: list[dict] = []
     t0, losses = time.time(), []
     for i in range(start, steps):
-        greys, labels, befores, strengths = draw_batch(train_clips, rng, chunks=4, length=48)
+        greys, labels, befores, strengths = draw_batch(train_clips, rng, chunks=chunks, length=48, size=cfg.size)
         feats = torch.stack([net.frame_features(g) for g in greys])
         logits, before, strength = net(feats)
         label, target, loud = torch.stack(labels), torch.stack(befores), torch.stack(strengths)
@@ -228,6 +183,11 @@ def train(root: str, more: list[str], run_dir: str, out: str, steps: int, thread
     return out
 
 
+def cache_dir(run_dir: str, cfg) -> Path:
+    """One cache of decoded clips per view and picture size."""
+    return Path(run_dir) / (f"clips{cfg.size}" if cfg.view == "picture" else f"tubes{cfg.size}w")  # (wide tubes)
+
+
 def average(paths: list[str], root: str, val_more: list[str], run_dir: str, out: str) -> str:
     """An ensemble of trained networks (`ContactEnsemble`: their outputs averaged), its
     threshold set on val like a trained network's."""
@@ -242,8 +202,8 @@ def average(paths: list[str], root: str, val_more: list[str], run_dir: str, out:
     ensemble = ContactEnsemble(ContactEnsembleConfig([n.cfg for n in nets]))
     for member, net in zip(ensemble.members, nets):
         member.load_state_dict(net.state_dict())
-    cache = Path(run_dir) / f"clips{ensemble.cfg.size}"
-    th, fig = evaluate(ensemble, validation_clips(root, val_more, ensemble.cfg.size, cache))
+    view = ensemble.cfg.members[0].view
+    th, fig = evaluate(ensemble, validation_clips(root, val_more, ensemble.cfg.size, cache_dir(run_dir, ensemble.cfg.members[0]), view))
     ensemble.cfg.threshold = th
     export_weights(out, CONTACT_ENSEMBLE_KIND, 1, ensemble.cfg, ensemble,
                    extra={"members": [Path(p).name for p in paths], "val_more": [Path(m).name for m in val_more], "val": fig})
@@ -262,6 +222,9 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=0, help="picture side the network sees (0: the default)")
     ap.add_argument("--channels", default="", help="convolution widths per stage, e.g. 16,48,96,128 (empty: the default)")
     ap.add_argument("--blocks", type=int, default=0, help="convolutions per stage (0: the default)")
+    ap.add_argument("--view", choices=("picture", "object"), default="picture",
+                    help="whole frames, or a tube around each object (planner/events/object_tubes.py)")
+    ap.add_argument("--chunks", type=int, default=4, help="runs of 48 frames per batch")
     ap.add_argument("--val-every", type=int, default=250, help="steps between validations")
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (one cycle)")
     ap.add_argument("--average", action="append", default=[],
@@ -276,7 +239,7 @@ def main() -> int:
         average(a.average, a.physics, a.val_more, a.run_dir, a.out)
         return 0
     channels = tuple(int(c) for c in a.channels.split(",")) if a.channels else ()
-    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads, a.val_more, a.size, channels, a.blocks, a.val_every, a.lr)
+    train(a.physics, a.more, a.run_dir, a.out, a.steps, a.threads, a.val_more, a.size, channels, a.blocks, a.val_every, a.lr, a.view, a.chunks)
     return 0
 
 

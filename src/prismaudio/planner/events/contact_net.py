@@ -26,7 +26,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .object_tubes import TubeConfig
+
 CONTACT_NET_PATH = Path(__file__).resolve().parents[2] / "assets" / "planner" / "contact_net.safetensors"
+CONTACT_TUBES_PATH = CONTACT_NET_PATH.with_name("contact_tubes.safetensors")  # the object view's
 CONTACT_NET_KIND = "planner-contact-net"
 CONTACT_ENSEMBLE_KIND = "planner-contact-nets"
 CONTEXT = 2  # frames each side of the frame judged
@@ -42,6 +45,12 @@ class ContactNetConfig:
     kernel: int = 5  # frames the temporal convolution spans
     threshold: float = 0.5  # probability of a contact peak that counts (set on val by the trainer)
     fps: float = 25.0  # the frame rate it was trained at
+    view: str = "picture"  # picture: whole frames; object: a tube around each tracked object (object_tubes.py)
+    tube: TubeConfig = field(default_factory=TubeConfig)  # the object view's windows (as trained)
+
+    def __post_init__(self):
+        if self.view not in ("picture", "object"):
+            raise ValueError(f"view must be picture or object, got '{self.view}'")
 
 
 class ContactNet(nn.Module):
@@ -91,12 +100,16 @@ class ContactEnsembleConfig:
     threshold: float = 0.5  # on the members' mean probability (set on val by the trainer)
 
     def __post_init__(self):
-        if not self.members or len({m.size for m in self.members}) != 1:
-            raise ValueError("an ensemble needs one or more member networks, all seeing the same picture size")
+        if not self.members or len({(m.size, m.view) for m in self.members}) != 1:
+            raise ValueError("an ensemble needs one or more member networks, all seeing the same view at one picture size")
 
     @property
     def size(self) -> int:
         return self.members[0].size
+
+    @property
+    def view(self) -> str:
+        return self.members[0].view
 
 
 class ContactEnsemble(nn.Module):
@@ -176,7 +189,12 @@ def contact_times(found: FrameContacts, times: np.ndarray) -> list[tuple[float, 
     return out
 
 
-@lru_cache(maxsize=2)
+def packaged_networks() -> list[str]:
+    """The packaged networks' files: the picture view's and the object view's."""
+    return [str(CONTACT_NET_PATH), str(CONTACT_TUBES_PATH)]
+
+
+@lru_cache(maxsize=4)
 def load_contact_net(path: str = str(CONTACT_NET_PATH)) -> ContactNet | ContactEnsemble | None:
     """The network (or ensemble of networks) in `path`; None where there is no such file."""
     from ...config import from_dict

@@ -24,7 +24,7 @@ Pure functions of arrays and tracks; each tested alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,7 +50,8 @@ class PictureContactConfig:
     reach: int = 3  # frames each side measured for a lone picture contact's velocity change
     strength: str = "picture"  # a contact's strength from: motion (its velocity change; the network's only where
     # the motion has none), picture (the network's wherever it saw the contact)
-    net_path: str = ""  # empty: the packaged network
+    networks: list[str] = field(default_factory=list)  # contact network files (empty: the packaged ones); each
+    # file's view says how it looks (whole pictures or tubes around the tracks); their contacts are pooled per track
 
     def __post_init__(self):
         if self.timing not in ("picture", "motion", "clean"):
@@ -150,16 +151,58 @@ def picture_rate(frames: np.ndarray, fps: float) -> float:
 
 def find_picture_contacts(frames: np.ndarray, work: np.ndarray, analysis: Analysis, times: np.ndarray,
                           cfg: PictureContactConfig) -> dict[int, list[PictureContact]] | None:
-    """The network's contacts in `frames` (as on screen) under the ids of the tracks that made
-    them (their boxes measured on `work`, the frames the boxes refer to); None without the network
-    or where it does not apply (fewer than `min_rate` new pictures a second)."""
-    from .contact_net import CONTACT_NET_PATH, contact_times, frame_contacts, load_contact_net
+    """The networks' contacts in `frames` (as on screen) under the ids of the tracks that made
+    them (their boxes measured on `work`, the frames the boxes refer to), pooled over the networks
+    (`pool`); None without a network or where they do not apply (fewer than `min_rate` new pictures
+    a second). A network of the picture view judges whole frames and its contacts go to the track
+    that jolted (`assign`); one of the object view judges each track's tube in `work`."""
+    from .contact_net import contact_times, frame_contacts, load_contact_net, packaged_networks
 
-    net = load_contact_net(cfg.net_path or str(CONTACT_NET_PATH)) if cfg.enabled else None
-    if net is None:
+    nets = [n for path in (cfg.networks or packaged_networks()) if (n := load_contact_net(path)) is not None] \
+        if cfg.enabled else []
+    if not nets:
         return None
     if len(frames) < 2 or not analysis.tracks or picture_rate(frames, analysis.fps) < cfg.min_rate:
-        return None  # nothing to judge, or footage the network never saw: the motion's contacts as they are
-    found = frame_contacts(net, frames, cfg.threshold)
-    contacts = [PictureContact(t, p, k, float(found.strength[k])) for k, (t, p) in zip(found.peaks, contact_times(found, times))]
-    return assign(contacts, analysis.tracks, work, cfg.box_growth)
+        return None  # nothing to judge, or footage the networks never saw: the motion's contacts as they are
+    views = []
+    for net in nets:
+        if net.cfg.view == "object":
+            views.append(tube_contacts(net, work, analysis.tracks, times, cfg))
+            continue
+        found = frame_contacts(net, frames, cfg.threshold)
+        contacts = [PictureContact(t, p, k, float(found.strength[k])) for k, (t, p) in zip(found.peaks, contact_times(found, times))]
+        views.append(assign(contacts, analysis.tracks, work, cfg.box_growth))
+    return pool(views, cfg.snap)
+
+
+def pool(views: list[dict[int, list[PictureContact]]], snap: float) -> dict[int, list[PictureContact]]:
+    """Each track's contacts from several networks as one list: the surest first, and one within
+    `snap` seconds of a contact already kept is the same contact seen again (dropped). One
+    network's contacts are left as they are (`fuse` sorts out its second peaks)."""
+    if len(views) == 1:
+        return views[0]
+    out: dict[int, list[PictureContact]] = {}
+    for track_id in sorted({i for view in views for i in view}):
+        kept: list[PictureContact] = []
+        for c in sorted((c for view in views for c in view.get(track_id, [])), key=lambda c: -c.probability):
+            if all(abs(c.time - k.time) > snap for k in kept):
+                kept.append(c)
+        out[track_id] = sorted(kept, key=lambda c: c.time)
+    return out
+
+
+def tube_contacts(net, work: np.ndarray, tracks: list[Track], times: np.ndarray, cfg: PictureContactConfig
+                  ) -> dict[int, list[PictureContact]]:
+    """Each track's contacts from the network's judgement of its own tube (peaks while the track
+    is seen, give or take a frame: the window rests elsewhere before and after)."""
+    from .contact_net import contact_times, grey_contacts
+    from .object_tubes import grey_analysis, track_tube
+
+    grey = grey_analysis(work)
+    out: dict[int, list[PictureContact]] = {}
+    for track in tracks:
+        found = grey_contacts(net, track_tube(track, grey, net.cfg.tube, net.cfg.size), cfg.threshold)
+        out[track.id] = [PictureContact(t, p, k, float(found.strength[k]))
+                         for k, (t, p) in zip(found.peaks, contact_times(found, times))
+                         if track.start - 1 <= k <= track.end + 1]
+    return out
