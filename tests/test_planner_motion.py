@@ -153,6 +153,21 @@ def test_a_short_push_across_the_floor_is_an_activity_but_a_short_twitch_is_not(
     assert track_activities(0, t, pushed, FPS, seen=gap) == []
 
 
+def test_a_long_bridge_between_two_blobs_is_no_continuous_motion():
+    """A track that loses its blob and takes up another far away is carried across the gap by
+    interpolation: 0.8 s of fast "motion" nobody saw (a pan over a checkered floor). Seen, the
+    same path is continuous motion; bridged for most of its frames, it is none."""
+    t = np.arange(200) / FPS
+    carried = np.stack([0.1 + 0.4 * np.clip((t - 5.0) / 0.8, 0, 1), 0.4 + 0.5 * np.clip((t - 5.0) / 0.8, 0, 1)], 1)
+    assert len(track_activities(0, t, carried, FPS)) == 1
+    bridged = np.ones(len(t), bool)
+    bridged[126:144] = False  # the object unseen from 5.04 to 5.76 s
+    assert track_activities(0, t, carried, FPS, seen=bridged) == []
+    partly = np.ones(len(t), bool)
+    partly[130:136] = False  # a short occlusion inside seen motion leaves it motion
+    assert len(track_activities(0, t, carried, FPS, seen=partly)) == 1
+
+
 def test_impact_or_sustained_comes_from_the_motion_with_the_class_as_prior():
     pos, _ = bouncing()
     t = np.arange(len(pos)) / FPS

@@ -50,6 +50,8 @@ class MotionConfig:
     # object this far is an activity too (a brick pushed across the floor slides half a frame in 0.5 s)
     short_seconds: float = 0.2
     short_seen: float = 0.9  # ... in a run whose frames show the object at least this share of the time
+    seen_share: float = 0.5  # any run of motion shows the object at least this share of its frames: a track bridged
+    # across a gap between two blobs "moves" where nothing was seen (a pan over a checkered floor, PhysWorld val)
     stop_share: float = 0.3  # speed after / before below this is a stop
     max_rate: float = 6.0  # contacts per second above this all through a track: jitter, not contacts
     struck_from_rest: bool = False  # a set-off from rest while another track touches it is a contact (off: the striker's
@@ -165,7 +167,8 @@ def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, 
                      seen: np.ndarray | None = None) -> list[Activity]:
     """Spans of continuous motion: speed (median over 0.2 s) above `sustain_speed` for at least
     `sustain_seconds`, or shorter ones that carry the object `short_travel` or more in frames
-    where it is `seen` (a track bridging a gap between two blobs "travels" too). Kind: mostly
+    where it is `seen` (a track bridging a gap between two blobs "travels" too); in either, the
+    object is `seen` in at least `seen_share` of the frames (a bridge is no motion). Kind: mostly
     horizontal -> rolling or sliding; going back and forth around one place -> shaking;
     otherwise moving."""
     cfg = cfg or MotionConfig()
@@ -180,7 +183,10 @@ def track_activities(track_id: int, t: np.ndarray, pos: np.ndarray, fps: float, 
     for a, b in runs(speed > cfg.sustain_speed):
         seconds = (b - a + 1) / fps
         travel = float(np.linalg.norm(pos[b] - pos[a]))
-        watched = seen is None or float(np.mean(seen[a : b + 1])) >= cfg.short_seen
+        shown = 1.0 if seen is None else float(np.mean(seen[a : b + 1]))
+        if shown < cfg.seen_share:
+            continue
+        watched = shown >= cfg.short_seen
         if seconds < cfg.sustain_seconds and not (cfg.short_travel > 0 and seconds >= cfg.short_seconds
                                                   and travel >= cfg.short_travel and watched):
             continue
