@@ -80,6 +80,17 @@ def test_pad_keeps_aspect_with_black_bars(mp4):
     assert cropped[:, :4, :, 0].float().mean() > 0  # crop keeps the top strip, no bars
 
 
+def test_fit_image_resizes_each_way_and_leaves_a_frame_of_the_right_size_as_it_is():
+    from prismaudio.media.frame_stream import fit_image
+
+    image = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    assert fit_image(image, (48, 64), "stretch") is image  # nothing to do: the same pixels, not a resampled copy
+    assert fit_image(image, (24, 24), "stretch").shape == (24, 24, 3)
+    padded = fit_image(image, (64, 64), "pad")
+    assert padded.shape == (64, 64, 3) and not padded[:8].any() and not padded[-8:].any()  # black bars above and below
+    assert fit_image(image, (32, 32), "crop").shape == (32, 32, 3)
+
+
 def test_read_audio_resamples_and_remixes(tmp_path):
     sr = 44100
     t = np.arange(sr) / sr

@@ -30,6 +30,8 @@ def fit_image(image: np.ndarray, size: tuple[int, int], mode: Literal["pad", "cr
 
     target_h, target_w = size
     h, w = image.shape[:2]
+    if (h, w) == (target_h, target_w):
+        return image  # (PIL would only copy it: a video already at the analysis size is most of them)
     if mode == "stretch":
         return np.asarray(Image.fromarray(image).resize((target_w, target_h), Image.BILINEAR))
     scale = min(target_w / w, target_h / h) if mode == "pad" else max(target_w / w, target_h / h)
