@@ -39,6 +39,17 @@ def test_padding_appends_zero_rows_only_where_short():
     assert padded_to(x, 3) is x
 
 
+def test_a_padded_batch_of_images_keeps_their_channels_last_layout():
+    """Images permuted from [N, H, W, C] are channels-last, the layout oneDNN runs fastest; a
+    padded batch in the default layout ran EfficientNet 1.7x slower than the same batch unpadded."""
+    images = torch.rand(5, 8, 8, 3).permute(0, 3, 1, 2)
+    padded = padded_to(images, 8)
+    assert padded.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(padded[:5], images) and not padded[5:].any()
+    plain = torch.rand(5, 3, 8, 8)
+    assert padded_to(plain, 8).is_contiguous()  # other tensors keep the default layout
+
+
 def _heap_in_use_mb() -> float:
     """glibc's bytes in use (mallinfo2): what the kernel cache's blocks count in."""
     class MallInfo2(ctypes.Structure):

