@@ -68,3 +68,22 @@ def test_tube_contacts_are_the_tracks_own_and_only_while_it_is_seen(monkeypatch)
     assert seen_sizes == [(12, 16, 16)]  # the whole clip's tube at the network's size
     assert [c.frame for c in found[7]] == [5]  # 1 and 10 are when the track is not there
     assert abs(found[7][0].time - (times[5] - 0.5 / 25.0)) < 1e-9 and found[7][0].strength == 0.7
+
+
+def test_an_ensemble_of_object_view_networks_judges_each_tube_through_its_members_windows():
+    import torch
+
+    from prismaudio.planner.events.contact_net import ContactEnsemble, ContactEnsembleConfig
+
+    torch.manual_seed(0)
+    windows = TubeConfig(reach=2.0, min_side=20, max_side=40)
+    members = [ContactNetConfig(size=16, channels=(4, 8), temporal=8, view="object", tube=windows),
+               ContactNetConfig(size=16, channels=(4, 8), blocks=2, temporal=8, view="object", tube=windows)]
+    ensemble = ContactEnsemble(ContactEnsembleConfig(members, threshold=0.0))
+    assert ensemble.cfg.view == "object" and ensemble.cfg.tube == windows
+    n = 4
+    track = Track(3, np.arange(2, 6), np.full(n, 0.5), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1),
+                  np.ones(n), np.ones(n), np.ones(n, bool))
+    found = tube_contacts(ensemble, np.zeros((10, 60, 60, 3), np.uint8), [track], shown_times(10, 25.0),
+                          PictureContactConfig(threshold=0.0))
+    assert set(found) == {3} and all(track.start - 1 <= c.frame <= track.end + 1 for c in found[3])

@@ -101,6 +101,11 @@ def test_ensemble_members_must_see_one_view_at_one_picture_size():
         ContactEnsembleConfig([ContactNetConfig(size=32), ContactNetConfig(size=64)])
     with pytest.raises(ValueError, match="same view"):
         ContactEnsembleConfig([ContactNetConfig(size=48), ContactNetConfig(size=48, view="object")])
+    from prismaudio.planner.events.object_tubes import TubeConfig
+
+    with pytest.raises(ValueError, match="same windows"):
+        ContactEnsembleConfig([ContactNetConfig(size=48, view="object"),
+                               ContactNetConfig(size=48, view="object", tube=TubeConfig(reach=4.0))])
     with pytest.raises(ValueError, match="view must be"):
         ContactNetConfig(view="tube")
 

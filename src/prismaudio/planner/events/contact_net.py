@@ -17,7 +17,7 @@ averaged, since each misses other soft contacts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,8 +100,10 @@ class ContactEnsembleConfig:
     threshold: float = 0.5  # on the members' mean probability (set on val by the trainer)
 
     def __post_init__(self):
-        if not self.members or len({(m.size, m.view) for m in self.members}) != 1:
-            raise ValueError("an ensemble needs one or more member networks, all seeing the same view at one picture size")
+        # one input for all: the members see the same view at one picture size (object view: through the same windows)
+        if not self.members or len({(m.size, m.view, astuple(m.tube)) for m in self.members}) != 1:
+            raise ValueError("an ensemble needs one or more member networks, all seeing the same view at one picture size"
+                             " (and tubes through the same windows)")
 
     @property
     def size(self) -> int:
@@ -110,6 +112,10 @@ class ContactEnsembleConfig:
     @property
     def view(self) -> str:
         return self.members[0].view
+
+    @property
+    def tube(self) -> TubeConfig:
+        return self.members[0].tube
 
 
 class ContactEnsemble(nn.Module):
