@@ -64,7 +64,7 @@ def test_tube_contacts_are_the_tracks_own_and_only_while_it_is_seen(monkeypatch)
     track = Track(7, np.arange(4, 8), np.full(n, 0.5), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1),
                   np.ones(n), np.ones(n), np.ones(n, bool))
     times = shown_times(12, 25.0)
-    found = tube_contacts(net, np.zeros((12, 60, 60, 3), np.uint8), [track], times, PictureContactConfig())
+    found = tube_contacts(net, np.zeros((12, 60, 60), np.uint8), [track], times, PictureContactConfig())
     assert seen_sizes == [(12, 16, 16)]  # the whole clip's tube at the network's size
     assert [c.frame for c in found[7]] == [5]  # 1 and 10 are when the track is not there
     assert abs(found[7][0].time - (times[5] - 0.5 / 25.0)) < 1e-9 and found[7][0].strength == 0.7
@@ -84,6 +84,6 @@ def test_an_ensemble_of_object_view_networks_judges_each_tube_through_its_member
     n = 4
     track = Track(3, np.arange(2, 6), np.full(n, 0.5), np.full(n, 0.5), np.full(n, 0.1), np.full(n, 0.1),
                   np.ones(n), np.ones(n), np.ones(n, bool))
-    found = tube_contacts(ensemble, np.zeros((10, 60, 60, 3), np.uint8), [track], shown_times(10, 25.0),
+    found = tube_contacts(ensemble, np.zeros((10, 60, 60), np.uint8), [track], shown_times(10, 25.0),
                           PictureContactConfig(threshold=0.0))
     assert set(found) == {3} and all(track.start - 1 <= c.frame <= track.end + 1 for c in found[3])

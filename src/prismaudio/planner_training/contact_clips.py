@@ -74,8 +74,9 @@ def tube_data(sample, size: int, cache: Path, cfg=None) -> list[ClipData]:
             paths.append(np.where(seen[:, None], centres, np.nan))
             sides.append(side)
         rng = np.random.default_rng(zlib.crc32(sample.id.encode()))  # the same stray on every rebuild
-        stray = stray_path(rng, len(grey), width, height, paths, int(np.median(sides)) if sides else cfg.min_side)
-        tubes.append(cut_tube(grey, stray, WIDE * (int(np.median(sides)) if sides else cfg.min_side), WIDE * size))
+        stray_side = int(np.median(sides)) if sides else cfg.min_side
+        stray = stray_path(rng, len(grey), width, height, paths, stray_side)
+        tubes.append(cut_tube(grey, stray, WIDE * stray_side, WIDE * size))
         save_npz(one, tubes=np.stack(tubes), times=times, ids=np.array([s.id for s in sample.sources] + [""]))
     d = np.load(one)
     return [ClipData(tube, d["times"], *source_impacts(sample, str(sid))) for tube, sid in zip(d["tubes"], d["ids"])]

@@ -202,8 +202,8 @@ def average(paths: list[str], root: str, val_more: list[str], run_dir: str, out:
     ensemble = ContactEnsemble(ContactEnsembleConfig([n.cfg for n in nets]))
     for member, net in zip(ensemble.members, nets):
         member.load_state_dict(net.state_dict())
-    view = ensemble.cfg.members[0].view
-    th, fig = evaluate(ensemble, validation_clips(root, val_more, ensemble.cfg.size, cache_dir(run_dir, ensemble.cfg.members[0]), view))
+    th, fig = evaluate(ensemble, validation_clips(root, val_more, ensemble.cfg.size, cache_dir(run_dir, ensemble.cfg),
+                                                  ensemble.cfg.view))
     ensemble.cfg.threshold = th
     export_weights(out, CONTACT_ENSEMBLE_KIND, 1, ensemble.cfg, ensemble,
                    extra={"members": [Path(p).name for p in paths], "val_more": [Path(m).name for m in val_more], "val": fig})

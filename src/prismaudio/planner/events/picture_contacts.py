@@ -32,6 +32,7 @@ from ...dsp.onsets import closest_pairs
 from ..tracks import Analysis, Track, box_at
 from .impacts import box_energy, grey_change
 from .motion import Contact, classify_contact
+from .object_tubes import grey_analysis, track_tube
 
 
 @dataclass
@@ -165,9 +166,11 @@ def find_picture_contacts(frames: np.ndarray, work: np.ndarray, analysis: Analys
     if len(frames) < 2 or not analysis.tracks or picture_rate(frames, analysis.fps) < cfg.min_rate:
         return None  # nothing to judge, or footage the networks never saw: the motion's contacts as they are
     views = []
+    grey = None  # the grey analysis frames, made once for every network of the object view
     for net in nets:
         if net.cfg.view == "object":
-            views.append(tube_contacts(net, work, analysis.tracks, times, cfg))
+            grey = grey_analysis(work) if grey is None else grey
+            views.append(tube_contacts(net, grey, analysis.tracks, times, cfg))
             continue
         found = frame_contacts(net, frames, cfg.threshold)
         contacts = [PictureContact(t, p, k, float(found.strength[k])) for k, (t, p) in zip(found.peaks, contact_times(found, times))]
@@ -191,14 +194,13 @@ def pool(views: list[dict[int, list[PictureContact]]], snap: float) -> dict[int,
     return out
 
 
-def tube_contacts(net, work: np.ndarray, tracks: list[Track], times: np.ndarray, cfg: PictureContactConfig
+def tube_contacts(net, grey: np.ndarray, tracks: list[Track], times: np.ndarray, cfg: PictureContactConfig
                   ) -> dict[int, list[PictureContact]]:
-    """Each track's contacts from the network's judgement of its own tube (peaks while the track
-    is seen, give or take a frame: the window rests elsewhere before and after)."""
+    """Each track's contacts from the network's judgement of its own tube in `grey` (uint8 [T, H, W],
+    `object_tubes.grey_analysis` of the frames the boxes refer to): peaks while the track is seen,
+    give or take a frame (the window rests elsewhere before and after)."""
     from .contact_net import contact_times, grey_contacts
-    from .object_tubes import grey_analysis, track_tube
 
-    grey = grey_analysis(work)
     out: dict[int, list[PictureContact]] = {}
     for track in tracks:
         found = grey_contacts(net, track_tube(track, grey, net.cfg.tube, net.cfg.size), cfg.threshold)
